@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the toolchain and the harness need, only those missing.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+# One line per package: why we need it follows the name.
+PKGS=(
+  clang-19            # compiler for CPython, NumPy, kernels and the harness
+  libclang-rt-19-dev  # TSan/ASan/UBSan/libFuzzer runtimes
+  llvm-19             # llvm-symbolizer
+  lld-19              # faster links of sanitized objects
+  libyaml-dev         # scenario parser
+  libjansson-dev      # JSON reports
+  libcmocka-dev       # C unit tests
+  gdb                 # native stacks of hung runs
+  pkg-config
+  make
+  xz-utils
+  dpkg-dev            # dpkg-source to unpack Debian source packages
+  # CPython build dependencies for the modules scenarios use
+  libssl-dev libffi-dev zlib1g-dev libbz2-dev liblzma-dev libsqlite3-dev
+  libreadline-dev libncurses-dev uuid-dev libgdbm-dev
+  # NumPy's BLAS for sanitized builds
+  libopenblas-dev
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+tc_say "installing system packages: ${missing[*]}"
+if [ "$(id -u)" -ne 0 ]; then
+  SUDO=sudo
+  command -v sudo >/dev/null || tc_die "need root to install: ${missing[*]} (run: apt-get install ${missing[*]})"
+else
+  SUDO=
+fi
+log="$(tc_logdir)/apt-install.log"
+tc_step "apt-get update" "$log" $SUDO apt-get update
+tc_step "apt-get install (${#missing[@]} packages)" "$log" \
+  env DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends "${missing[@]}"

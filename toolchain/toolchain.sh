@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Entry point of `make toolchain`: a free-threaded CPython and NumPy built with one sanitizer,
+# built on demand and cached. The last line on stdout is the interpreter's path.
+#
+# Inputs (environment, as make passes them):
+#   PY=3.13.15        CPython version, from Debian's python3.13 source package
+#   PY_SRC=path       or a CPython source tarball or directory (3.13 or later)
+#   PYTHON=path       or an existing free-threaded interpreter, used as it is
+#   SAN=tsan|asan|none
+#   NUMPY=2.2.5       NumPy version (sdist built with the sanitizer; a wheel for SAN=none)
+#   PACKAGES="joblib==1.4.2 ..."  extra pinned packages installed beside NumPy
+#   SELFCHECK=0       skip the self-check
+set -euo pipefail
+TC_DIR=$(cd "$(dirname "$0")" && pwd)
+. "$TC_DIR/lib.sh"
+. "$TC_DIR/cpython.sh"
+. "$TC_DIR/env.sh"
+. "$TC_DIR/selfcheck.sh"
+
+SAN=${SAN:-tsan}
+PY=${PY:-3.13.15}
+NUMPY=${NUMPY:-}
+PACKAGES=${PACKAGES:-}
+case $SAN in tsan|asan|none) ;; *) tc_usage_die "SAN must be tsan, asan or none, got '$SAN'" ;; esac
+case $PY in [0-9]*.[0-9]*.[0-9]*) ;; *) tc_usage_die "PY must be a full CPython version such as 3.13.15, got '$PY'" ;; esac
+[ -z "$NUMPY" ] || [[ $NUMPY =~ ^[0-9]+\.[0-9]+\.[0-9]+([a-z]+[0-9]+)?$ ]] ||
+  tc_usage_die "NUMPY must be a release version such as 2.2.5, got '$NUMPY'"
+
+t_start=$SECONDS
+"$TC_DIR/deps.sh"
+[ "$SAN" = tsan ] && tc_tsan_probe
+
+if [ -n "${PYTHON:-}" ]; then
+  prefix=$(cpy_adopt "$PYTHON" "$SAN")
+elif [ -n "${PY_SRC:-}" ]; then
+  [ -e "$PY_SRC" ] || tc_usage_die "PY_SRC '$PY_SRC' does not exist"
+  prefix=$(cpy_build "$(realpath "$PY_SRC")" "$SAN")
+else
+  prefix=$(cpy_build "$(cpy_fetch_debian "$PY")" "$SAN")
+fi
+
+env_dir=$(env_make "$prefix" "$SAN" "$NUMPY" "$PACKAGES")
+python="$env_dir/bin/python"
+[ "${SELFCHECK:-1}" = 0 ] || selfcheck_run "$python" "$SAN" "$env_dir/toolchain.json"
+tc_say "toolchain ready in $((SECONDS - t_start))s"
+printf '%s\n' "$python"
