@@ -46,18 +46,14 @@ env__buildenv() {
   printf '%s\n' "$d"
 }
 
-# env__sdist NAME VERSION: the sdist from PyPI, downloaded once. Prints its path.
+# env__sdist NAME VERSION: the sdist from the package index, downloaded once. Prints its path.
 env__sdist() {
-  local name=$1 ver=$2 d="$TC_CACHE/src/pypi" f log
-  mkdir -p "$d"
-  f=$(ls "$d/$name-$ver".tar.gz 2>/dev/null || true)
-  if [ -z "$f" ]; then
-    log="$(tc_logdir)/download.log"
-    tc_step "download the $name $ver sdist from PyPI" "$log" \
-      python3 -m pip download --disable-pip-version-check --no-deps --no-binary :all: -d "$d" "$name==$ver"
-    f=$(ls "$d/$name-$ver".tar.gz)
+  local name=$1 ver=$2 d="$TC_CACHE/src/pypi"
+  if [ ! -f "$d/$name-$ver.tar.gz" ]; then
+    tc_step "download the $name $ver sdist" "$(tc_logdir)/download.log" \
+      python3 "$TC_DIR/fetch_sdist.py" "$name" "$ver" "$d"
   fi
-  printf '%s\n' "$f"
+  printf '%s\n' "$d/$name-$ver.tar.gz"
 }
 
 # env__so_digest ENV: digest of NumPy's core extension, to prove later installs left it alone.
@@ -77,7 +73,7 @@ env__numpy() {
   benv=$(env__buildenv "$prefix" "$(env__build_pins "$ver")")
   for a in $(env__numpy_setup_args "$san"); do args+=("-Csetup-args=$a"); done
   tc_step "build NumPy $ver from its sdist ($san)" "$log" \
-    env CC="$TC_CC" CXX="${TC_CC/clang/clang++}" tc__sanenv "$benv/bin/python" -m pip wheel \
+    tc__sanenv CC="$TC_CC" CXX="${TC_CC/clang/clang++}" "$benv/bin/python" -m pip wheel \
       --disable-pip-version-check --no-build-isolation --no-deps -w "$env/.wheel" \
       "-Cbuild-dir=$env/.build" "${args[@]}" "$sdist"
   tc_step "install the NumPy $ver wheel built with $san" "$log" tc__sanenv "$env/bin/python" -m pip install \
@@ -89,9 +85,12 @@ env__numpy() {
 # interpreter, link against it and run scenarios in it; written by the interpreter itself.
 env__describe() {
   local env=$1 san=$2
-  tc__sanenv "$env/bin/python" - "$san" "$TC_CC" "${TC_SETARCH:-0}" <<'PY' >"$env/toolchain.json.tmp"
+  local sym
+  sym=$(command -v "llvm-symbolizer-$(tc_cc_version | cut -d. -f1)" || command -v llvm-symbolizer || true)
+  [ -z "$sym" ] || sym=$(realpath "$sym")
+  tc__sanenv "$env/bin/python" - "$san" "$TC_CC" "${TC_SETARCH:-0}" "$sym" <<'PY' >"$env/toolchain.json.tmp"
 import json, os, site, sys, sysconfig
-san, cc, setarch = sys.argv[1:4]
+san, cc, setarch, symbolizer = sys.argv[1:5]
 v = sysconfig.get_config_var
 prefix = sys.base_prefix
 share = os.path.join(prefix, "share", "ftsan")
@@ -120,6 +119,7 @@ info = {
     "sanitizer_flags": {"tsan": "-fsanitize=thread", "asan": "-fsanitize=address", "none": ""}[san],
     "cc": cc,
     "setarch": setarch == "1",
+    "symbolizer": symbolizer or None,
     "tsan_suppressions": supp if os.path.exists(supp) else None,
     "numpy_version": numpy_version,
     "numpy_dir": numpy_dir,

@@ -1,6 +1,9 @@
 # Shared helpers for the toolchain scripts: messages, timed steps with logs, cache paths, locks.
 # Sourced, never run. Every message goes to stderr so stdout carries only results.
 
+# A failure inside $(...) must stop the script, as it would outside.
+shopt -s inherit_errexit
+
 TC_PROJECT=ftsan
 TC_CACHE="${FTSAN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/$TC_PROJECT}"
 TC_CC="${CC_FTSAN:-clang-19}"
@@ -65,11 +68,13 @@ tc_cc_version() { "$TC_CC" -dumpversion 2>/dev/null || echo unknown; }
 # Sanitized interpreters run during builds (CPython's own build steps, pip, meson). Their races
 # are not ours to report there, and a report must not fail the build; ASLR is reduced where
 # the TSan runtime cannot map its shadow memory (see tc_tsan_probe).
+# Leading NAME=VALUE arguments are passed on as environment, as with env(1).
 tc__sanenv() {
-  local pre=()
+  local pre=() vars=()
+  while [[ ${1:-} == [A-Za-z_]*=* ]]; do vars+=("$1"); shift; done
   [ "${TC_SETARCH:-0}" = 1 ] && pre=(setarch "$(uname -m)" -R)
   env TSAN_OPTIONS="report_bugs=0 exitcode=0" ASAN_OPTIONS="detect_leaks=0 exitcode=0" \
-    "${pre[@]}" "$@"
+    "${vars[@]}" "${pre[@]}" "$@"
 }
 
 # tc_tsan_probe: decide once whether TSan binaries need `setarch -R`. Kernels with

@@ -1,0 +1,188 @@
+/* Command-line parsing against a sorted option table. */
+#include "cli.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+
+enum cli__type { CLI__STR, CLI__POSINT, CLI__UINT };
+
+struct cli__opt {
+    const char *name;
+    enum cli__type type;
+    size_t offset;
+    unsigned cmds; /* commands taking it: bits of 1 << enum cli_cmd */
+    const char *arg;
+    const char *help;
+};
+
+#define CLI__OFF(f) offsetof(struct cli_opts, f)
+#define CLI__RUN (1u << CLI_RUN)
+#define CLI__CHILD (1u << CLI_CHILD)
+#define CLI__LIST (1u << CLI_LIST)
+
+/* Sorted by name for bsearch. */
+static const struct cli__opt cli__opts[] = {
+    {"dir", CLI__STR, CLI__OFF(dir), CLI__CHILD, "DIR", "evidence directory of this run (child only)"},
+    {"iterations", CLI__POSINT, CLI__OFF(iterations), CLI__RUN | CLI__CHILD, "N", "body executions per thread (overrides the scenario)"},
+    {"jobs", CLI__POSINT, CLI__OFF(jobs), CLI__RUN, "N", "runs at once (default: number of cores)"},
+    {"reports", CLI__STR, CLI__OFF(reports), CLI__RUN, "DIR", "where reports/<run-id>/ goes (default reports)"},
+    {"run", CLI__UINT, CLI__OFF(run), CLI__CHILD, "I", "index of this run (child only)"},
+    {"run-id", CLI__STR, CLI__OFF(run_id), CLI__RUN, "ID", "name of the report directory (default: time and scenario)"},
+    {"runs", CLI__POSINT, CLI__OFF(runs), CLI__RUN, "N", "fresh processes (overrides the scenario)"},
+    {"scenarios", CLI__STR, CLI__OFF(scenarios), CLI__RUN | CLI__LIST, "DIR", "where scenario names are looked up (default scenarios)"},
+    {"seed", CLI__UINT, CLI__OFF(seed), CLI__RUN | CLI__CHILD, "N", "seed of run 0; run i gets N+i, bound as `seed` (default 0)"},
+    {"suppressions", CLI__STR, CLI__OFF(suppressions), CLI__RUN, "FILE", "extra sanitizer suppressions"},
+    {"threads", CLI__POSINT, CLI__OFF(threads), CLI__RUN | CLI__CHILD, "N", "native threads (overrides the scenario)"},
+    {"timeout", CLI__POSINT, CLI__OFF(timeout), CLI__RUN | CLI__CHILD, "SECONDS", "per run (overrides the scenario)"},
+    {"toolchain", CLI__STR, CLI__OFF(toolchain), CLI__RUN | CLI__CHILD, "FILE", "toolchain.json of the interpreter to use (required)"},
+};
+
+static const struct {
+    const char *name;
+    enum cli_cmd cmd;
+    const char *help;
+} cli__cmds[] = {
+    {"run", CLI_RUN, "run SCENARIO (a name under --scenarios or a .yaml path)"},
+    {"list", CLI_LIST, "list the scenarios with their summaries"},
+    {"keys", CLI_KEYS, "list the keys a scenario may have"},
+    {"child", CLI_CHILD, "(internal) one run in this process"},
+};
+
+static int
+cli__cmp(const void *name, const void *opt)
+{
+    return strcmp(name, ((const struct cli__opt *)opt)->name);
+}
+
+static int
+cli__value(const struct cli__opt *o, const char *v, struct cli_opts *opts, struct buf *err)
+{
+    char *end;
+    long n;
+
+    if (o->type == CLI__STR) {
+        if (*v == '\0') {
+            buf_printf(err, "--%s needs a value", o->name);
+            return FT_EUSAGE;
+        }
+        *(const char **)((char *)opts + o->offset) = v;
+        return 0;
+    }
+    errno = 0;
+    n = strtol(v, &end, 10);
+    if (errno != 0 || end == v || *end != '\0' || n < (o->type == CLI__POSINT ? 1 : 0) || n > 100000000) {
+        buf_printf(err, "--%s must be a %s integer, got '%s'", o->name,
+                   o->type == CLI__POSINT ? "positive" : "non-negative", v);
+        return FT_EUSAGE;
+    }
+    *(long *)((char *)opts + o->offset) = n;
+    if (o->offset == CLI__OFF(seed))
+        opts->seed_set = 1;
+    return 0;
+}
+
+static int
+cli__option(char **argv, int argc, int *i, struct cli_opts *opts, struct buf *err)
+{
+    char name[64];
+    const char *arg = argv[*i] + 2, *eq = strchr(arg, '='), *v;
+    const struct cli__opt *o;
+    size_t n = eq ? (size_t)(eq - arg) : strlen(arg);
+
+    if (n >= sizeof(name)) {
+        buf_printf(err, "unknown option '%s'", argv[*i]);
+        return FT_EUSAGE;
+    }
+    memcpy(name, arg, n);
+    name[n] = '\0';
+    o = bsearch(name, cli__opts, sizeof(cli__opts) / sizeof(cli__opts[0]), sizeof(cli__opts[0]), cli__cmp);
+    if (o == NULL) {
+        buf_printf(err, "unknown option '--%s' (see harness --help)", name);
+        return FT_EUSAGE;
+    }
+    if (!(o->cmds & (1u << opts->cmd))) {
+        buf_printf(err, "--%s does not apply to this command", name);
+        return FT_EUSAGE;
+    }
+    if (eq) {
+        v = eq + 1;
+    } else if (*i + 1 < argc) {
+        v = argv[++*i];
+    } else {
+        buf_printf(err, "--%s needs a value (%s)", name, o->arg);
+        return FT_EUSAGE;
+    }
+    return cli__value(o, v, opts, err);
+}
+
+int
+cli_parse(int argc, char **argv, struct cli_opts *opts, struct buf *err)
+{
+    int i = 1, rc;
+
+    memset(opts, 0, sizeof(*opts));
+    opts->reports = "reports";
+    opts->scenarios = "scenarios";
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+        opts->cmd = CLI_HELP;
+        return 0;
+    }
+    for (size_t c = 0; c < sizeof(cli__cmds) / sizeof(cli__cmds[0]); c++)
+        if (strcmp(argv[1], cli__cmds[c].name) == 0)
+            opts->cmd = cli__cmds[c].cmd;
+    if (opts->cmd == CLI_NONE) {
+        buf_printf(err, "unknown command '%s' (commands: run, list, keys; see harness --help)", argv[1]);
+        return FT_EUSAGE;
+    }
+    for (i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0) {
+            opts->cmd = CLI_HELP;
+            return 0;
+        }
+        if (strncmp(argv[i], "--", 2) == 0) {
+            if ((rc = cli__option(argv, argc, &i, opts, err)) != 0)
+                return rc;
+        } else if (opts->scenario == NULL && (opts->cmd == CLI_RUN || opts->cmd == CLI_CHILD)) {
+            opts->scenario = argv[i];
+        } else {
+            buf_printf(err, "unexpected argument '%s'", argv[i]);
+            return FT_EUSAGE;
+        }
+    }
+    if ((opts->cmd == CLI_RUN || opts->cmd == CLI_CHILD) && opts->scenario == NULL) {
+        buf_puts(err, "which scenario? give a name or a .yaml path (harness list shows the names)");
+        return FT_EUSAGE;
+    }
+    if ((opts->cmd == CLI_RUN || opts->cmd == CLI_CHILD) && opts->toolchain == NULL) {
+        buf_puts(err, "--toolchain FILE is required (make run passes it; make toolchain builds one)");
+        return FT_EUSAGE;
+    }
+    if (opts->cmd == CLI_CHILD && opts->dir == NULL) {
+        buf_puts(err, "child: --dir is required");
+        return FT_EUSAGE;
+    }
+    return 0;
+}
+
+int
+cli_help(struct buf *out)
+{
+    int rc = buf_puts(out, "usage: harness COMMAND [OPTIONS] [SCENARIO]\n\nCommands:\n");
+
+    for (size_t c = 0; c < sizeof(cli__cmds) / sizeof(cli__cmds[0]) && rc == 0; c++)
+        rc = buf_printf(out, "  %-8s %s\n", cli__cmds[c].name, cli__cmds[c].help);
+    rc = rc ? rc : buf_puts(out, "\nOptions:\n");
+    for (size_t i = 0; i < sizeof(cli__opts) / sizeof(cli__opts[0]) && rc == 0; i++) {
+        char left[64];
+
+        snprintf(left, sizeof(left), "--%s %s", cli__opts[i].name, cli__opts[i].arg);
+        rc = buf_printf(out, "  %-24s %s\n", left, cli__opts[i].help);
+    }
+    return rc ? rc : buf_puts(out, "\nExit status: 0 clean, 1 findings, 2 usage or scenario error, "
+                                   "3 infrastructure failure.\n");
+}

@@ -1,0 +1,440 @@
+/* The commands' pipelines: validate everything, then run, then report. */
+#include "drv.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "err.h"
+#include "log.h"
+#include "py.h"
+#include "run.h"
+#include "scn.h"
+#include "tc.h"
+
+#define DRV__MAX_ENV 4096
+
+/* A scenario argument is a path when it names a file, else a name under the scenarios dir. */
+static int
+drv__scenario_path(const struct cli_opts *o, char *out, size_t n)
+{
+    struct stat st;
+    const char *a = o->scenario;
+
+    if (strchr(a, '/') || strstr(a, ".yaml")) {
+        snprintf(out, n, "%s", a);
+    } else {
+        snprintf(out, n, "%s/%s.yaml", o->scenarios, a);
+        if (stat(out, &st) != 0) {
+            log_err(0, "no scenario '%s' in %s/ (harness list shows them)", a, o->scenarios);
+            return FT_EUSAGE;
+        }
+    }
+    return 0;
+}
+
+/* Command-line overrides, validated like the scenario's own keys. */
+static void
+drv__override(struct scn_scenario *s, const struct cli_opts *o)
+{
+    if (o->threads)
+        s->threads = o->threads;
+    if (o->iterations)
+        s->iterations = o->iterations;
+    if (o->runs)
+        s->runs = o->runs;
+    if (o->timeout)
+        s->timeout = o->timeout;
+}
+
+static int
+drv__load(const struct cli_opts *o, struct scn_scenario *s, struct tc_toolchain *tc)
+{
+    char path[4096];
+    struct buf err;
+    int rc;
+
+    buf_init(&err, 4096);
+    if ((rc = drv__scenario_path(o, path, sizeof(path))) != 0)
+        goto out;
+    if ((rc = scn_load(path, s, &err)) != 0) {
+        log_err(0, "%s", buf_cstr(&err));
+        goto out;
+    }
+    drv__override(s, o);
+    if ((rc = tc_load(o->toolchain, tc, &err)) != 0) {
+        log_err(0, "%s", buf_cstr(&err));
+        scn_free(s);
+    }
+out:
+    buf_free(&err);
+    return rc;
+}
+
+static int
+drv__exit_for(int rc)
+{
+    if (rc == FT_EUSAGE || rc == FT_ESCENARIO)
+        return FT_EXIT_USAGE;
+    return FT_EXIT_INFRA;
+}
+
+/* "KEY=a:b" options: ours are added only where the user set nothing for that key. */
+static int
+drv__san_options(struct buf *b, const char *var, const char *user, const char *const *ours)
+{
+    int rc = buf_printf(b, "%s=%s", var, user ? user : "");
+
+    for (size_t i = 0; ours[i] && rc == 0; i++) {
+        size_t klen = strcspn(ours[i], "=");
+        char key[64];
+
+        snprintf(key, sizeof(key), "%.*s=", (int)klen, ours[i]);
+        if (user && (strncmp(user, key, klen + 1) == 0 || strstr(user, key - 0) != NULL))
+            continue; /* the user's value wins */
+        rc = buf_printf(b, "%s%s", (user && *user) || i ? ":" : "", ours[i]);
+    }
+    return rc;
+}
+
+/* The children's environment: ours, the scenario's env, sanitizer options into {dir}. */
+static char **
+drv__child_env(const struct scn_scenario *s, const struct tc_toolchain *tc, const char *supp)
+{
+    extern char **environ;
+    const char *sym = json_string_value(json_object_get(tc->raw, "symbolizer"));
+    char symopt[4200] = "", suppopt[4200] = "";
+    const char *tsan[] = {"log_path={dir}/tsan", "halt_on_error=0", "second_deadlock_stack=1",
+                          suppopt[0] ? suppopt : NULL, NULL, NULL};
+    const char *asan[] = {"log_path={dir}/asan", "detect_leaks=0", "abort_on_error=0",
+                          "handle_abort=1", NULL, NULL};
+    char **env = calloc(DRV__MAX_ENV, sizeof(*env));
+    size_t n = 0;
+    struct buf b;
+
+    if (env == NULL)
+        return NULL;
+    if (sym)
+        snprintf(symopt, sizeof(symopt), "external_symbolizer_path=%s", sym);
+    if (supp)
+        snprintf(suppopt, sizeof(suppopt), "suppressions=%s", supp);
+    tsan[3] = supp ? suppopt : (sym ? symopt : NULL);
+    tsan[4] = supp && sym ? symopt : NULL;
+    asan[4] = sym ? symopt : NULL;
+    for (char **e = environ; *e && n < DRV__MAX_ENV - 8 - s->n_env; e++) {
+        int ours = strncmp(*e, "TSAN_OPTIONS=", 13) == 0 || strncmp(*e, "ASAN_OPTIONS=", 13) == 0;
+
+        for (size_t i = 0; i < s->n_env && !ours; i++)
+            ours = strncmp(*e, s->env[i].key, strlen(s->env[i].key)) == 0 && (*e)[strlen(s->env[i].key)] == '=';
+        if (!ours)
+            env[n++] = strdup(*e);
+    }
+    for (size_t i = 0; i < s->n_env; i++) {
+        buf_init(&b, 1 << 16);
+        buf_printf(&b, "%s=%s", s->env[i].key, s->env[i].value);
+        env[n++] = buf_steal(&b);
+    }
+    buf_init(&b, 1 << 16);
+    drv__san_options(&b, "TSAN_OPTIONS", getenv("TSAN_OPTIONS"), tsan);
+    env[n++] = buf_steal(&b);
+    buf_init(&b, 1 << 16);
+    drv__san_options(&b, "ASAN_OPTIONS", getenv("ASAN_OPTIONS"), asan);
+    env[n++] = buf_steal(&b);
+    for (size_t i = 0; i < n; i++)
+        if (env[i] == NULL)
+            return NULL; /* out of memory: the process is about to fail anyway */
+    return env;
+}
+
+/* reports/<UTC time>-<name>[-N]: a new directory, never an existing one. */
+static int
+drv__report_dir(const struct cli_opts *o, const char *name, char *out, size_t n)
+{
+    char stamp[32];
+    time_t now = time(NULL);
+    struct tm tm;
+
+    if (mkdir(o->reports, 0755) != 0 && errno != EEXIST) {
+        log_err(errno, "cannot create %s", o->reports);
+        return FT_EIO;
+    }
+    gmtime_r(&now, &tm);
+    strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+    for (int k = 1; k < 1000; k++) {
+        if (o->run_id)
+            snprintf(out, n, "%s/%s%s", o->reports, o->run_id, k > 1 ? "-" : "");
+        else
+            snprintf(out, n, "%s/%s-%s", o->reports, stamp, name);
+        if (k > 1)
+            snprintf(out + strlen(out), n - strlen(out), "%s%d", o->run_id ? "" : "-", k);
+        if (mkdir(out, 0755) == 0)
+            return 0;
+        if (errno != EEXIST) {
+            log_err(errno, "cannot create %s", out);
+            return FT_EIO;
+        }
+    }
+    log_err(0, "too many report directories named %s", out);
+    return FT_EIO;
+}
+
+/* reports/latest -> the newest run, swapped in with one rename. */
+static void
+drv__latest(const char *reports, const char *dir)
+{
+    char link[4200], tmp[4300];
+    const char *base = strrchr(dir, '/') ? strrchr(dir, '/') + 1 : dir;
+
+    snprintf(link, sizeof(link), "%s/latest", reports);
+    snprintf(tmp, sizeof(tmp), "%s/.latest.%d", reports, (int)getpid());
+    unlink(tmp);
+    if (symlink(base, tmp) != 0 || rename(tmp, link) != 0)
+        log_err(errno, "cannot point %s at %s", link, base);
+}
+
+struct drv__progress {
+    const char *name;
+    long runs, done, noteworthy;
+    struct timespec t0;
+};
+
+/* A run whose evidence shows anything at all: sanitizer logs, a bad exit, Python errors or
+ * process events. */
+static int
+drv__noteworthy(const struct run_result *r, const char *dir)
+{
+    char path[4200];
+    struct stat st;
+    DIR *d;
+    struct dirent *e;
+    int found = r->timed_out || r->signal || (r->exited && r->exit_code != 0);
+
+    if ((d = opendir(dir)) != NULL) {
+        while (!found && (e = readdir(d)) != NULL)
+            found = strncmp(e->d_name, "tsan.", 5) == 0 || strncmp(e->d_name, "asan.", 5) == 0;
+        closedir(d);
+    }
+    snprintf(path, sizeof(path), "%s/events.jsonl", dir);
+    if (!found && stat(path, &st) == 0) {
+        FILE *f = fopen(path, "re");
+        char line[512];
+
+        while (f && !found && fgets(line, sizeof(line), f))
+            found = strstr(line, "\"kind\":\"exception\"") || strstr(line, "\"kind\":\"process\"");
+        if (f)
+            fclose(f);
+    }
+    return found;
+}
+
+static void
+drv__on_done(const struct run_result *r, const char *dir, void *arg)
+{
+    struct drv__progress *p = arg;
+    struct timespec now;
+
+    p->done++;
+    p->noteworthy += drv__noteworthy(r, dir);
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    fprintf(stderr, "\r[%s] runs %ld/%ld, with evidence %ld, %.1fs%s", p->name, p->done, p->runs,
+            p->noteworthy, (double)(now.tv_sec - p->t0.tv_sec) + (double)(now.tv_nsec - p->t0.tv_nsec) / 1e9,
+            p->done == p->runs ? "\n" : "");
+    fflush(stderr);
+}
+
+static int
+drv__write_meta(const char *dir, const struct scn_scenario *s, const struct tc_toolchain *tc,
+                const struct cli_opts *o)
+{
+    char path[4200], tmp[4300];
+    json_t *m = json_object();
+    int rc = 0;
+
+    json_object_set_new(m, "scenario", json_string(s->name));
+    json_object_set_new(m, "scenario_path", json_string(s->path));
+    json_object_set_new(m, "threads", json_integer(s->threads));
+    json_object_set_new(m, "iterations", json_integer(s->iterations));
+    json_object_set_new(m, "runs", json_integer(s->runs));
+    json_object_set_new(m, "timeout", json_integer(s->timeout));
+    json_object_set_new(m, "seed", json_integer(o->seed));
+    json_object_set_new(m, "python_version", json_string(tc->version));
+    json_object_set_new(m, "numpy_version", tc->numpy_version ? json_string(tc->numpy_version) : json_null());
+    json_object_set_new(m, "sanitizer", json_string(tc->sanitizer));
+    json_object_set_new(m, "toolchain", json_deep_copy(tc->raw));
+    snprintf(path, sizeof(path), "%s/run.json", dir);
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    if (json_dump_file(m, tmp, JSON_INDENT(2) | JSON_SORT_KEYS) != 0 || rename(tmp, path) != 0) {
+        log_err(errno, "cannot write %s", path);
+        rc = FT_EIO;
+    }
+    json_decref(m);
+    return rc;
+}
+
+static char **
+drv__child_argv(const char *self, const struct cli_opts *o, const struct scn_scenario *s)
+{
+    char **v = calloc(24, sizeof(*v));
+    int n = 0;
+
+    if (v == NULL)
+        return NULL;
+    v[n++] = strdup(self);
+    v[n++] = strdup("child");
+    v[n++] = strdup("--toolchain");
+    v[n++] = strdup(o->toolchain);
+    v[n++] = strdup("--dir");
+    v[n++] = strdup("{dir}");
+    v[n++] = strdup("--run");
+    v[n++] = strdup("{run}");
+    v[n++] = strdup("--seed");
+    v[n++] = strdup("{seed}");
+    v[n++] = strdup("--threads");
+    asprintf(&v[n++], "%ld", s->threads);
+    v[n++] = strdup("--iterations");
+    asprintf(&v[n++], "%ld", s->iterations);
+    v[n++] = strdup(s->path);
+    for (int i = 0; i < n; i++)
+        if (v[i] == NULL)
+            return NULL;
+    return v;
+}
+
+static void
+drv__strv_free(char **v)
+{
+    for (size_t i = 0; v && v[i]; i++)
+        free(v[i]);
+    free(v);
+}
+
+int
+drv_run(const struct cli_opts *o, const char *self)
+{
+    struct scn_scenario s;
+    struct tc_toolchain tc;
+    struct run_result *results = NULL;
+    struct run_plan plan = {0};
+    struct drv__progress prog = {0};
+    char dir[4096], evidence[4200];
+    char **argv = NULL, **envp = NULL;
+    const char *supp;
+    int rc, status = FT_EXIT_INFRA;
+
+    if ((rc = drv__load(o, &s, &tc)) != 0)
+        return drv__exit_for(rc);
+    supp = o->suppressions ? o->suppressions : tc.tsan_suppressions;
+    if ((rc = drv__report_dir(o, s.name, dir, sizeof(dir))) != 0)
+        goto out;
+    snprintf(evidence, sizeof(evidence), "%s/evidence", dir);
+    if (mkdir(evidence, 0755) != 0 || drv__write_meta(dir, &s, &tc, o) != 0) {
+        log_err(errno, "cannot create %s", evidence);
+        goto out;
+    }
+    argv = drv__child_argv(self, o, &s);
+    envp = drv__child_env(&s, &tc, supp);
+    results = calloc((size_t)s.runs, sizeof(*results));
+    if (argv == NULL || envp == NULL || results == NULL) {
+        log_err(ENOMEM, "preparing the runs");
+        goto out;
+    }
+    plan = (struct run_plan){.argv = argv, .envp = envp, .evidence = evidence, .runs = s.runs,
+                             .jobs = o->jobs ? o->jobs : sysconf(_SC_NPROCESSORS_ONLN),
+                             .timeout = s.timeout, .seed = (unsigned long)o->seed, .gdb = "gdb"};
+    prog = (struct drv__progress){.name = s.name, .runs = s.runs};
+    clock_gettime(CLOCK_MONOTONIC, &prog.t0);
+    log_info("%s: %ld runs of %ld threads x %ld iterations on CPython %s (%s), NumPy %s -> %s", s.name,
+             s.runs, s.threads, s.iterations, tc.version, tc.sanitizer,
+             tc.numpy_version ? tc.numpy_version : "none", dir);
+    rc = run_all(&plan, results, drv__on_done, &prog);
+    drv__latest(o->reports, dir);
+    if (rc < 0)
+        goto out;
+    if (rc == 1)
+        log_err(0, "interrupted: %ld of %ld runs finished; their evidence is in %s", prog.done, s.runs, evidence);
+    status = prog.noteworthy ? FT_EXIT_FINDINGS : FT_EXIT_CLEAN;
+out:
+    drv__strv_free(argv);
+    drv__strv_free(envp);
+    free(results);
+    scn_free(&s);
+    tc_free(&tc);
+    return status;
+}
+
+int
+drv_child(const struct cli_opts *o)
+{
+    struct scn_scenario s;
+    struct tc_toolchain tc;
+    struct py_job job;
+    int rc;
+
+    if ((rc = drv__load(o, &s, &tc)) != 0)
+        return drv__exit_for(rc);
+    job = (struct py_job){.scn = &s, .python = tc.python, .dir = o->dir,
+                          .seed = (unsigned long)o->seed, .run = (int)o->run};
+    rc = py_run(&job);
+    scn_free(&s);
+    tc_free(&tc);
+    return rc;
+}
+
+static int
+drv__yaml_name(const struct dirent *e)
+{
+    size_t n = strlen(e->d_name);
+
+    return n > 5 && strcmp(e->d_name + n - 5, ".yaml") == 0;
+}
+
+int
+drv_list(const struct cli_opts *o)
+{
+    struct dirent **names;
+    int n = scandir(o->scenarios, &names, drv__yaml_name, alphasort), status = FT_EXIT_CLEAN;
+
+    if (n < 0) {
+        log_err(errno, "cannot list %s", o->scenarios);
+        return FT_EXIT_USAGE;
+    }
+    for (int i = 0; i < n; i++) {
+        char path[4200];
+        struct scn_scenario s;
+        struct buf err;
+
+        buf_init(&err, 4096);
+        snprintf(path, sizeof(path), "%s/%s", o->scenarios, names[i]->d_name);
+        if (scn_load(path, &s, &err) == 0) {
+            printf("%-20s %s\n", s.name, s.summary ? s.summary : "");
+            scn_free(&s);
+        } else {
+            log_err(0, "%s", buf_cstr(&err));
+            status = FT_EXIT_USAGE;
+        }
+        buf_free(&err);
+        free(names[i]);
+    }
+    free(names);
+    return status;
+}
+
+int
+drv_keys(void)
+{
+    struct buf b;
+    int rc;
+
+    buf_init(&b, 1 << 16);
+    rc = scn_keys_help(&b);
+    fputs(buf_cstr(&b), stdout);
+    buf_free(&b);
+    return rc ? FT_EXIT_INFRA : FT_EXIT_CLEAN;
+}

@@ -1,0 +1,13 @@
+/* The commands: what `harness run`, `list` and `child` do, step by step. Each returns an
+ * enum ft_exit for main. */
+#ifndef FT_DRV_H
+#define FT_DRV_H
+
+#include "cli.h"
+
+int drv_run(const struct cli_opts *o, const char *self);
+int drv_child(const struct cli_opts *o);
+int drv_list(const struct cli_opts *o);
+int drv_keys(void);
+
+#endif

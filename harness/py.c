@@ -1,0 +1,360 @@
+/* Child side: an isolated free-threaded interpreter runs setup once, the body on N native
+ * threads meeting at a barrier, then teardown; everything noteworthy goes to events.jsonl. */
+#include "py.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "buf.h"
+#include "err.h"
+#include "ev.h"
+#include "log.h"
+#include "py_internal.h"
+
+/* Per-thread exceptions kept in full; later ones are only counted. */
+#define PY__KEEP_EXCEPTIONS 5
+
+struct py__worker {
+    pthread_t thread;
+    int tid;
+    int started;
+    const struct py_job *job;
+    PyObject *code;    /* borrowed from py__run: the compiled body */
+    PyObject *globals; /* new ref: this thread's copy of the setup namespace */
+    pthread_barrier_t *barrier;
+    long exceptions;
+    long completed;
+};
+
+static PyObject *py__format_exception; /* new ref: traceback.format_exception */
+
+static double
+py__now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Source padded with blank lines so that line numbers in tracebacks are the scenario file's. */
+static PyObject *
+py__compile(const struct scn_code *code, const char *path, const char *what)
+{
+    struct buf src;
+    PyObject *co = NULL; /* new ref */
+
+    buf_init(&src, (size_t)8 << 20);
+    for (int i = 1; i < code->line; i++)
+        if (buf_puts(&src, "\n") != 0)
+            goto out;
+    if (buf_puts(&src, code->text) != 0)
+        goto out;
+    co = Py_CompileString(buf_cstr(&src), path, Py_file_input);
+    if (co == NULL)
+        log_err(0, "%s: the scenario's %s does not compile (see events.jsonl)", path, what);
+out:
+    buf_free(&src);
+    return co;
+}
+
+/* The raised exception as an event; clears it. */
+static void
+py__record_exception(const char *phase, int tid, long iteration)
+{
+    PyObject *exc = PyErr_GetRaisedException(); /* new ref */
+    PyObject *lines = NULL, *text = NULL, *empty = NULL;
+    json_t *ev = json_object();
+
+    json_object_set_new(ev, "kind", json_string("exception"));
+    json_object_set_new(ev, "phase", json_string(phase));
+    json_object_set_new(ev, "tid", json_integer(tid));
+    json_object_set_new(ev, "iteration", json_integer(iteration));
+    if (exc != NULL) {
+        PyObject *msg = PyObject_Str(exc); /* new ref */
+
+        json_object_set_new(ev, "type", json_string(Py_TYPE(exc)->tp_name));
+        json_object_set_new(ev, "message", json_string(msg ? PyUnicode_AsUTF8(msg) : "?"));
+        Py_XDECREF(msg);
+        lines = PyObject_CallOneArg(py__format_exception, exc);
+        empty = PyUnicode_FromString("");
+        if (lines && empty)
+            text = PyUnicode_Join(empty, lines);
+        json_object_set_new(ev, "traceback", json_string(text ? PyUnicode_AsUTF8(text) : "?"));
+    }
+    PyErr_Clear();
+    Py_XDECREF(text);
+    Py_XDECREF(empty);
+    Py_XDECREF(lines);
+    Py_XDECREF(exc);
+    ev_write(ev);
+}
+
+static int
+py__set_int(PyObject *dict, const char *name, long value)
+{
+    PyObject *v = PyLong_FromLong(value); /* new ref */
+    int rc = v ? PyDict_SetItemString(dict, name, v) : -1;
+
+    Py_XDECREF(v);
+    return rc;
+}
+
+/* Waiting at the barrier detached, so a stop-the-world pause (GC) never waits on us. */
+static void
+py__barrier(pthread_barrier_t *b)
+{
+    Py_BEGIN_ALLOW_THREADS
+    pthread_barrier_wait(b);
+    Py_END_ALLOW_THREADS
+}
+
+static void *
+py__worker_main(void *arg)
+{
+    struct py__worker *w = arg;
+    const struct scn_scenario *s = w->job->scn;
+    PyGILState_STATE st = PyGILState_Ensure();
+
+    for (long it = 0; it < s->iterations; it++) {
+        PyObject *r; /* new ref */
+
+        if (it == 0 || s->barrier == SCN_BARRIER_EACH)
+            py__barrier(w->barrier);
+        if (py__set_int(w->globals, "iteration", it) != 0) {
+            py__record_exception("harness", w->tid, it);
+            continue;
+        }
+        r = PyEval_EvalCode(w->code, w->globals, w->globals);
+        if (r == NULL) {
+            if (w->exceptions++ < PY__KEEP_EXCEPTIONS)
+                py__record_exception("body", w->tid, it);
+            else
+                PyErr_Clear();
+        } else {
+            w->completed++;
+        }
+        Py_XDECREF(r);
+    }
+    PyGILState_Release(st);
+    return NULL;
+}
+
+/* Start every worker, wait for all of them detached. A thread that cannot start is a harness
+ * failure: the barrier would never open. */
+static int
+py__run_workers(const struct py_job *job, PyObject *code, PyObject *ns, json_t *summary)
+{
+    const struct scn_scenario *s = job->scn;
+    struct py__worker *w = calloc((size_t)s->threads, sizeof(*w));
+    pthread_barrier_t barrier;
+    PyThreadState *save;
+    long completed = 0, exceptions = 0;
+    int rc = 0, started = 0, err;
+    double t0;
+
+    if (w == NULL)
+        return FT_ENOMEM;
+    if ((err = pthread_barrier_init(&barrier, NULL, (unsigned)s->threads)) != 0) {
+        log_err(err, "pthread_barrier_init");
+        free(w);
+        return FT_ENOMEM;
+    }
+    for (long i = 0; i < s->threads; i++) {
+        w[i] = (struct py__worker){.tid = (int)i, .job = job, .code = code, .barrier = &barrier};
+        if ((w[i].globals = PyDict_Copy(ns)) == NULL || py__set_int(w[i].globals, "tid", i) != 0) {
+            rc = FT_EPYTHON;
+            goto out;
+        }
+    }
+    t0 = py__now();
+    save = PyEval_SaveThread();
+    for (long i = 0; i < s->threads; i++) {
+        if ((err = pthread_create(&w[i].thread, NULL, py__worker_main, &w[i])) != 0) {
+            log_err(err, "pthread_create (worker %ld of %ld)", i, s->threads);
+            abort(); /* started workers wait at a barrier that can never open */
+        }
+        w[i].started = 1;
+        started++;
+    }
+    for (long i = 0; i < s->threads; i++)
+        if (w[i].started)
+            pthread_join(w[i].thread, NULL);
+    PyEval_RestoreThread(save);
+    for (long i = 0; i < s->threads; i++) {
+        completed += w[i].completed;
+        exceptions += w[i].exceptions;
+    }
+    json_object_set_new(summary, "threads_started", json_integer(started));
+    json_object_set_new(summary, "body_completed", json_integer(completed));
+    json_object_set_new(summary, "body_exceptions", json_integer(exceptions));
+    json_object_set_new(summary, "body_seconds", json_real(py__now() - t0));
+out:
+    for (long i = 0; i < s->threads; i++)
+        Py_XDECREF(w[i].globals);
+    pthread_barrier_destroy(&barrier);
+    free(w);
+    return rc;
+}
+
+static int
+py__init(const struct py_job *job)
+{
+    PyConfig config;
+    PyStatus st;
+    char *argv[] = {job->scn->path};
+
+    PyConfig_InitIsolatedConfig(&config);
+#ifdef Py_GIL_DISABLED
+    /* As PYTHON_GIL=0: an extension without Py_mod_gil must not turn the GIL back on, or the
+     * threads would stop running in parallel; py__gil_report names such modules instead. */
+    config.enable_gil = 0;
+#endif
+    config.install_signal_handlers = 1;
+    st = PyConfig_SetBytesString(&config, &config.executable, job->python);
+    if (!PyStatus_Exception(st))
+        st = PyConfig_SetBytesString(&config, &config.program_name, job->python);
+    if (!PyStatus_Exception(st))
+        st = PyConfig_SetBytesArgv(&config, 1, argv);
+    if (!PyStatus_Exception(st))
+        st = Py_InitializeFromConfig(&config);
+    PyConfig_Clear(&config);
+    if (PyStatus_Exception(st)) {
+        log_err(0, "cannot start the interpreter %s: %s%s%s", job->python,
+                st.func ? st.func : "", st.func ? ": " : "", st.err_msg ? st.err_msg : "?");
+        return FT_EPYTHON;
+    }
+    return 0;
+}
+
+/* faulthandler into the evidence directory: Python stacks on fatal signals and, on SIGUSR1
+ * from the supervisor, of every thread of a hung run. */
+static int
+py__faulthandler(const char *dir)
+{
+    char path[4096];
+    PyObject *g = NULL, *p = NULL, *r = NULL; /* new refs */
+    int rc = FT_EPYTHON;
+
+    snprintf(path, sizeof(path), "%s/faulthandler.txt", dir);
+    if ((g = PyDict_New()) == NULL || (p = PyUnicode_DecodeFSDefault(path)) == NULL ||
+        PyDict_SetItemString(g, "path", p) != 0 ||
+        PyDict_SetItemString(g, "__builtins__", PyEval_GetBuiltins()) != 0)
+        goto out;
+    /* faulthandler keeps its own reference to the file. */
+    r = PyRun_String("import faulthandler, signal\n"
+                     "f = open(path, 'a', buffering=1)\n"
+                     "faulthandler.enable(file=f, all_threads=True)\n"
+                     "faulthandler.register(signal.SIGUSR1, file=f, all_threads=True)\n",
+                     Py_file_input, g, g);
+    if (r != NULL)
+        rc = 0;
+    else
+        PyErr_Print();
+out:
+    Py_XDECREF(r);
+    Py_XDECREF(p);
+    Py_XDECREF(g);
+    return rc;
+}
+
+static int
+py__run_phase(const struct py_job *job, const struct scn_code *code, const char *phase, PyObject *ns)
+{
+    PyObject *co, *r;
+
+    if (code->text == NULL)
+        return 0;
+    if ((co = py__compile(code, job->scn->path, phase)) == NULL) {
+        py__record_exception(phase, -1, -1);
+        return FT_ESCENARIO;
+    }
+    r = PyEval_EvalCode(co, ns, ns);
+    Py_DECREF(co);
+    if (r == NULL) {
+        py__record_exception(phase, -1, -1);
+        return FT_ESCENARIO;
+    }
+    Py_DECREF(r);
+    return 0;
+}
+
+static int
+py__run(const struct py_job *job, json_t *summary)
+{
+    PyObject *main_mod = NULL, *ns, *tb = NULL, *body = NULL;
+    int rc;
+
+    if ((rc = py__faulthandler(job->dir)) != 0)
+        return rc;
+    if ((tb = PyImport_ImportModule("traceback")) == NULL ||
+        (py__format_exception = PyObject_GetAttrString(tb, "format_exception")) == NULL) {
+        PyErr_Print();
+        rc = FT_EPYTHON;
+        goto out;
+    }
+    main_mod = PyImport_AddModuleRef("__main__"); /* new ref */
+    ns = PyModule_GetDict(main_mod);              /* borrowed */
+    if (py__set_int(ns, "seed", (long)job->seed) != 0 || py__set_int(ns, "run", job->run) != 0) {
+        rc = FT_EPYTHON;
+        goto out;
+    }
+    if ((rc = py__run_phase(job, &job->scn->setup, "setup", ns)) != 0)
+        goto out;
+    if ((body = py__compile(&job->scn->body, job->scn->path, "body")) == NULL) {
+        py__record_exception("body", -1, -1);
+        rc = FT_ESCENARIO;
+        goto out;
+    }
+    if ((rc = py__run_workers(job, body, ns, summary)) != 0)
+        goto out;
+    rc = py__run_phase(job, &job->scn->teardown, "teardown", ns);
+    json_object_set_new(summary, "gil_would_enable", json_integer(py__gil_report()));
+out:
+    Py_XDECREF(body);
+    Py_XDECREF(main_mod);
+    Py_XDECREF(tb);
+    Py_CLEAR(py__format_exception);
+    return rc;
+}
+
+int
+py_run(const struct py_job *job)
+{
+    char path[4096];
+    json_t *summary = json_object();
+    double t0 = py__now();
+    int rc, status = PY_EXIT_OK;
+
+    snprintf(path, sizeof(path), "%s/events.jsonl", job->dir);
+    if (ev_open(path) != 0 || py__hooks_install(job->dir) != 0)
+        return PY_EXIT_HARNESS;
+    if (py__init(job) != 0) {
+        ev_close();
+        return PY_EXIT_INIT;
+    }
+    json_object_set_new(summary, "kind", json_string("summary"));
+    json_object_set_new(summary, "run", json_integer(job->run));
+    json_object_set_new(summary, "seed", json_integer((json_int_t)job->seed));
+    json_object_set_new(summary, "gil_enabled", json_boolean(PyRun_SimpleString(
+        "import sys as _s\nif _s._is_gil_enabled(): raise SystemExit(1)\n") != 0));
+    rc = py__run(job, summary);
+    if (rc == FT_ESCENARIO)
+        status = PY_EXIT_SETUP;
+    else if (rc != 0)
+        status = PY_EXIT_HARNESS;
+    json_object_set_new(summary, "seconds", json_real(py__now() - t0));
+    ev_write(summary);
+    fflush(stdout);
+    fflush(stderr);
+    if (Py_FinalizeEx() < 0 && status == PY_EXIT_OK)
+        status = PY_EXIT_HARNESS;
+    py__hooks_close();
+    ev_close();
+    return status;
+}

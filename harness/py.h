@@ -1,0 +1,28 @@
+/* The embedded free-threaded interpreter inside one child process: it runs a scenario on N
+ * native threads and writes what happened into the run's evidence directory. */
+#ifndef FT_PY_H
+#define FT_PY_H
+
+#include "scn.h"
+
+struct py_job {
+    const struct scn_scenario *scn; /* borrowed; overrides already applied */
+    const char *python;             /* toolchain interpreter: becomes sys.executable */
+    const char *dir;                /* this run's evidence directory, existing */
+    unsigned long seed;
+    int run;                        /* index of this run, for the record */
+};
+
+/* Exit statuses of a child, besides signals and sanitizer exit codes. */
+enum py_exit {
+    PY_EXIT_OK = 0,        /* ran to the end; what it found is in the evidence */
+    PY_EXIT_SETUP = 10,    /* setup or teardown raised: see events.jsonl */
+    PY_EXIT_INIT = 11,     /* the interpreter did not start */
+    PY_EXIT_HARNESS = 12,  /* the harness failed (out of memory, threads) */
+};
+
+/* py_run: run the job in this process. Call once, in a fresh process, before any thread exists.
+ * Returns an enum py_exit value for main to exit with. */
+int py_run(const struct py_job *job);
+
+#endif

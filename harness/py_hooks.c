@@ -1,0 +1,207 @@
+/* Hooks of the child: the audit hook (process events with their Python stack), pthread_atfork
+ * for forks from C, and the sanitizers' report callbacks, which write the Python traceback of
+ * the reporting thread next to the report. */
+#include <Python.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "ev.h"
+#include "log.h"
+#include "py_internal.h"
+#include "scn.h"
+
+/* CPython's faulthandler writer: walks the thread's frames without allocating or locking, so
+ * it is safe inside a sanitizer's report path. Internal API, exported by the static libpython
+ * the harness is linked with. */
+extern void _Py_DumpTraceback(int fd, PyThreadState *tstate);
+
+static int py__pystack_fd = -1;
+static atomic_int py__reports;
+/* Set by the audit hook when Python is about to fork, so the atfork handler does not count
+ * the same fork twice. */
+static _Thread_local int py__python_fork;
+
+/* Audit events that start processes, with the checks.forbid class each belongs to. */
+static const struct {
+    const char *event;
+    unsigned cls;
+    int forks; /* the event is followed by fork() in this thread */
+} py__process_events[] = {
+    {"os.exec", SCN_EV_EXEC, 0},
+    {"os.fork", SCN_EV_FORK, 1},
+    {"os.forkpty", SCN_EV_FORK, 1},
+    {"os.posix_spawn", SCN_EV_SPAWN, 0},
+    {"os.spawn", SCN_EV_SPAWN, 0},
+    {"os.system", SCN_EV_SYSTEM, 0},
+    {"subprocess.Popen", SCN_EV_SUBPROCESS, 1},
+};
+
+json_t *
+py__stack_json(void)
+{
+    json_t *frames = json_array();
+    PyFrameObject *f = PyEval_GetFrame(); /* borrowed */
+
+    Py_XINCREF(f);
+    while (f != NULL) {
+        PyCodeObject *code = PyFrame_GetCode(f); /* new ref */
+        PyFrameObject *back = PyFrame_GetBack(f); /* new ref */
+        json_t *fr = json_object();
+
+        json_object_set_new(fr, "file", json_string(PyUnicode_AsUTF8(code->co_filename)));
+        json_object_set_new(fr, "line", json_integer(PyFrame_GetLineNumber(f)));
+        json_object_set_new(fr, "function", json_string(PyUnicode_AsUTF8(code->co_qualname)));
+        json_array_insert_new(frames, 0, fr); /* outermost first, as tracebacks print */
+        Py_DECREF(code);
+        Py_DECREF(f);
+        f = back;
+    }
+    PyErr_Clear();
+    return frames;
+}
+
+static int
+py__audit(const char *event, PyObject *args, void *data)
+{
+    (void)data;
+    for (size_t i = 0; i < sizeof(py__process_events) / sizeof(py__process_events[0]); i++) {
+        json_t *ev;
+        PyObject *repr;
+
+        if (strcmp(event, py__process_events[i].event) != 0)
+            continue;
+        ev = json_object();
+        repr = PyObject_Repr(args); /* new ref */
+        json_object_set_new(ev, "kind", json_string("process"));
+        json_object_set_new(ev, "event", json_string(event));
+        json_object_set_new(ev, "class", json_string(scn_event_name(py__process_events[i].cls)));
+        json_object_set_new(ev, "args", json_string(repr ? PyUnicode_AsUTF8(repr) : "?"));
+        json_object_set_new(ev, "stack", py__stack_json());
+        Py_XDECREF(repr);
+        PyErr_Clear();
+        ev_write(ev);
+        py__python_fork = py__process_events[i].forks;
+        break;
+    }
+    return 0;
+}
+
+/* fork() called from C (an extension, a library), not through os.fork or subprocess. */
+static void
+py__atfork_prepare(void)
+{
+    json_t *ev;
+
+    if (py__python_fork) {
+        py__python_fork = 0;
+        return;
+    }
+    ev = json_object();
+    json_object_set_new(ev, "kind", json_string("process"));
+    json_object_set_new(ev, "event", json_string("fork"));
+    json_object_set_new(ev, "class", json_string("fork"));
+    json_object_set_new(ev, "args", json_string("fork() called from C"));
+    if (PyThreadState_GetUnchecked() != NULL)
+        json_object_set_new(ev, "stack", py__stack_json());
+    ev_write(ev);
+}
+
+/* Heading then traceback of this thread, appended to pystack.txt; the report parser pairs the
+ * n-th heading with the n-th report of the sanitizer's log of this pid. */
+static void
+py__dump_python_stack(const char *what)
+{
+    char head[256];
+    PyThreadState *ts = PyThreadState_GetUnchecked();
+    int n = atomic_fetch_add(&py__reports, 1) + 1, len;
+
+    if (py__pystack_fd < 0)
+        return;
+    len = snprintf(head, sizeof(head), "=== ftsan report %d pid %d tid %d: %s\n", n, (int)getpid(),
+                   (int)gettid(), what);
+    if (write(py__pystack_fd, head, (size_t)len) < 0)
+        return;
+    if (ts != NULL)
+        _Py_DumpTraceback(py__pystack_fd, ts);
+    else if (write(py__pystack_fd, "(no Python thread state)\n", 25) < 0)
+        return;
+}
+
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define PY__TSAN 1
+#endif
+#if __has_feature(address_sanitizer)
+#define PY__ASAN 1
+#endif
+#endif
+
+#ifdef PY__TSAN
+int __tsan_get_report_data(void *report, const char **description, int *count, int *stack_count,
+                           int *mop_count, int *loc_count, int *mutex_count, int *thread_count,
+                           int *unique_tid_count, void **sleep_trace, unsigned long trace_size);
+
+/* Called by the TSan runtime after it printed a report, on the thread that detected it. */
+void
+__tsan_on_report(void *report)
+{
+    const char *desc = "report";
+    int count, stacks, mops, locs, mutexes, threads, tids;
+    void *sleep_trace[1];
+
+    __tsan_get_report_data(report, &desc, &count, &stacks, &mops, &locs, &mutexes, &threads, &tids,
+                           sleep_trace, 1);
+    py__dump_python_stack(desc);
+}
+#endif
+
+#ifdef PY__ASAN
+void __asan_set_error_report_callback(void (*callback)(const char *));
+
+static void
+py__asan_report(const char *text)
+{
+    (void)text;
+    py__dump_python_stack("asan");
+}
+#endif
+
+int
+py__hooks_install(const char *dir)
+{
+    char path[4096];
+    int err;
+
+    snprintf(path, sizeof(path), "%s/pystack.txt", dir);
+    py__pystack_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (py__pystack_fd < 0) {
+        log_err(errno, "cannot open %s", path);
+        return FT_EIO;
+    }
+    if (PySys_AddAuditHook(py__audit, NULL) != 0) {
+        log_err(0, "PySys_AddAuditHook failed");
+        return FT_EPYTHON;
+    }
+    if ((err = pthread_atfork(py__atfork_prepare, NULL, NULL)) != 0) {
+        log_err(err, "pthread_atfork");
+        return FT_EIO;
+    }
+#ifdef PY__ASAN
+    __asan_set_error_report_callback(py__asan_report);
+#endif
+    return 0;
+}
+
+void
+py__hooks_close(void)
+{
+    if (py__pystack_fd >= 0)
+        close(py__pystack_fd);
+    py__pystack_fd = -1;
+}

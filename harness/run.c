@@ -1,0 +1,330 @@
+/* Child process supervision: spawn, sample, time out, collect stacks, kill the group, reap. */
+#include "run.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "err.h"
+#include "log.h"
+
+#define RUN__SAMPLE_MS 50
+#define RUN__GDB_SECONDS 60
+
+struct run__slot {
+    int active;
+    int i;
+    pid_t pid;
+    double start;
+    long peak_threads;
+    int hang_stage; /* 0 running, 1 SIGUSR1 sent, 2 killed */
+    double stage_at;
+};
+
+static volatile sig_atomic_t run__stop;
+
+static void
+run__on_signal(int sig)
+{
+    run__stop = sig;
+}
+
+static double
+run__now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void
+run_dir(const struct run_plan *plan, int i, char *out, size_t n)
+{
+    snprintf(out, n, "%s/run-%04d", plan->evidence, i + 1);
+}
+
+/* Replace {dir}, {run}, {seed} in s. New string, or NULL when out of memory. */
+static char *
+run__fill(const char *s, const char *dir, int i, unsigned long seed)
+{
+    struct buf b;
+    const char *p;
+
+    buf_init(&b, 1 << 16);
+    for (p = s; *p; p++) {
+        int rc = 0;
+
+        if (strncmp(p, "{dir}", 5) == 0)
+            rc = buf_puts(&b, dir), p += 4;
+        else if (strncmp(p, "{run}", 5) == 0)
+            rc = buf_printf(&b, "%d", i), p += 4;
+        else if (strncmp(p, "{seed}", 6) == 0)
+            rc = buf_printf(&b, "%lu", seed), p += 5;
+        else
+            rc = buf_append(&b, p, 1);
+        if (rc != 0) {
+            buf_free(&b);
+            return NULL;
+        }
+    }
+    return b.data ? buf_steal(&b) : strdup("");
+}
+
+static char **
+run__fill_all(char *const *v, const char *dir, int i, unsigned long seed)
+{
+    size_t n = 0;
+    char **out;
+
+    while (v[n])
+        n++;
+    if ((out = calloc(n + 1, sizeof(*out))) == NULL)
+        return NULL;
+    for (size_t k = 0; k < n; k++)
+        if ((out[k] = run__fill(v[k], dir, i, seed)) == NULL) {
+            for (size_t j = 0; j < k; j++)
+                free(out[j]);
+            free(out);
+            return NULL;
+        }
+    return out;
+}
+
+static void
+run__free_all(char **v)
+{
+    for (size_t k = 0; v && v[k]; k++)
+        free(v[k]);
+    free(v);
+}
+
+/* Start run i in its own process group with stdout and stderr in its directory. */
+static int
+run__spawn(const struct run_plan *plan, struct run__slot *s, int i)
+{
+    char dir[4096], out[4200], err[4200];
+    char **argv = NULL, **envp = NULL;
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t at;
+    int rc = FT_ESPAWN, e;
+
+    run_dir(plan, i, dir, sizeof(dir));
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+        log_err(errno, "cannot create %s", dir);
+        return FT_EIO;
+    }
+    snprintf(out, sizeof(out), "%s/stdout.txt", dir);
+    snprintf(err, sizeof(err), "%s/stderr.txt", dir);
+    argv = run__fill_all(plan->argv, dir, i, plan->seed + (unsigned long)i);
+    envp = run__fill_all(plan->envp, dir, i, plan->seed + (unsigned long)i);
+    if (argv == NULL || envp == NULL) {
+        rc = FT_ENOMEM;
+        goto out;
+    }
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&fa, 2, err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawnattr_init(&at);
+    posix_spawnattr_setpgroup(&at, 0);
+    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP);
+    e = posix_spawn(&s->pid, argv[0], &fa, &at, argv, envp);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&at);
+    if (e != 0) {
+        log_err(e, "cannot start %s", argv[0]);
+        goto out;
+    }
+    s->active = 1;
+    s->i = i;
+    s->start = run__now();
+    s->peak_threads = 0;
+    s->hang_stage = 0;
+    rc = 0;
+out:
+    run__free_all(argv);
+    run__free_all(envp);
+    return rc;
+}
+
+/* Threads: line of /proc/PID/status. */
+static void
+run__sample(struct run__slot *s)
+{
+    char path[64], line[256];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)s->pid);
+    if ((f = fopen(path, "re")) == NULL)
+        return;
+    while (fgets(line, sizeof(line), f)) {
+        long n;
+
+        if (sscanf(line, "Threads: %ld", &n) == 1 && n > s->peak_threads)
+            s->peak_threads = n;
+    }
+    fclose(f);
+}
+
+/* Native stacks of every thread of a hung run, by gdb in batch mode, into gdb.txt. */
+static void
+run__gdb(const struct run_plan *plan, struct run__slot *s)
+{
+    char dir[4096], out[4200], pid[32], tmo[32];
+    char *argv[] = {"timeout", tmo, (char *)plan->gdb, "-batch", "-nx", "-p", pid,
+                    "-ex", "set pagination off", "-ex", "thread apply all bt", NULL};
+    posix_spawn_file_actions_t fa;
+    extern char **environ;
+    pid_t g;
+    int st;
+
+    run_dir(plan, s->i, dir, sizeof(dir));
+    snprintf(out, sizeof(out), "%s/gdb.txt", dir);
+    snprintf(pid, sizeof(pid), "%d", (int)s->pid);
+    snprintf(tmo, sizeof(tmo), "%d", RUN__GDB_SECONDS);
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    if (posix_spawnp(&g, "timeout", &fa, NULL, argv, environ) == 0)
+        waitpid(g, &st, 0);
+    posix_spawn_file_actions_destroy(&fa);
+}
+
+/* A run past its timeout: Python stacks (faulthandler on SIGUSR1), a second for them to be
+ * written, native stacks, then SIGKILL to the whole group. */
+static void
+run__hang_step(const struct run_plan *plan, struct run__slot *s, double now)
+{
+    if (s->hang_stage == 0) {
+        kill(s->pid, SIGUSR1);
+        s->hang_stage = 1;
+        s->stage_at = now;
+    } else if (s->hang_stage == 1 && now - s->stage_at >= 1.0) {
+        if (plan->gdb)
+            run__gdb(plan, s);
+        kill(-s->pid, SIGKILL);
+        s->hang_stage = 2;
+    }
+}
+
+static int
+run__write_status(const char *dir, const struct run_result *r)
+{
+    char path[4200], tmp[4300];
+    json_t *o = json_object();
+    int rc = 0;
+
+    snprintf(path, sizeof(path), "%s/status.json", dir);
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    json_object_set_new(o, "run", json_integer(r->run));
+    json_object_set_new(o, "pid", json_integer(r->pid));
+    json_object_set_new(o, "exited", json_boolean(r->exited));
+    json_object_set_new(o, "exit_code", json_integer(r->exit_code));
+    json_object_set_new(o, "signal", json_integer(r->signal));
+    json_object_set_new(o, "signal_name", json_string(r->signal ? sigabbrev_np(r->signal) : ""));
+    json_object_set_new(o, "timed_out", json_boolean(r->timed_out));
+    json_object_set_new(o, "seconds", json_real(r->seconds));
+    json_object_set_new(o, "maxrss_kb", json_integer(r->maxrss_kb));
+    json_object_set_new(o, "peak_threads", json_integer(r->peak_threads));
+    if (json_dump_file(o, tmp, JSON_INDENT(2) | JSON_SORT_KEYS) != 0 || rename(tmp, path) != 0) {
+        log_err(errno, "cannot write %s", path);
+        rc = FT_EIO;
+    }
+    json_decref(o);
+    return rc;
+}
+
+static void
+run__reaped(const struct run_plan *plan, struct run__slot *s, int st, const struct rusage *ru,
+            struct run_result *results, run_done_fn done, void *arg)
+{
+    struct run_result *r = &results[s->i];
+    char dir[4096];
+
+    *r = (struct run_result){.run = s->i + 1, .pid = s->pid};
+    r->exited = WIFEXITED(st);
+    r->exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    r->signal = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
+    r->timed_out = s->hang_stage > 0;
+    r->seconds = run__now() - s->start;
+    r->maxrss_kb = ru->ru_maxrss;
+    r->peak_threads = s->peak_threads;
+    /* The child is gone, but a grandchild it left may still hold the group. */
+    kill(-s->pid, SIGKILL);
+    s->active = 0;
+    run_dir(plan, s->i, dir, sizeof(dir));
+    run__write_status(dir, r);
+    if (done)
+        done(r, dir, arg);
+}
+
+int
+run_all(const struct run_plan *plan, struct run_result *results, run_done_fn done, void *arg)
+{
+    struct run__slot *slots = calloc((size_t)plan->jobs, sizeof(*slots));
+    struct sigaction sa = {.sa_handler = run__on_signal}, old_int, old_term;
+    int next = 0, active = 0, rc = 0;
+
+    if (slots == NULL)
+        return FT_ENOMEM;
+    run__stop = 0;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    while (next < plan->runs || active > 0) {
+        double now = run__now();
+
+        for (long j = 0; j < plan->jobs && next < plan->runs && !run__stop && rc == 0; j++)
+            if (!slots[j].active) {
+                if ((rc = run__spawn(plan, &slots[j], next)) == 0) {
+                    next++;
+                    active++;
+                }
+            }
+        if (rc != 0 || run__stop)
+            next = (int)plan->runs; /* start nothing more; reap what runs */
+        for (long j = 0; j < plan->jobs; j++) {
+            struct run__slot *s = &slots[j];
+            struct rusage ru;
+            int st;
+            pid_t p;
+
+            if (!s->active)
+                continue;
+            p = wait4(s->pid, &st, WNOHANG, &ru);
+            if (p == s->pid) {
+                run__reaped(plan, s, st, &ru, results, done, arg);
+                active--;
+                continue;
+            }
+            run__sample(s);
+            if (run__stop && s->hang_stage < 2) {
+                kill(-s->pid, SIGKILL);
+                s->hang_stage = 2;
+            } else if (now - s->start > (double)plan->timeout) {
+                run__hang_step(plan, s, now);
+            }
+        }
+        poll(NULL, 0, RUN__SAMPLE_MS);
+    }
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    free(slots);
+    if (rc == 0 && run__stop)
+        rc = 1;
+    return rc;
+}

@@ -1,0 +1,45 @@
+/* Supervision of child processes: one fresh process per run, a few at a time, each in its own
+ * process group, with a timeout; on a hang its stacks are saved before the group is killed.
+ * Everything observed lands in the run's evidence directory; nothing is interpreted here. */
+#ifndef FT_RUN_H
+#define FT_RUN_H
+
+#include <sys/types.h>
+
+struct run_plan {
+    char *const *argv;  /* child command line; "{dir}" and "{run}" and "{seed}" are filled in */
+    char *const *envp;  /* child environment; "{dir}" is filled in */
+    const char *evidence; /* the evidence directory; run-NNNN/ subdirectories are made in it */
+    long runs;
+    long jobs;
+    long timeout;       /* seconds per run */
+    unsigned long seed; /* run i gets seed + i */
+    const char *gdb;    /* gdb for hang stacks, or NULL to skip */
+};
+
+/* What the supervisor saw of one run; also written as status.json in its directory. */
+struct run_result {
+    int run;
+    pid_t pid;
+    int exited;       /* 1: exit_code is valid */
+    int exit_code;
+    int signal;       /* terminating signal, 0 if none */
+    int timed_out;
+    double seconds;
+    long maxrss_kb;   /* from wait4 */
+    long peak_threads; /* sampled from /proc */
+};
+
+/* Called after each run ends, in the supervisor, in the order runs end. */
+typedef void (*run_done_fn)(const struct run_result *r, const char *dir, void *arg);
+
+/* run_all: run every run of the plan; results[i] for run i (caller allocates runs entries).
+ * 0 when every run was started and reaped (whatever they did), FT_ESPAWN/FT_EIO otherwise
+ * (logged); FT_EUSAGE-free. On SIGINT/SIGTERM the running groups are killed, reaped and
+ * recorded, and run_all returns 1. */
+int run_all(const struct run_plan *plan, struct run_result *results, run_done_fn done, void *arg);
+
+/* run_dir: the evidence directory of run i into out. */
+void run_dir(const struct run_plan *plan, int i, char *out, size_t n);
+
+#endif

@@ -1,0 +1,662 @@
+/* Scenario loader: libyaml's document tree walked against key tables, every error located. */
+#include "scn.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "err.h"
+
+#define SCN__MAX_FILE (1 << 20)
+
+struct scn__ctx {
+    const char *name;
+    yaml_document_t *doc;
+    struct buf *err;
+};
+
+struct scn__key;
+typedef int (*scn__parse_fn)(struct scn__ctx *c, const struct scn__key *k, const char *key,
+                             yaml_node_t *v, void *base);
+
+/* A key of a mapping: how to parse its value into the field at offset of the base struct. */
+struct scn__key {
+    const char *name;
+    scn__parse_fn parse;
+    size_t offset;
+    int required;
+    const char *type; /* for help */
+    const char *help;
+};
+
+static int scn__fail(struct scn__ctx *c, const yaml_node_t *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+scn__fail(struct scn__ctx *c, const yaml_node_t *n, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    buf_free(c->err);
+    buf_printf(c->err, "%s:%zu:%zu: %s", c->name, n ? n->start_mark.line + 1 : 1,
+               n ? n->start_mark.column + 1 : 1, msg);
+    return FT_ESCENARIO;
+}
+
+static const char *
+scn__node_kind(const yaml_node_t *n)
+{
+    switch (n->type) {
+    case YAML_SCALAR_NODE:
+        return "a scalar";
+    case YAML_SEQUENCE_NODE:
+        return "a list";
+    case YAML_MAPPING_NODE:
+        return "a mapping";
+    default:
+        return "nothing";
+    }
+}
+
+static const char *
+scn__scalar(const yaml_node_t *n)
+{
+    return (const char *)n->data.scalar.value;
+}
+
+static int
+scn__want(struct scn__ctx *c, const char *key, yaml_node_t *v, yaml_node_type_t type,
+          const char *what)
+{
+    if (v->type == type)
+        return 0;
+    return scn__fail(c, v, "'%s' must be %s, got %s", key, what, scn__node_kind(v));
+}
+
+static int
+scn__dup(char **dst, const char *s)
+{
+    free(*dst);
+    *dst = strdup(s);
+    return *dst ? 0 : FT_ENOMEM;
+}
+
+static int
+scn__str(struct scn__ctx *c, const struct scn__key *k, const char *key, yaml_node_t *v, void *base)
+{
+    int rc = scn__want(c, key, v, YAML_SCALAR_NODE, "a string");
+
+    return rc ? rc : scn__dup((char **)((char *)base + k->offset), scn__scalar(v));
+}
+
+/* Positive integers, written plainly: `threads: 8`, not `threads: "8"` or `8.0`. */
+static int
+scn__posint(struct scn__ctx *c, const struct scn__key *k, const char *key, yaml_node_t *v,
+            void *base)
+{
+    const char *s;
+    char *end;
+    long n;
+
+    if (v->type != YAML_SCALAR_NODE || v->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+        return scn__fail(c, v, "'%s' must be a positive integer, got %s", key,
+                         v->type == YAML_SCALAR_NODE ? "a quoted string" : scn__node_kind(v));
+    s = scn__scalar(v);
+    errno = 0;
+    n = strtol(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || n <= 0 || n > 1000000)
+        return scn__fail(c, v, "'%s' must be a positive integer, got '%s'", key, s);
+    *(long *)((char *)base + k->offset) = n;
+    return 0;
+}
+
+static int
+scn__strlist(struct scn__ctx *c, const struct scn__key *k, const char *key, yaml_node_t *v,
+             void *base)
+{
+    char ***list = (char ***)((char *)base + k->offset);
+    size_t *n = (size_t *)((char *)base + k->offset + sizeof(char **));
+    yaml_node_item_t *it;
+    int rc = scn__want(c, key, v, YAML_SEQUENCE_NODE, "a list of strings");
+
+    if (rc)
+        return rc;
+    for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+        yaml_node_t *e = yaml_document_get_node(c->doc, *it);
+        char **grown;
+
+        if ((rc = scn__want(c, key, e, YAML_SCALAR_NODE, "a list of strings")) != 0)
+            return rc;
+        grown = realloc(*list, (*n + 1) * sizeof(**list));
+        if (grown == NULL)
+            return FT_ENOMEM;
+        *list = grown;
+        if (((*list)[*n] = strdup(scn__scalar(e))) == NULL)
+            return FT_ENOMEM;
+        (*n)++;
+    }
+    return 0;
+}
+
+/* A mapping of scalars to scalars, kept in order: env, build, requires.packages. */
+static int
+scn__strmap(struct scn__ctx *c, const struct scn__key *k, const char *key, yaml_node_t *v,
+            void *base)
+{
+    struct scn_pair **pairs = (struct scn_pair **)((char *)base + k->offset);
+    size_t *n = (size_t *)((char *)base + k->offset + sizeof(struct scn_pair *));
+    yaml_node_pair_t *p;
+    int rc = scn__want(c, key, v, YAML_MAPPING_NODE, "a mapping of names to strings");
+
+    if (rc)
+        return rc;
+    for (p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
+        yaml_node_t *kn = yaml_document_get_node(c->doc, p->key);
+        yaml_node_t *vn = yaml_document_get_node(c->doc, p->value);
+        struct scn_pair *grown;
+
+        if (kn->type != YAML_SCALAR_NODE || vn->type != YAML_SCALAR_NODE)
+            return scn__fail(c, kn->type != YAML_SCALAR_NODE ? kn : vn,
+                             "'%s' must be a mapping of names to strings", key);
+        grown = realloc(*pairs, (*n + 1) * sizeof(**pairs));
+        if (grown == NULL)
+            return FT_ENOMEM;
+        *pairs = grown;
+        (*pairs)[*n].key = strdup(scn__scalar(kn));
+        (*pairs)[*n].value = strdup(scn__scalar(vn));
+        (*n)++;
+        if ((*pairs)[*n - 1].key == NULL || (*pairs)[*n - 1].value == NULL)
+            return FT_ENOMEM;
+    }
+    return 0;
+}
+
+/* Python source. Block scalars (`body: |`) start on the line after the key. */
+static int
+scn__code(struct scn__ctx *c, const struct scn__key *k, const char *key, yaml_node_t *v, void *base)
+{
+    struct scn_code *code = (struct scn_code *)((char *)base + k->offset);
+    yaml_scalar_style_t st = v->data.scalar.style;
+    int rc = scn__want(c, key, v, YAML_SCALAR_NODE, "Python source (use `|` for a block)");
+
+    if (rc)
+        return rc;
+    if ((rc = scn__dup(&code->text, scn__scalar(v))) != 0)
+        return rc;
+    code->line = (int)v->start_mark.line + 1;
+    if (st == YAML_LITERAL_SCALAR_STYLE || st == YAML_FOLDED_SCALAR_STYLE)
+        code->line++;
+    return 0;
+}
+
+/* A word from a fixed list; returns its index through *out. */
+static int
+scn__word(struct scn__ctx *c, const char *key, yaml_node_t *v, const char *const *words,
+          size_t n, size_t *out)
+{
+    char all[256] = "";
+    size_t i;
+    int rc = scn__want(c, key, v, YAML_SCALAR_NODE, "a word");
+
+    if (rc)
+        return rc;
+    for (i = 0; i < n; i++) {
+        if (strcmp(scn__scalar(v), words[i]) == 0) {
+            *out = i;
+            return 0;
+        }
+        snprintf(all + strlen(all), sizeof(all) - strlen(all), "%s%s", i ? ", " : "", words[i]);
+    }
+    return scn__fail(c, v, "'%s' must be one of %s, got '%s'", key, all, scn__scalar(v));
+}
+
+static int
+scn__barrier(struct scn__ctx *c, const struct scn__key *k, const char *key, yaml_node_t *v,
+             void *base)
+{
+    static const char *const words[] = {"start", "each"};
+    size_t i;
+    int rc = scn__word(c, key, v, words, 2, &i);
+
+    if (rc == 0)
+        *(enum scn_barrier *)((char *)base + k->offset) = i == 0 ? SCN_BARRIER_START : SCN_BARRIER_EACH;
+    return rc;
+}
+
+static int
+scn__outcome(struct scn__ctx *c, const struct scn__key *k, const char *key, yaml_node_t *v,
+             void *base)
+{
+    static const char *const words[] = {"found", "clean"};
+    size_t i;
+    int rc = scn__word(c, key, v, words, 2, &i);
+
+    return rc ? rc : scn__dup((char **)((char *)base + k->offset), words[i]);
+}
+
+/* A list of words from a fixed list, as a bit set. */
+static int
+scn__wordset(struct scn__ctx *c, const char *key, yaml_node_t *v, const char *const *words,
+             size_t n, unsigned *out)
+{
+    yaml_node_item_t *it;
+    size_t i;
+    int rc = scn__want(c, key, v, YAML_SEQUENCE_NODE, "a list");
+
+    if (rc)
+        return rc;
+    *out = 0;
+    for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+        if ((rc = scn__word(c, key, yaml_document_get_node(c->doc, *it), words, n, &i)) != 0)
+            return rc;
+        *out |= 1u << i;
+    }
+    return 0;
+}
+
+static int
+scn__sanitizers(struct scn__ctx *c, const struct scn__key *k, const char *key, yaml_node_t *v,
+                void *base)
+{
+    /* Order matches enum scn_san's bits. */
+    static const char *const words[] = {"tsan", "asan", "none"};
+
+    return scn__wordset(c, key, v, words, 3, (unsigned *)((char *)base + k->offset));
+}
+
+static const char *const scn__events[] = {"fork", "subprocess", "exec", "spawn", "system"};
+
+static int
+scn__forbid(struct scn__ctx *c, const struct scn__key *k, const char *key, yaml_node_t *v,
+            void *base)
+{
+    return scn__wordset(c, key, v, scn__events, 5, (unsigned *)((char *)base + k->offset));
+}
+
+const char *
+scn_event_name(unsigned ev)
+{
+    for (size_t i = 0; i < 5; i++)
+        if (ev == 1u << i)
+            return scn__events[i];
+    return "?";
+}
+
+static int scn__mapping(struct scn__ctx *c, const char *prefix, yaml_node_t *map,
+                        const struct scn__key *keys, size_t n, void *base);
+
+#define SCN__FIELD(f) offsetof(struct scn_scenario, f)
+/* scn__strlist and scn__strmap find a list's count right after its pointer. */
+#define SCN__COUNTED(list, n, T) \
+    _Static_assert(offsetof(struct scn_scenario, n) == offsetof(struct scn_scenario, list) + sizeof(T), #n)
+SCN__COUNTED(references, n_references, char **);
+SCN__COUNTED(packages, n_packages, struct scn_pair *);
+SCN__COUNTED(env, n_env, struct scn_pair *);
+SCN__COUNTED(build, n_build, struct scn_pair *);
+#define SCN__EXPECT(f) offsetof(struct scn_expect, f)
+#define SCN__N(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Sorted by name. */
+static const struct scn__key scn__requires_keys[] = {
+    {"packages", scn__strmap, SCN__FIELD(packages), 0, "mapping", "package name -> version spec"},
+    {"python", scn__str, SCN__FIELD(requires_python), 0, "string", "CPython version range"},
+};
+
+static const struct scn__key scn__checks_keys[] = {
+    {"forbid", scn__forbid, SCN__FIELD(forbid), 0, "list", "fork, subprocess, exec, spawn, system"},
+    {"max_rss_mb", scn__posint, SCN__FIELD(max_rss_mb), 0, "integer", "peak RSS limit per run"},
+    {"max_threads", scn__posint, SCN__FIELD(max_threads), 0, "integer", "peak thread count limit"},
+};
+
+static const struct scn__key scn__expect_keys[] = {
+    {"kind", scn__str, SCN__EXPECT(kind), 0, "string", "finding kind, e.g. data-race"},
+    {"known", scn__str, SCN__EXPECT(known), 0, "string", "upstream reference, e.g. numpy#28881"},
+    {"match", scn__str, SCN__EXPECT(match), 0, "string", "text the signature contains"},
+    {"numpy", scn__str, SCN__EXPECT(numpy), 0, "string", "NumPy version range"},
+    {"outcome", scn__outcome, SCN__EXPECT(outcome), 1, "word", "found | clean"},
+    {"python", scn__str, SCN__EXPECT(python), 0, "string", "CPython version range"},
+    {"san", scn__str, SCN__EXPECT(san), 0, "string", "sanitizer it applies to"},
+};
+
+static int
+scn__requires(struct scn__ctx *c, const struct scn__key *k, const char *key, yaml_node_t *v,
+              void *base)
+{
+    (void)k;
+    return scn__mapping(c, key, v, scn__requires_keys, SCN__N(scn__requires_keys), base);
+}
+
+static int
+scn__checks(struct scn__ctx *c, const struct scn__key *k, const char *key, yaml_node_t *v,
+            void *base)
+{
+    (void)k;
+    return scn__mapping(c, key, v, scn__checks_keys, SCN__N(scn__checks_keys), base);
+}
+
+static int
+scn__expect(struct scn__ctx *c, const struct scn__key *k, const char *key, yaml_node_t *v,
+            void *base)
+{
+    struct scn_scenario *s = base;
+    yaml_node_item_t *it;
+    int rc = scn__want(c, key, v, YAML_SEQUENCE_NODE, "a list of mappings");
+
+    (void)k;
+    if (rc)
+        return rc;
+    for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+        yaml_node_t *e = yaml_document_get_node(c->doc, *it);
+        struct scn_expect *grown = realloc(s->expect, (s->n_expect + 1) * sizeof(*grown));
+
+        if (grown == NULL)
+            return FT_ENOMEM;
+        s->expect = grown;
+        memset(&s->expect[s->n_expect], 0, sizeof(*grown));
+        s->expect[s->n_expect].line = (int)e->start_mark.line + 1;
+        s->n_expect++;
+        rc = scn__mapping(c, key, e, scn__expect_keys, SCN__N(scn__expect_keys),
+                          &s->expect[s->n_expect - 1]);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* Sorted by name; `harness keys` prints this table and the README quotes it. */
+static const struct scn__key scn__top_keys[] = {
+    {"barrier", scn__barrier, SCN__FIELD(barrier), 0, "start|each",
+     "workers meet once before the loop, or before every iteration (default each)"},
+    {"body", scn__code, SCN__FIELD(body), 1, "python",
+     "run by every thread, every iteration; `tid` and `iteration` are bound"},
+    {"build", scn__strmap, SCN__FIELD(build), 0, "mapping",
+     "c|cython|pythran: source under scenarios/ compiled with the toolchain's sanitizer"},
+    {"checks", scn__checks, 0, 0, "mapping", "forbid: [events], max_rss_mb, max_threads"},
+    {"env", scn__strmap, SCN__FIELD(env), 0, "mapping", "environment variables of every run"},
+    {"expect", scn__expect, 0, 0, "list", "per-version expectations used by verification"},
+    {"iterations", scn__posint, SCN__FIELD(iterations), 0, "integer",
+     "body executions per thread per run (default 50)"},
+    {"name", scn__str, SCN__FIELD(name), 1, "string", "identifier: letters, digits, _ and -"},
+    {"references", scn__strlist, SCN__FIELD(references), 0, "list", "upstream issue links"},
+    {"requires", scn__requires, 0, 0, "mapping", "python: range, packages: {name: spec}"},
+    {"runs", scn__posint, SCN__FIELD(runs), 0, "integer", "fresh processes (default 20)"},
+    {"sanitizers", scn__sanitizers, SCN__FIELD(sanitizers), 0, "list",
+     "tsan, asan, none: the builds the scenario is meant for (default all)"},
+    {"setup", scn__code, SCN__FIELD(setup), 0, "python", "once per process, before the threads"},
+    {"summary", scn__str, SCN__FIELD(summary), 0, "string", "one line: what it reproduces"},
+    {"teardown", scn__code, SCN__FIELD(teardown), 0, "python", "once per process, after the threads"},
+    {"threads", scn__posint, SCN__FIELD(threads), 0, "integer", "native threads (default 8)"},
+    {"timeout", scn__posint, SCN__FIELD(timeout), 0, "integer", "seconds per run (default 60)"},
+};
+
+static int
+scn__key_cmp(const void *name, const void *key)
+{
+    return strcmp(name, ((const struct scn__key *)key)->name);
+}
+
+/* Edit distance, to suggest the key a typo meant. */
+static size_t
+scn__distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b), row[64], i, j, prev, tmp;
+
+    if (lb >= SCN__N(row))
+        return (size_t)-1;
+    for (j = 0; j <= lb; j++)
+        row[j] = j;
+    for (i = 1; i <= la; i++) {
+        prev = row[0];
+        row[0] = i;
+        for (j = 1; j <= lb; j++) {
+            tmp = row[j];
+            row[j] = a[i - 1] == b[j - 1] ? prev : 1 + (prev < row[j] ? (prev < row[j - 1] ? prev : row[j - 1])
+                                                                      : (row[j] < row[j - 1] ? row[j] : row[j - 1]));
+            prev = tmp;
+        }
+    }
+    return row[lb];
+}
+
+static int
+scn__unknown(struct scn__ctx *c, yaml_node_t *kn, const char *prefix, const struct scn__key *keys,
+             size_t n)
+{
+    const char *best = NULL;
+    size_t bestd = strlen(scn__scalar(kn)) / 3 + 2, d; /* only near misses earn a suggestion */
+
+    for (size_t i = 0; i < n; i++)
+        if ((d = scn__distance(scn__scalar(kn), keys[i].name)) < bestd) {
+            bestd = d;
+            best = keys[i].name;
+        }
+    if (best)
+        return scn__fail(c, kn, "unknown key '%s%s%s' (did you mean '%s'?)", prefix,
+                         *prefix ? "." : "", scn__scalar(kn), best);
+    return scn__fail(c, kn, "unknown key '%s%s%s'", prefix, *prefix ? "." : "", scn__scalar(kn));
+}
+
+/* Walk a mapping against a sorted key table; prefix names the enclosing key in messages. */
+static int
+scn__mapping(struct scn__ctx *c, const char *prefix, yaml_node_t *map, const struct scn__key *keys,
+             size_t n, void *base)
+{
+    unsigned char seen[32] = {0};
+    yaml_node_pair_t *p;
+    char full[128];
+    int rc;
+
+    if (map->type != YAML_MAPPING_NODE)
+        return scn__fail(c, map, "%s%s must be a mapping, got %s", *prefix ? "'" : "",
+                         *prefix ? prefix : "a scenario", scn__node_kind(map));
+    for (p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+        yaml_node_t *kn = yaml_document_get_node(c->doc, p->key);
+        const struct scn__key *k;
+
+        if (kn->type != YAML_SCALAR_NODE)
+            return scn__fail(c, kn, "keys must be plain words, got %s", scn__node_kind(kn));
+        k = bsearch(scn__scalar(kn), keys, n, sizeof(*keys), scn__key_cmp);
+        if (k == NULL)
+            return scn__unknown(c, kn, prefix, keys, n);
+        snprintf(full, sizeof(full), "%s%s%s", prefix, *prefix ? "." : "", k->name);
+        if (seen[k - keys]++)
+            return scn__fail(c, kn, "key '%s' appears twice", full);
+        rc = k->parse(c, k, full, yaml_document_get_node(c->doc, p->value), base);
+        if (rc)
+            return rc;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (keys[i].required && !seen[i]) {
+            snprintf(full, sizeof(full), "%s%s%s", prefix, *prefix ? "." : "", keys[i].name);
+            return scn__fail(c, map, "missing required key '%s'", full);
+        }
+    return 0;
+}
+
+static void
+scn__defaults(struct scn_scenario *s)
+{
+    s->threads = 8;
+    s->iterations = 50;
+    s->runs = 20;
+    s->timeout = 60;
+    s->barrier = SCN_BARRIER_EACH;
+    s->sanitizers = SCN_SAN_TSAN | SCN_SAN_ASAN | SCN_SAN_NONE;
+}
+
+/* Checks across keys, once the whole mapping is read. */
+static int
+scn__validate(struct scn__ctx *c, yaml_node_t *root, struct scn_scenario *s)
+{
+    static const char *const kinds[] = {"c", "cython", "pythran"};
+
+    if (s->name[0] == '\0' || strspn(s->name, "abcdefghijklmnopqrstuvwxyz"
+                                              "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != strlen(s->name))
+        return scn__fail(c, root, "'name' must be letters, digits, '_' and '-', got '%s'", s->name);
+    if (s->body.text[strspn(s->body.text, " \t\r\n")] == '\0')
+        return scn__fail(c, root, "'body' is empty");
+    if (s->sanitizers == 0)
+        return scn__fail(c, root, "'sanitizers' must name at least one of tsan, asan, none");
+    for (size_t i = 0; i < s->n_build; i++) {
+        size_t j;
+
+        for (j = 0; j < SCN__N(kinds) && strcmp(s->build[i].key, kinds[j]) != 0; j++)
+            ;
+        if (j == SCN__N(kinds))
+            return scn__fail(c, root, "'build' kinds are c, cython and pythran, got '%s'", s->build[i].key);
+        if (s->build[i].value[0] == '/' || strstr(s->build[i].value, ".."))
+            return scn__fail(c, root, "'build.%s' must be a path under scenarios/, got '%s'",
+                             s->build[i].key, s->build[i].value);
+    }
+    return 0;
+}
+
+int
+scn_parse(const char *text, size_t len, const char *name, struct scn_scenario *out, struct buf *err)
+{
+    yaml_parser_t parser;
+    yaml_document_t doc;
+    struct scn__ctx c = {name, &doc, err};
+    yaml_node_t *root;
+    int rc = FT_ESCENARIO, have_doc = 0;
+
+    memset(out, 0, sizeof(*out));
+    scn__defaults(out);
+    if (!yaml_parser_initialize(&parser))
+        return FT_ENOMEM;
+    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+    if (!yaml_parser_load(&parser, &doc)) {
+        buf_free(err);
+        buf_printf(err, "%s:%zu:%zu: YAML syntax error: %s%s%s", name, parser.problem_mark.line + 1,
+                   parser.problem_mark.column + 1, parser.problem ? parser.problem : "unreadable",
+                   parser.context ? " " : "", parser.context ? parser.context : "");
+        goto out;
+    }
+    have_doc = 1;
+    root = yaml_document_get_root_node(&doc);
+    if (root == NULL) {
+        scn__fail(&c, NULL, "empty scenario: it needs at least 'name' and 'body'");
+        goto out;
+    }
+    if ((rc = scn__mapping(&c, "", root, scn__top_keys, SCN__N(scn__top_keys), out)) != 0)
+        goto out;
+    if ((rc = scn__validate(&c, root, out)) != 0)
+        goto out;
+    rc = scn__dup(&out->path, name);
+out:
+    if (have_doc)
+        yaml_document_delete(&doc);
+    yaml_parser_delete(&parser);
+    if (rc != 0)
+        scn_free(out);
+    return rc;
+}
+
+int
+scn_load(const char *path, struct scn_scenario *out, struct buf *err)
+{
+    struct buf text;
+    FILE *f = NULL;
+    char chunk[8192];
+    size_t n;
+    int rc = 0;
+
+    memset(out, 0, sizeof(*out));
+    buf_init(&text, SCN__MAX_FILE);
+    if ((f = fopen(path, "re")) == NULL) {
+        buf_printf(err, "%s: cannot read the scenario: %s", path, strerror(errno));
+        rc = FT_EIO;
+        goto out;
+    }
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        if ((rc = buf_append(&text, chunk, n)) != 0) {
+            buf_printf(err, "%s: %s", path, rc == FT_ETOOBIG ? "larger than 1 MiB" : ft_strerror(rc));
+            rc = FT_ESCENARIO;
+            goto out;
+        }
+    if (ferror(f)) {
+        buf_printf(err, "%s: cannot read the scenario: %s", path, strerror(errno));
+        rc = FT_EIO;
+        goto out;
+    }
+    rc = scn_parse(buf_cstr(&text), text.len, path, out, err);
+out:
+    if (f)
+        fclose(f);
+    buf_free(&text);
+    return rc;
+}
+
+static void
+scn__pairs_free(struct scn_pair *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(p[i].key);
+        free(p[i].value);
+    }
+    free(p);
+}
+
+void
+scn_free(struct scn_scenario *s)
+{
+    free(s->path);
+    free(s->name);
+    free(s->summary);
+    for (size_t i = 0; i < s->n_references; i++)
+        free(s->references[i]);
+    free(s->references);
+    free(s->requires_python);
+    scn__pairs_free(s->packages, s->n_packages);
+    scn__pairs_free(s->env, s->n_env);
+    scn__pairs_free(s->build, s->n_build);
+    free(s->setup.text);
+    free(s->body.text);
+    free(s->teardown.text);
+    for (size_t i = 0; i < s->n_expect; i++) {
+        struct scn_expect *e = &s->expect[i];
+
+        free(e->numpy);
+        free(e->python);
+        free(e->san);
+        free(e->outcome);
+        free(e->kind);
+        free(e->match);
+        free(e->known);
+    }
+    free(s->expect);
+    memset(s, 0, sizeof(*s));
+}
+
+static int
+scn__help_table(struct buf *out, const char *prefix, const struct scn__key *keys, size_t n)
+{
+    int rc = 0;
+
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = buf_printf(out, "  %-22s %-10s %s%s\n", keys[i].name, keys[i].type, keys[i].help,
+                        keys[i].required ? " (required)" : "");
+    (void)prefix;
+    return rc;
+}
+
+int
+scn_keys_help(struct buf *out)
+{
+    int rc = buf_puts(out, "Scenario keys:\n");
+
+    rc = rc ? rc : scn__help_table(out, "", scn__top_keys, SCN__N(scn__top_keys));
+    rc = rc ? rc : buf_puts(out, "requires:\n");
+    rc = rc ? rc : scn__help_table(out, "requires", scn__requires_keys, SCN__N(scn__requires_keys));
+    rc = rc ? rc : buf_puts(out, "checks:\n");
+    rc = rc ? rc : scn__help_table(out, "checks", scn__checks_keys, SCN__N(scn__checks_keys));
+    rc = rc ? rc : buf_puts(out, "expect (each entry):\n");
+    return rc ? rc : scn__help_table(out, "expect", scn__expect_keys, SCN__N(scn__expect_keys));
+}

@@ -1,0 +1,91 @@
+/* Scenarios: YAML text -> a validated scenario value, or one error naming file:line:column. */
+#ifndef FT_SCN_H
+#define FT_SCN_H
+
+#include <stddef.h>
+
+#include "buf.h"
+
+enum scn_barrier { SCN_BARRIER_START, SCN_BARRIER_EACH };
+
+/* Sanitizers a scenario is meant for (bit set). */
+enum scn_san { SCN_SAN_TSAN = 1, SCN_SAN_ASAN = 2, SCN_SAN_NONE = 4 };
+
+/* Process events checks.forbid can name (bit set). */
+enum scn_event {
+    SCN_EV_FORK = 1,       /* os.fork, os.forkpty, and fork() from C */
+    SCN_EV_SUBPROCESS = 2, /* subprocess.Popen */
+    SCN_EV_EXEC = 4,       /* os.exec* */
+    SCN_EV_SPAWN = 8,      /* os.posix_spawn*, os.spawn* */
+    SCN_EV_SYSTEM = 16,    /* os.system */
+};
+
+struct scn_pair {
+    char *key;
+    char *value;
+};
+
+/* A block of Python source and where it starts in the scenario file, so tracebacks name the
+ * scenario's own lines. line is 0 when the block is absent. */
+struct scn_code {
+    char *text;
+    int line;
+};
+
+/* One expectation: on versions matching numpy/python, the outcome is found or clean. */
+struct scn_expect {
+    char *numpy;   /* version range such as "<=2.2.5", or NULL for any */
+    char *python;  /* likewise for CPython */
+    char *san;     /* sanitizer it applies to, or NULL for any */
+    char *outcome; /* "found" or "clean" */
+    char *kind;    /* finding kind expected when found, or NULL */
+    char *match;   /* text the finding's signature must contain, or NULL */
+    char *known;   /* upstream reference, e.g. "numpy#28881", or NULL */
+    int line;
+};
+
+struct scn_scenario {
+    char *path; /* as given; used in messages */
+    char *name;
+    char *summary;
+    char **references;
+    size_t n_references;
+    char *requires_python;
+    struct scn_pair *packages; /* requires.packages: name -> version spec */
+    size_t n_packages;
+    unsigned sanitizers; /* enum scn_san bits; all when not given */
+    long threads;
+    long iterations;
+    long runs;
+    long timeout; /* seconds per run */
+    enum scn_barrier barrier;
+    struct scn_pair *env;
+    size_t n_env;
+    struct scn_pair *build; /* kind (c, cython, pythran) -> source path under scenarios/ */
+    size_t n_build;
+    struct scn_code setup, body, teardown;
+    unsigned forbid; /* enum scn_event bits */
+    long max_rss_mb; /* 0: no limit */
+    long max_threads; /* 0: no limit */
+    struct scn_expect *expect;
+    size_t n_expect;
+};
+
+/* scn_parse: parse YAML text; name is used in messages. On success fills *out (free with
+ * scn_free) and returns 0. On failure returns FT_ESCENARIO (or FT_ENOMEM) with one message
+ * "name:line:col: ..." in *err, and *out holds nothing to free. */
+int scn_parse(const char *text, size_t len, const char *name, struct scn_scenario *out,
+              struct buf *err);
+
+/* scn_load: read a file and scn_parse it. FT_EIO with a message when unreadable. */
+int scn_load(const char *path, struct scn_scenario *out, struct buf *err);
+
+void scn_free(struct scn_scenario *s);
+
+/* scn_event_name: "fork", "subprocess", ... for one bit. */
+const char *scn_event_name(unsigned ev);
+
+/* scn_keys_help: the table of top-level keys with their types and meaning, for --help and docs. */
+int scn_keys_help(struct buf *out);
+
+#endif

@@ -1,0 +1,169 @@
+/* Unit tests of the scenario loader: one valid scenario in full, then a table of bad ones
+ * with the exact location and message each must produce. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "buf.h"
+#include "err.h"
+#include "scn.h"
+
+static const char valid[] =
+    "name: dlpack_race\n"                                      /* 1 */
+    "summary: parallel np.from_dlpack on first use\n"          /* 2 */
+    "references: [https://github.com/numpy/numpy/issues/28881]\n"
+    "requires: {python: \">=3.13\", packages: {numpy: \"*\"}}\n"
+    "sanitizers: [tsan]\n"                                     /* 5 */
+    "threads: 4\n"
+    "iterations: 10\n"
+    "runs: 3\n"
+    "barrier: start\n"
+    "timeout: 30\n"                                            /* 10 */
+    "env: {OPENBLAS_NUM_THREADS: 1}\n"
+    "setup: |\n"
+    "  import numpy as np\n"                                   /* 13 */
+    "  x = np.arange(10)\n"
+    "body: |\n"                                                /* 15 */
+    "  np.from_dlpack(x)\n"                                    /* 16 */
+    "teardown: pass\n"
+    "checks: {forbid: [fork, subprocess], max_rss_mb: 300, max_threads: 64}\n"
+    "expect:\n"
+    "  - {numpy: \"<=2.2.5\", outcome: found, kind: data-race, known: numpy#28881}\n"
+    "  - {numpy: \">=2.2.6\", outcome: clean}\n";
+
+static void
+test_valid_scenario(void **state)
+{
+    struct scn_scenario s;
+    struct buf err;
+
+    (void)state;
+    buf_init(&err, 4096);
+    assert_int_equal(scn_parse(valid, strlen(valid), "v.yaml", &s, &err), 0);
+    assert_string_equal(s.name, "dlpack_race");
+    assert_int_equal(s.threads, 4);
+    assert_int_equal(s.iterations, 10);
+    assert_int_equal(s.runs, 3);
+    assert_int_equal(s.timeout, 30);
+    assert_int_equal(s.barrier, SCN_BARRIER_START);
+    assert_int_equal(s.sanitizers, SCN_SAN_TSAN);
+    assert_int_equal(s.n_references, 1);
+    assert_string_equal(s.requires_python, ">=3.13");
+    assert_int_equal(s.n_packages, 1);
+    assert_string_equal(s.packages[0].key, "numpy");
+    assert_string_equal(s.env[0].key, "OPENBLAS_NUM_THREADS");
+    assert_string_equal(s.env[0].value, "1");
+    assert_int_equal(s.setup.line, 13);
+    assert_string_equal(s.setup.text, "import numpy as np\nx = np.arange(10)\n");
+    assert_int_equal(s.body.line, 16);
+    assert_int_equal(s.teardown.line, 17);
+    assert_int_equal(s.forbid, SCN_EV_FORK | SCN_EV_SUBPROCESS);
+    assert_int_equal(s.max_rss_mb, 300);
+    assert_int_equal(s.max_threads, 64);
+    assert_int_equal(s.n_expect, 2);
+    assert_string_equal(s.expect[0].outcome, "found");
+    assert_string_equal(s.expect[0].known, "numpy#28881");
+    assert_null(s.expect[1].kind);
+    scn_free(&s);
+    buf_free(&err);
+}
+
+static void
+test_defaults(void **state)
+{
+    static const char text[] = "name: x\nbody: pass\n";
+    struct scn_scenario s;
+    struct buf err;
+
+    (void)state;
+    buf_init(&err, 4096);
+    assert_int_equal(scn_parse(text, strlen(text), "d.yaml", &s, &err), 0);
+    assert_int_equal(s.threads, 8);
+    assert_int_equal(s.iterations, 50);
+    assert_int_equal(s.runs, 20);
+    assert_int_equal(s.barrier, SCN_BARRIER_EACH);
+    assert_int_equal(s.sanitizers, SCN_SAN_TSAN | SCN_SAN_ASAN | SCN_SAN_NONE);
+    assert_int_equal(s.body.line, 2);
+    scn_free(&s);
+    buf_free(&err);
+}
+
+struct bad_case {
+    const char *text;
+    const char *message; /* the whole message, location first */
+};
+
+static const struct bad_case bad_cases[] = {
+    {"name: x\nbody: pass\nthreads: 0\n", "b.yaml:3:10: 'threads' must be a positive integer, got '0'"},
+    {"name: x\nbody: pass\nthreads: -3\n", "b.yaml:3:10: 'threads' must be a positive integer, got '-3'"},
+    {"name: x\nbody: pass\nthreads: \"8\"\n", "b.yaml:3:10: 'threads' must be a positive integer, got a quoted string"},
+    {"name: x\nbody: pass\nthreads: [1]\n", "b.yaml:3:10: 'threads' must be a positive integer, got a list"},
+    {"name: x\nbody: pass\nthread: 4\n", "b.yaml:3:1: unknown key 'thread' (did you mean 'threads'?)"},
+    {"name: x\nbody: pass\nfrobnicate: 4\n", "b.yaml:3:1: unknown key 'frobnicate'"},
+    {"name: x\nsetup: pass\n", "b.yaml:1:1: missing required key 'body'"},
+    {"name: x\nbody: pass\nbarrier: always\n", "b.yaml:3:10: 'barrier' must be one of start, each, got 'always'"},
+    {"name: x\nbody: pass\nchecks: {forbid: [fork, clone]}\n",
+     "b.yaml:3:25: 'checks.forbid' must be one of fork, subprocess, exec, spawn, system, got 'clone'"},
+    {"name: x\nbody: pass\nchecks: {max_rss: 3}\n", "b.yaml:3:10: unknown key 'checks.max_rss' (did you mean 'max_rss_mb'?)"},
+    {"name: x\nbody: pass\nbody: pass\n", "b.yaml:3:1: key 'body' appears twice"},
+    {"name: x\nbody: pass\nexpect: [{numpy: '1'}]\n", "b.yaml:3:10: missing required key 'expect.outcome'"},
+    {"name: x\nbody: pass\nenv: [A]\n", "b.yaml:3:6: 'env' must be a mapping of names to strings, got a list"},
+    {"name: x y\nbody: pass\n", "b.yaml:1:1: 'name' must be letters, digits, '_' and '-', got 'x y'"},
+    {"name: x\nbody: pass\nbuild: {fortran: k.f}\n", "b.yaml:1:1: 'build' kinds are c, cython and pythran, got 'fortran'"},
+    {"name: x\nbody: |\n  \n", "b.yaml:1:1: 'body' is empty"},
+    {"", "b.yaml:1:1: empty scenario: it needs at least 'name' and 'body'"},
+    {"- a\n- b\n", "b.yaml:1:1: a scenario must be a mapping, got a list"},
+    /* A YAML syntax error on line 7: an unclosed flow mapping. */
+    {"name: x\nthreads: 2\nruns: 1\niterations: 1\nbody: |\n  pass\nenv: {A: 1\n",
+     "b.yaml:8:1: YAML syntax error: did not find expected ',' or '}' while parsing a flow mapping"},
+    {"name: x\nbody: pass\n  bad: indent\n",
+     "b.yaml:3:6: YAML syntax error: mapping values are not allowed in this context"},
+};
+
+static void
+test_bad_scenarios(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
+        struct scn_scenario s;
+        struct buf err;
+        int rc;
+
+        buf_init(&err, 4096);
+        rc = scn_parse(bad_cases[i].text, strlen(bad_cases[i].text), "b.yaml", &s, &err);
+        if (rc != FT_ESCENARIO || strcmp(buf_cstr(&err), bad_cases[i].message) != 0)
+            fail_msg("case %zu: rc %d, message\n  got:  %s\n  want: %s", i, rc, buf_cstr(&err),
+                     bad_cases[i].message);
+        assert_null(s.name); /* nothing left to free */
+        buf_free(&err);
+    }
+}
+
+static void
+test_load_missing_file(void **state)
+{
+    struct scn_scenario s;
+    struct buf err;
+
+    (void)state;
+    buf_init(&err, 4096);
+    assert_int_equal(scn_load("/nonexistent/x.yaml", &s, &err), FT_EIO);
+    assert_non_null(strstr(buf_cstr(&err), "/nonexistent/x.yaml: cannot read the scenario"));
+    buf_free(&err);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_valid_scenario),
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_bad_scenarios),
+        cmocka_unit_test(test_load_missing_file),
+    };
+
+    return cmocka_run_group_tests_name("scn", tests, NULL, NULL);
+}
