@@ -20,3 +20,9 @@ test: test-toolchain
 
 test-toolchain:
 	@bash tests/toolchain/run.sh
+
+# make run SCENARIO=<name or .yaml> [PY= SAN= NUMPY= THREADS= ITERATIONS= RUNS= JOBS= SEED= TIMEOUT=]
+.PHONY: run
+run:
+	@SCENARIO="$(SCENARIO)" THREADS="$(THREADS)" ITERATIONS="$(ITERATIONS)" RUNS="$(RUNS)" \
+	 JOBS="$(JOBS)" SEED="$(SEED)" TIMEOUT="$(TIMEOUT)" bash toolchain/run.sh

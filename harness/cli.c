@@ -36,7 +36,7 @@ static const struct cli__opt cli__opts[] = {
     {"runs", CLI__POSINT, CLI__OFF(runs), CLI__RUN, "N", "fresh processes (overrides the scenario)"},
     {"scenarios", CLI__STR, CLI__OFF(scenarios), CLI__RUN | CLI__LIST, "DIR", "where scenario names are looked up (default scenarios)"},
     {"seed", CLI__UINT, CLI__OFF(seed), CLI__RUN | CLI__CHILD, "N", "seed of run 0; run i gets N+i, bound as `seed` (default 0)"},
-    {"suppressions", CLI__STR, CLI__OFF(suppressions), CLI__RUN, "FILE", "extra sanitizer suppressions"},
+    {"suppressions", CLI__STR, CLI__OFF(suppressions), CLI__RUN, "DIR", "suppression files, by sanitizer: DIR/tsan/*.supp (default suppressions)"},
     {"threads", CLI__POSINT, CLI__OFF(threads), CLI__RUN | CLI__CHILD, "N", "native threads (overrides the scenario)"},
     {"timeout", CLI__POSINT, CLI__OFF(timeout), CLI__RUN | CLI__CHILD, "SECONDS", "per run (overrides the scenario)"},
     {"toolchain", CLI__STR, CLI__OFF(toolchain), CLI__RUN | CLI__CHILD, "FILE", "toolchain.json of the interpreter to use (required)"},
@@ -128,6 +128,7 @@ cli_parse(int argc, char **argv, struct cli_opts *opts, struct buf *err)
     memset(opts, 0, sizeof(*opts));
     opts->reports = "reports";
     opts->scenarios = "scenarios";
+    opts->suppressions = "suppressions";
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
         opts->cmd = CLI_HELP;
         return 0;

@@ -17,6 +17,7 @@
 #include "py.h"
 #include "run.h"
 #include "scn.h"
+#include "supp.h"
 #include "tc.h"
 
 #define DRV__MAX_ENV 4096
@@ -325,13 +326,16 @@ drv_run(const struct cli_opts *o, const char *self)
     struct drv__progress prog = {0};
     char dir[4096], evidence[4200];
     char **argv = NULL, **envp = NULL;
-    const char *supp;
-    int rc, status = FT_EXIT_INFRA;
+    char supp[4200];
+    int rc, status = FT_EXIT_INFRA, n_supp;
 
     if ((rc = drv__load(o, &s, &tc)) != 0)
         return drv__exit_for(rc);
-    supp = o->suppressions ? o->suppressions : tc.tsan_suppressions;
     if ((rc = drv__report_dir(o, s.name, dir, sizeof(dir))) != 0)
+        goto out;
+    snprintf(supp, sizeof(supp), "%s/suppressions.txt", dir);
+    if (supp_merge(supp, strcmp(tc.sanitizer, "tsan") == 0 ? tc.tsan_suppressions : NULL,
+                   o->suppressions, tc.sanitizer, &n_supp) != 0)
         goto out;
     snprintf(evidence, sizeof(evidence), "%s/evidence", dir);
     if (mkdir(evidence, 0755) != 0 || drv__write_meta(dir, &s, &tc, o) != 0) {
@@ -339,7 +343,7 @@ drv_run(const struct cli_opts *o, const char *self)
         goto out;
     }
     argv = drv__child_argv(self, o, &s);
-    envp = drv__child_env(&s, &tc, supp);
+    envp = drv__child_env(&s, &tc, n_supp ? supp : NULL);
     results = calloc((size_t)s.runs, sizeof(*results));
     if (argv == NULL || envp == NULL || results == NULL) {
         log_err(ENOMEM, "preparing the runs");

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,12 +27,20 @@ struct py__worker {
     const struct py_job *job;
     PyObject *code;    /* borrowed from py__run: the compiled body */
     PyObject *globals; /* new ref: this thread's copy of the setup namespace */
-    pthread_barrier_t *barrier;
+    long *arrivals; /* shared barrier counter, see py__barrier */
     long exceptions;
     long completed;
 };
 
 static PyObject *py__format_exception; /* new ref: traceback.format_exception */
+/* Names bound in every thread's namespace, made once by the main thread: making them from
+ * many threads would intern the strings concurrently, which CPython 3.13 does racily. */
+static PyObject *py__name_tid, *py__name_iteration; /* new refs */
+
+/* Thread states are made and deleted one at a time, as threading.Thread does in its parent
+ * thread: CPython 3.13 races with itself when two threads create their first states at once
+ * (new_threadstate vs _PyGC_ImmortalizeDeferredObjects), noise that is not the scenario's. */
+static pthread_mutex_t py__tstate_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static double
 py__now(void)
@@ -96,21 +105,41 @@ py__record_exception(const char *phase, int tid, long iteration)
 }
 
 static int
-py__set_int(PyObject *dict, const char *name, long value)
+py__set_int(PyObject *dict, PyObject *name, long value)
 {
     PyObject *v = PyLong_FromLong(value); /* new ref */
-    int rc = v ? PyDict_SetItemString(dict, name, v) : -1;
+    int rc = v ? PyDict_SetItem(dict, name, v) : -1;
 
     Py_XDECREF(v);
     return rc;
 }
 
-/* Waiting at the barrier detached, so a stop-the-world pause (GC) never waits on us. */
+static int
+py__set_int_str(PyObject *dict, const char *name, long value)
+{
+    PyObject *n = PyUnicode_InternFromString(name); /* new ref */
+    int rc = n ? py__set_int(dict, n, value) : -1;
+
+    Py_XDECREF(n);
+    return rc;
+}
+
+/* The barrier that makes workers collide. It must not synchronise them: a pthread barrier or
+ * threading.Barrier orders everything before it against everything after it, so TSan would
+ * miss a race between one thread's first call and another's unless the calls happened to
+ * overlap. The scenario's code has no such barrier between its threads in real use. So the
+ * workers count arrivals with relaxed atomics, which TSan treats as no synchronisation, on a
+ * counter that only grows: round k opens when it reaches k * n. They wait detached, so a
+ * stop-the-world pause (GC) never waits on them, yielding the CPU to the ones still coming. */
 static void
-py__barrier(pthread_barrier_t *b)
+py__barrier(long *arrivals, long n)
 {
     Py_BEGIN_ALLOW_THREADS
-    pthread_barrier_wait(b);
+    long a = __atomic_add_fetch(arrivals, 1, __ATOMIC_RELAXED);
+    long target = ((a - 1) / n + 1) * n;
+
+    while (__atomic_load_n(arrivals, __ATOMIC_RELAXED) < target)
+        sched_yield();
     Py_END_ALLOW_THREADS
 }
 
@@ -119,14 +148,18 @@ py__worker_main(void *arg)
 {
     struct py__worker *w = arg;
     const struct scn_scenario *s = w->job->scn;
-    PyGILState_STATE st = PyGILState_Ensure();
+    PyGILState_STATE st;
+
+    pthread_mutex_lock(&py__tstate_lock);
+    st = PyGILState_Ensure();
+    pthread_mutex_unlock(&py__tstate_lock);
 
     for (long it = 0; it < s->iterations; it++) {
         PyObject *r; /* new ref */
 
         if (it == 0 || s->barrier == SCN_BARRIER_EACH)
-            py__barrier(w->barrier);
-        if (py__set_int(w->globals, "iteration", it) != 0) {
+            py__barrier(w->arrivals, s->threads);
+        if (py__set_int(w->globals, py__name_iteration, it) != 0) {
             py__record_exception("harness", w->tid, it);
             continue;
         }
@@ -141,7 +174,12 @@ py__worker_main(void *arg)
         }
         Py_XDECREF(r);
     }
+    /* Detach before waiting for the lock, so a stop-the-world pause cannot wait on us. */
+    Py_BEGIN_ALLOW_THREADS
+    pthread_mutex_lock(&py__tstate_lock);
+    Py_END_ALLOW_THREADS
     PyGILState_Release(st);
+    pthread_mutex_unlock(&py__tstate_lock);
     return NULL;
 }
 
@@ -152,7 +190,7 @@ py__run_workers(const struct py_job *job, PyObject *code, PyObject *ns, json_t *
 {
     const struct scn_scenario *s = job->scn;
     struct py__worker *w = calloc((size_t)s->threads, sizeof(*w));
-    pthread_barrier_t barrier;
+    long arrivals = 0;
     PyThreadState *save;
     long completed = 0, exceptions = 0;
     int rc = 0, started = 0, err;
@@ -160,14 +198,10 @@ py__run_workers(const struct py_job *job, PyObject *code, PyObject *ns, json_t *
 
     if (w == NULL)
         return FT_ENOMEM;
-    if ((err = pthread_barrier_init(&barrier, NULL, (unsigned)s->threads)) != 0) {
-        log_err(err, "pthread_barrier_init");
-        free(w);
-        return FT_ENOMEM;
-    }
     for (long i = 0; i < s->threads; i++) {
-        w[i] = (struct py__worker){.tid = (int)i, .job = job, .code = code, .barrier = &barrier};
-        if ((w[i].globals = PyDict_Copy(ns)) == NULL || py__set_int(w[i].globals, "tid", i) != 0) {
+        w[i] = (struct py__worker){.tid = (int)i, .job = job, .code = code, .arrivals = &arrivals};
+        if ((w[i].globals = PyDict_Copy(ns)) == NULL || py__set_int(w[i].globals, py__name_tid, i) != 0 ||
+            py__set_int(w[i].globals, py__name_iteration, 0) != 0) {
             rc = FT_EPYTHON;
             goto out;
         }
@@ -197,7 +231,6 @@ py__run_workers(const struct py_job *job, PyObject *code, PyObject *ns, json_t *
 out:
     for (long i = 0; i < s->threads; i++)
         Py_XDECREF(w[i].globals);
-    pthread_barrier_destroy(&barrier);
     free(w);
     return rc;
 }
@@ -232,8 +265,9 @@ py__init(const struct py_job *job)
     return 0;
 }
 
-/* faulthandler into the evidence directory: Python stacks on fatal signals and, on SIGUSR1
- * from the supervisor, of every thread of a hung run. */
+/* faulthandler into the evidence directory: Python stacks on fatal signals and, on SIGTERM
+ * from the supervisor, of every thread of a hung run. SIGTERM, because TSan reports any other
+ * handler that changes errno ("signal handler spoils errno"), which faulthandler's write does. */
 static int
 py__faulthandler(const char *dir)
 {
@@ -250,7 +284,7 @@ py__faulthandler(const char *dir)
     r = PyRun_String("import faulthandler, signal\n"
                      "f = open(path, 'a', buffering=1)\n"
                      "faulthandler.enable(file=f, all_threads=True)\n"
-                     "faulthandler.register(signal.SIGUSR1, file=f, all_threads=True)\n",
+                     "faulthandler.register(signal.SIGTERM, file=f, all_threads=True)\n",
                      Py_file_input, g, g);
     if (r != NULL)
         rc = 0;
@@ -284,13 +318,35 @@ py__run_phase(const struct py_job *job, const struct scn_code *code, const char 
     return 0;
 }
 
+/* Compiled scenario kernels (FTSAN_KERNELS, colon-separated) go first on sys.path: the
+ * isolated configuration ignores PYTHONPATH. */
+static int
+py__kernel_path(void)
+{
+    const char *k = getenv("FTSAN_KERNELS");
+    PyObject *path = PySys_GetObject("path"); /* borrowed */
+
+    while (k && *k && path) {
+        size_t n = strcspn(k, ":");
+        PyObject *d = PyUnicode_DecodeFSDefaultAndSize(k, (Py_ssize_t)n); /* new ref */
+
+        if (d == NULL || PyList_Insert(path, 0, d) != 0) {
+            Py_XDECREF(d);
+            return FT_EPYTHON;
+        }
+        Py_DECREF(d);
+        k += n + (k[n] == ':');
+    }
+    return 0;
+}
+
 static int
 py__run(const struct py_job *job, json_t *summary)
 {
     PyObject *main_mod = NULL, *ns, *tb = NULL, *body = NULL;
     int rc;
 
-    if ((rc = py__faulthandler(job->dir)) != 0)
+    if ((rc = py__faulthandler(job->dir)) != 0 || (rc = py__kernel_path()) != 0)
         return rc;
     if ((tb = PyImport_ImportModule("traceback")) == NULL ||
         (py__format_exception = PyObject_GetAttrString(tb, "format_exception")) == NULL) {
@@ -300,7 +356,10 @@ py__run(const struct py_job *job, json_t *summary)
     }
     main_mod = PyImport_AddModuleRef("__main__"); /* new ref */
     ns = PyModule_GetDict(main_mod);              /* borrowed */
-    if (py__set_int(ns, "seed", (long)job->seed) != 0 || py__set_int(ns, "run", job->run) != 0) {
+    py__name_tid = PyUnicode_InternFromString("tid");
+    py__name_iteration = PyUnicode_InternFromString("iteration");
+    if (py__name_tid == NULL || py__name_iteration == NULL ||
+        py__set_int_str(ns, "seed", (long)job->seed) != 0 || py__set_int_str(ns, "run", job->run) != 0) {
         rc = FT_EPYTHON;
         goto out;
     }
@@ -320,6 +379,8 @@ out:
     Py_XDECREF(main_mod);
     Py_XDECREF(tb);
     Py_CLEAR(py__format_exception);
+    Py_CLEAR(py__name_tid);
+    Py_CLEAR(py__name_iteration);
     return rc;
 }
 

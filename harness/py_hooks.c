@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "err.h"
@@ -92,11 +93,33 @@ py__audit(const char *event, PyObject *args, void *data)
     return 0;
 }
 
+/* The Python traceback of this OS thread's state, attached or not (C code that forks has
+ * usually detached it), as faulthandler writes it: through a memory file, since
+ * _Py_DumpTraceback writes to a descriptor and never allocates. NULL when there is none. */
+static json_t *
+py__traceback_text(void)
+{
+    PyThreadState *ts = PyGILState_GetThisThreadState();
+    char text[16384];
+    ssize_t n;
+    int fd;
+
+    if (ts == NULL || (fd = memfd_create("ftsan-traceback", MFD_CLOEXEC)) < 0)
+        return NULL;
+    _Py_DumpTraceback(fd, ts);
+    n = pread(fd, text, sizeof(text) - 1, 0);
+    close(fd);
+    if (n <= 0)
+        return NULL;
+    text[n] = '\0';
+    return json_string(text);
+}
+
 /* fork() called from C (an extension, a library), not through os.fork or subprocess. */
 static void
 py__atfork_prepare(void)
 {
-    json_t *ev;
+    json_t *ev, *tb;
 
     if (py__python_fork) {
         py__python_fork = 0;
@@ -107,8 +130,8 @@ py__atfork_prepare(void)
     json_object_set_new(ev, "event", json_string("fork"));
     json_object_set_new(ev, "class", json_string("fork"));
     json_object_set_new(ev, "args", json_string("fork() called from C"));
-    if (PyThreadState_GetUnchecked() != NULL)
-        json_object_set_new(ev, "stack", py__stack_json());
+    if ((tb = py__traceback_text()) != NULL)
+        json_object_set_new(ev, "traceback", tb);
     ev_write(ev);
 }
 

@@ -29,7 +29,7 @@ struct run__slot {
     pid_t pid;
     double start;
     long peak_threads;
-    int hang_stage; /* 0 running, 1 SIGUSR1 sent, 2 killed */
+    int hang_stage; /* 0 running, 1 asked for stacks (SIGTERM), 2 killed */
     double stage_at;
 };
 
@@ -204,13 +204,13 @@ run__gdb(const struct run_plan *plan, struct run__slot *s)
     posix_spawn_file_actions_destroy(&fa);
 }
 
-/* A run past its timeout: Python stacks (faulthandler on SIGUSR1), a second for them to be
- * written, native stacks, then SIGKILL to the whole group. */
+/* A run past its timeout: Python stacks (the child's faulthandler answers SIGTERM), a second
+ * for them to be written, native stacks, then SIGKILL to the whole group. */
 static void
 run__hang_step(const struct run_plan *plan, struct run__slot *s, double now)
 {
     if (s->hang_stage == 0) {
-        kill(s->pid, SIGUSR1);
+        kill(s->pid, SIGTERM);
         s->hang_stage = 1;
         s->stage_at = now;
     } else if (s->hang_stage == 1 && now - s->stage_at >= 1.0) {

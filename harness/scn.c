@@ -377,7 +377,7 @@ static const struct scn__key scn__top_keys[] = {
     {"body", scn__code, SCN__FIELD(body), 1, "python",
      "run by every thread, every iteration; `tid` and `iteration` are bound"},
     {"build", scn__strmap, SCN__FIELD(build), 0, "mapping",
-     "c|cython|pythran: source under scenarios/ compiled with the toolchain's sanitizer"},
+     "c|cython|pythran: source path, relative to the scenario file, compiled with the toolchain's sanitizer"},
     {"checks", scn__checks, 0, 0, "mapping", "forbid: [events], max_rss_mb, max_threads"},
     {"env", scn__strmap, SCN__FIELD(env), 0, "mapping", "environment variables of every run"},
     {"expect", scn__expect, 0, 0, "list", "per-version expectations used by verification"},
@@ -512,7 +512,7 @@ scn__validate(struct scn__ctx *c, yaml_node_t *root, struct scn_scenario *s)
         if (j == SCN__N(kinds))
             return scn__fail(c, root, "'build' kinds are c, cython and pythran, got '%s'", s->build[i].key);
         if (s->build[i].value[0] == '/' || strstr(s->build[i].value, ".."))
-            return scn__fail(c, root, "'build.%s' must be a path under scenarios/, got '%s'",
+            return scn__fail(c, root, "'build.%s' must be a relative path below the scenario's directory, got '%s'",
                              s->build[i].key, s->build[i].value);
     }
     return 0;

@@ -27,6 +27,17 @@ env__venv() {
   tc__sanenv "$1" -m venv "$2"
 }
 
+# env__relocate TMP FINAL: a venv was made at TMP and is about to be renamed FINAL. Its
+# interpreter finds its home through pyvenv.cfg, but the scripts pip wrote into bin/ (cython,
+# meson, ninja: run by the build) carry TMP in their #! line, as toolchain.json does.
+env__relocate() {
+  local tmp=$1 final=$2 f
+  for f in "$tmp"/bin/* "$tmp"/pyvenv.cfg "$tmp"/toolchain.json; do
+    [ -f "$f" ] && [ ! -L "$f" ] && grep -Iq -- "$tmp" "$f" && sed -i "s|$tmp|$final|g" "$f"
+  done
+  return 0
+}
+
 # env__buildenv PREFIX PINS: a venv with NumPy's build requirements, shared by NumPy versions
 # needing the same pins. Prints its directory.
 env__buildenv() {
@@ -40,6 +51,7 @@ env__buildenv() {
       tc_step "venv for NumPy's build requirements" "$log" env__venv "$prefix/bin/python3" "$tmp"
       # shellcheck disable=SC2086
       tc_step "install $pins" "$log" tc__sanenv "$tmp/bin/python" -m pip install --disable-pip-version-check $pins
+      env__relocate "$tmp" "$d"
       tc_publish "$tmp" "$d"
     fi
   fi
@@ -72,8 +84,10 @@ env__numpy() {
   sdist=$(env__sdist numpy "$ver")
   benv=$(env__buildenv "$prefix" "$(env__build_pins "$ver")")
   for a in $(env__numpy_setup_args "$san"); do args+=("-Csetup-args=$a"); done
+  # The build environment's bin/ first: meson looks up cython and ninja on PATH, and must find
+  # the pinned ones, not whatever the machine has.
   tc_step "build NumPy $ver from its sdist ($san)" "$log" \
-    tc__sanenv CC="$TC_CC" CXX="${TC_CC/clang/clang++}" "$benv/bin/python" -m pip wheel \
+    tc__sanenv CC="$TC_CC" CXX="${TC_CC/clang/clang++}" PATH="$benv/bin:$PATH" "$benv/bin/python" -m pip wheel \
       --disable-pip-version-check --no-build-isolation --no-deps -w "$env/.wheel" \
       "-Cbuild-dir=$env/.build" "${args[@]}" "$sdist"
   tc_step "install the NumPy $ver wheel built with $san" "$log" tc__sanenv "$env/bin/python" -m pip install \
@@ -177,10 +191,8 @@ env__make_one() {
     [ -n "$numpy" ] && env__numpy "$tmp" "$prefix" "$san" "$numpy" "$log"
   fi
   env__describe "$tmp" "$san"
+  env__relocate "$tmp" "$d"
   tc_publish "$tmp" "$d"
-  # The venv was made at the temporary path; its interpreter finds its home through
-  # pyvenv.cfg next to bin/, so only the toolchain.json paths need the final name.
-  sed -i "s|$tmp|$d|g" "$d/toolchain.json"
   tc_say "environment $name ready in $((SECONDS - t0))s"
   printf '%s\n' "$d"
 }

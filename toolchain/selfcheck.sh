@@ -2,7 +2,7 @@
 # extension compiled with the same flags is reported. Sourced by toolchain.sh; also run by
 # `make test` through selfcheck_main.
 
-# selfcheck_run PYTHON SAN TOOLCHAIN_JSON: exits 3 with the evidence when a check fails.
+# selfcheck_run PYTHON SAN: exits 3 with the evidence when a check fails.
 selfcheck_run() {
   local py=$1 san=$2 d inc flags out want rc=0 pre=()
   d=$(mktemp -d)

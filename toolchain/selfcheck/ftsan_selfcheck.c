@@ -2,20 +2,45 @@
  * extension code loaded into its free-threaded interpreter. Never use outside the self-check. */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <sched.h>
 #include <stdlib.h>
 
 /* The lazy-initialisation pattern behind many free-threading bugs: the first callers race to
- * fill a cache with no lock and no atomics. TSan must report this as a data race. */
+ * fill a cache with no lock and no atomics. TSan must report this as a data race.
+ *
+ * Between one thread's call and the next, CPython's own atomics (reference counts of the
+ * shared function object) order the calls, and TSan then sees no race unless the calls
+ * overlap in time. So callers first wait in C until `arrivals` reaches the target they are
+ * given, counting with relaxed atomics, which TSan does not treat as synchronisation. */
+#define TABLE_SIZE 4096
 static long *lazy_table;
+static long arrivals;
+
+/* Forget the table (leaking it), so the next round races on first use again. */
+static PyObject *
+reset(PyObject *self, PyObject *unused)
+{
+    lazy_table = NULL;
+    Py_RETURN_NONE;
+}
 
 static PyObject *
-lazy_init(PyObject *self, PyObject *unused)
+lazy_init(PyObject *self, PyObject *arg)
 {
+    long target = PyLong_AsLong(arg);
+
+    if (target == -1 && PyErr_Occurred())
+        return NULL;
+    Py_BEGIN_ALLOW_THREADS
+    __atomic_fetch_add(&arrivals, 1, __ATOMIC_RELAXED);
+    while (__atomic_load_n(&arrivals, __ATOMIC_RELAXED) < target)
+        sched_yield();
+    Py_END_ALLOW_THREADS
     if (lazy_table == NULL) {
-        long *t = malloc(64 * sizeof(*t));
+        long *t = malloc(TABLE_SIZE * sizeof(*t));
         if (t == NULL)
             return PyErr_NoMemory();
-        for (int i = 0; i < 64; i++)
+        for (long i = 0; i < TABLE_SIZE; i++)
             t[i] = i * i;
         lazy_table = t;
     }
@@ -35,7 +60,8 @@ use_after_free(PyObject *self, PyObject *unused)
 }
 
 static PyMethodDef methods[] = {
-    {"lazy_init", lazy_init, METH_NOARGS, "Racy lazily-initialised global."},
+    {"lazy_init", lazy_init, METH_O, "Racy lazily-initialised global; waits for N callers."},
+    {"reset", reset, METH_NOARGS, "Forget the lazily-initialised global."},
     {"use_after_free", use_after_free, METH_NOARGS, "Reads freed memory."},
     {NULL, NULL, 0, NULL},
 };

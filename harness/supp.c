@@ -1,0 +1,74 @@
+/* Merges suppression files into the one the sanitizer reads. */
+#include "supp.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "log.h"
+
+static int
+supp__copy(FILE *out, const char *path)
+{
+    char chunk[8192];
+    size_t n;
+    FILE *in = fopen(path, "re");
+
+    if (in == NULL) {
+        log_err(errno, "cannot read suppressions %s", path);
+        return FT_EIO;
+    }
+    fprintf(out, "\n# ---- from %s\n", path);
+    while ((n = fread(chunk, 1, sizeof(chunk), in)) > 0)
+        fwrite(chunk, 1, n, out);
+    fclose(in);
+    return 0;
+}
+
+static int
+supp__is_supp(const struct dirent *e)
+{
+    size_t n = strlen(e->d_name);
+
+    return n > 5 && strcmp(e->d_name + n - 5, ".supp") == 0;
+}
+
+int
+supp_merge(const char *out, const char *cpython_file, const char *dir, const char *san, int *n_files)
+{
+    char sub[4096], path[4400], tmp[4200];
+    struct dirent **names = NULL;
+    FILE *f = NULL;
+    int n = 0, rc = 0;
+
+    *n_files = 0;
+    snprintf(tmp, sizeof(tmp), "%s.tmp", out);
+    if ((f = fopen(tmp, "we")) == NULL) {
+        log_err(errno, "cannot write %s", tmp);
+        return FT_EIO;
+    }
+    fprintf(f, "# Suppressions in force for this run, merged by the harness.\n");
+    if (cpython_file && (rc = supp__copy(f, cpython_file)) == 0)
+        (*n_files)++;
+    snprintf(sub, sizeof(sub), "%s/%s", dir, san);
+    n = scandir(sub, &names, supp__is_supp, alphasort);
+    for (int i = 0; i < n; i++) {
+        snprintf(path, sizeof(path), "%s/%s", sub, names[i]->d_name);
+        if (rc == 0 && (rc = supp__copy(f, path)) == 0)
+            (*n_files)++;
+        free(names[i]);
+    }
+    free(names);
+    if (fclose(f) != 0 && rc == 0) {
+        log_err(errno, "cannot write %s", tmp);
+        rc = FT_EIO;
+    }
+    if (rc == 0 && rename(tmp, out) != 0) {
+        log_err(errno, "cannot write %s", out);
+        rc = FT_EIO;
+    }
+    return rc;
+}

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Compiles one scenario kernel (build: {c|cython|pythran: path}) with the toolchain's compiler and
+# sanitizer against its Python and NumPy, cached by content; prints the directory holding the
+# module, to put on sys.path.
+# Usage: kernel.sh TOOLCHAIN_JSON KIND SOURCE
+set -euo pipefail
+TC_DIR=$(cd "$(dirname "$0")" && pwd)
+. "$TC_DIR/lib.sh"
+json=$1 kind=$2 src=$3
+[ -f "$src" ] || tc_usage_die "build.$kind: no such kernel source $src"
+read -r py san flags cc < <(python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))
+print(d["python"], d["sanitizer"], d["sanitizer_flags"] or "-", d["cc"])' "$json")
+[ "$flags" = - ] && flags=
+TC_CC=$cc
+env_dir=$(dirname "$(dirname "$py")")
+pkgs=$(cat "$env_dir/packages.txt" 2>/dev/null || true)
+key=$(tc_hash "$kind" "$(sha256sum "$src")" "$env_dir" "$flags" "$(tc_cc_version)" "$pkgs")
+mod=$(basename "$src"); mod=${mod%.*}
+final="$TC_CACHE/kernels/$mod-$key"
+if [ -d "$final" ]; then printf '%s\n' "$final"; exit 0; fi
+tc_lock "kernel-$mod-$key"
+if [ -d "$final" ]; then printf '%s\n' "$final"; exit 0; fi
+tmp=$(tc_tmpdir "$final")
+log="$(tc_logdir)/kernel-$mod-$key.log"
+: >"$log"
+read -r ext inc npinc < <(tc__sanenv "$py" -c 'import sysconfig
+try:
+    import numpy; npinc = numpy.get_include()
+except ImportError:
+    npinc = "-"
+print(sysconfig.get_config_var("EXT_SUFFIX"), sysconfig.get_path("include"), npinc)')
+incs=(-I"$inc"); [ "$npinc" = - ] || incs+=(-I"$npinc")
+cxx=${cc/clang/clang++}
+# shellcheck disable=SC2086
+case $kind in
+  c)
+    tc_step "compile kernel $mod (C, ${san})" "$log" "$cc" -shared -fPIC -g -O1 $flags "${incs[@]}" -o "$tmp/$mod$ext" "$src" ;;
+  cython)
+    cython=$(command -v "$env_dir/bin/cython" || ls "$(dirname "$env_dir")"/build-*/bin/cython 2>/dev/null | head -n 1 || true)
+    [ -n "$cython" ] || tc_usage_die "build.cython: no Cython in the toolchain; add Cython to requires.packages"
+    tc_step "cythonize kernel $mod" "$log" tc__sanenv "$cython" -3 -X freethreading_compatible=True -o "$tmp/$mod.c" "$src"
+    tc_step "compile kernel $mod (Cython, ${san})" "$log" "$cc" -shared -fPIC -g -O1 $flags "${incs[@]}" -o "$tmp/$mod$ext" "$tmp/$mod.c" ;;
+  pythran)
+    [ -x "$env_dir/bin/pythran" ] || tc_usage_die "build.pythran: pythran is not installed in the toolchain; add it to requires.packages"
+    cp "$src" "$tmp/$mod.py"
+    tc_step "compile kernel $mod (Pythran, ${san})" "$log" tc_in_dir "$tmp" tc__sanenv CC="$cc" CXX="$cxx" \
+      "$env_dir/bin/pythran" -g -O1 $flags -o "$mod$ext" "$mod.py" ;;
+  *) tc_usage_die "build: unknown kind '$kind' (c, cython, pythran)" ;;
+esac
+tc_publish "$tmp" "$final"
+printf '%s\n' "$final"

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# `make run`: check the scenario, get its toolchain (with the packages it requires), build the
+# harness and its compiled kernels, then run it. Exit status is the harness's: 0 clean,
+# 1 findings, 2 usage or scenario error, 3 infrastructure failure.
+set -euo pipefail
+TC_DIR=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(dirname "$TC_DIR")
+. "$TC_DIR/lib.sh"
+
+scn=${SCENARIO:-}
+[ -n "$scn" ] || tc_usage_die "which scenario? make run SCENARIO=<name or path to a .yaml> (names: $(cd "$ROOT/scenarios" && ls *.yaml 2>/dev/null | sed 's/\.yaml$//' | tr '\n' ' '))"
+if [[ $scn != */* && $scn != *.yaml ]]; then
+  [ -f "$ROOT/scenarios/$scn.yaml" ] || tc_usage_die "no scenario '$scn' in scenarios/ (names: $(cd "$ROOT/scenarios" && ls *.yaml | sed 's/\.yaml$//' | tr '\n' ' '))"
+  scn="$ROOT/scenarios/$scn.yaml"
+fi
+[ -f "$scn" ] || tc_usage_die "SCENARIO '$scn' does not exist"
+
+# Command-line values are checked before anything is built.
+args=()
+for v in THREADS ITERATIONS RUNS JOBS TIMEOUT; do
+  val=${!v:-}
+  [ -z "$val" ] && continue
+  [[ $val =~ ^[1-9][0-9]*$ ]] || tc_usage_die "$v must be a positive integer, got '$val'"
+  args+=("--$(tr 'A-Z' 'a-z' <<<"$v")" "$val")
+done
+if [ -n "${SEED:-}" ]; then
+  [[ $SEED =~ ^[0-9]+$ ]] || tc_usage_die "SEED must be a non-negative integer, got '$SEED'"
+  args+=(--seed "$SEED")
+fi
+
+scntool=$(bash "$TC_DIR/scntool.sh")
+"$scntool" check "$scn"   # a bad scenario stops here, exit 2, before any build
+san=${SAN:-tsan}
+grep -qw "$san" <<<"$("$scntool" sanitizers "$scn")" ||
+  tc_usage_die "scenario $(basename "$scn") is not meant for SAN=$san (its sanitizers: $("$scntool" sanitizers "$scn"))"
+PACKAGES="$(printf '%s ' ${PACKAGES:-} $("$scntool" packages "$scn") | sed 's/ *$//')"
+export PACKAGES
+
+python=$(bash "$TC_DIR/toolchain.sh" | tail -n 1)
+json="$(dirname "$(dirname "$python")")/toolchain.json"
+harness=$(bash "$TC_DIR/harness.sh" "$json")
+kernels=()
+while read -r kind src; do
+  [ -n "$kind" ] || continue
+  kernels+=("$(bash "$TC_DIR/kernel.sh" "$json" "$kind" "$(dirname "$scn")/$src")")
+done < <("$scntool" build "$scn")
+if [ ${#kernels[@]} -gt 0 ]; then
+  FTSAN_KERNELS=$(IFS=:; printf '%s' "${kernels[*]}")
+  # The harness puts FTSAN_KERNELS on sys.path; PYTHONPATH carries them into the ordinary
+  # Python processes a scenario starts (multiprocessing, joblib's workers).
+  PYTHONPATH="$FTSAN_KERNELS${PYTHONPATH:+:$PYTHONPATH}"
+  export FTSAN_KERNELS PYTHONPATH
+fi
+
+pre=()
+python3 -c 'import json,sys; sys.exit(0 if json.load(open(sys.argv[1]))["setarch"] else 1)' "$json" &&
+  pre=(setarch "$(uname -m)" -R)
+cd "$ROOT"
+exec "${pre[@]}" "$harness" run --toolchain "$json" "${args[@]}" "$scn"
