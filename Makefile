@@ -7,7 +7,7 @@ NUMPY    ?= 2.2.5
 PACKAGES ?=
 export PY SAN NUMPY PACKAGES PY_SRC PYTHON
 
-.PHONY: toolchain deps test test-toolchain
+.PHONY: toolchain deps test test-unit test-toolchain test-e2e
 
 deps:
 	@bash toolchain/deps.sh
@@ -16,10 +16,29 @@ deps:
 toolchain:
 	@bash toolchain/toolchain.sh
 
-test: test-toolchain
+test: test-unit test-toolchain test-e2e
+
+# Unit tests: the modules that need no interpreter, built with ASan and UBSan, one binary per
+# tests/unit/test_<module>.c.
+UNIT_CC      := clang-19
+UNIT_CFLAGS  := -std=gnu11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+                -fno-sanitize-recover=all -Wall -Wextra -Iharness
+UNIT_SRCS    := harness/buf.c harness/log.c harness/scn.c harness/cli.c harness/supp.c
+UNIT_TESTS   := $(patsubst tests/unit/%.c,build/unit/%,$(wildcard tests/unit/test_*.c))
+
+build/unit/%: tests/unit/%.c $(UNIT_SRCS) $(wildcard harness/*.h)
+	@mkdir -p $(@D)
+	$(UNIT_CC) $(UNIT_CFLAGS) -o $@ $< $(UNIT_SRCS) -lyaml -ljansson -lcmocka
+
+test-unit: deps
+	@$(MAKE) -s $(UNIT_TESTS)
+	@set -e; for t in $(UNIT_TESTS); do ASAN_OPTIONS=detect_leaks=1 $$t; done
 
 test-toolchain:
 	@bash tests/toolchain/run.sh
+
+test-e2e:
+	@bash tests/e2e/run.sh
 
 # make run SCENARIO=<name or .yaml> [PY= SAN= NUMPY= THREADS= ITERATIONS= RUNS= JOBS= SEED= TIMEOUT=]
 .PHONY: run

@@ -87,22 +87,49 @@ drv__exit_for(int rc)
     return FT_EXIT_INFRA;
 }
 
-/* "KEY=a:b" options: ours are added only where the user set nothing for that key. */
+/* Whether the sanitizer option string sets key (options are NAME=VALUE, separated by ':',
+ * spaces or commas, as the sanitizer runtimes parse them). */
+static int
+drv__opt_set(const char *opts, const char *key, size_t klen)
+{
+    const char *p = opts;
+
+    while (p && *p) {
+        size_t n = strcspn(p, ": ,\t\n");
+
+        if (n > klen && p[klen] == '=' && strncmp(p, key, klen) == 0)
+            return 1;
+        p += n;
+        p += strspn(p, ": ,\t\n");
+    }
+    return 0;
+}
+
+/* VAR=user options, then ours for every key the user did not set: the user's value wins. */
 static int
 drv__san_options(struct buf *b, const char *var, const char *user, const char *const *ours)
 {
-    int rc = buf_printf(b, "%s=%s", var, user ? user : "");
+    int rc = buf_printf(b, "%s=%s", var, user ? user : ""), first = !(user && *user);
 
     for (size_t i = 0; ours[i] && rc == 0; i++) {
-        size_t klen = strcspn(ours[i], "=");
-        char key[64];
-
-        snprintf(key, sizeof(key), "%.*s=", (int)klen, ours[i]);
-        if (user && (strncmp(user, key, klen + 1) == 0 || strstr(user, key - 0) != NULL))
-            continue; /* the user's value wins */
-        rc = buf_printf(b, "%s%s", (user && *user) || i ? ":" : "", ours[i]);
+        if (drv__opt_set(user, ours[i], strcspn(ours[i], "=")))
+            continue;
+        rc = buf_printf(b, "%s%s", first ? "" : ":", ours[i]);
+        first = 0;
     }
     return rc;
+}
+
+/* Appends "opt" to a NULL-terminated list of at most cap entries. */
+static void
+drv__push(const char **list, size_t cap, const char *opt)
+{
+    size_t n = 0;
+
+    while (list[n])
+        n++;
+    if (n + 1 < cap)
+        list[n] = opt;
 }
 
 /* The children's environment: ours, the scenario's env, sanitizer options into {dir}. */
@@ -111,24 +138,24 @@ drv__child_env(const struct scn_scenario *s, const struct tc_toolchain *tc, cons
 {
     extern char **environ;
     const char *sym = json_string_value(json_object_get(tc->raw, "symbolizer"));
-    char symopt[4200] = "", suppopt[4200] = "";
-    const char *tsan[] = {"log_path={dir}/tsan", "halt_on_error=0", "second_deadlock_stack=1",
-                          suppopt[0] ? suppopt : NULL, NULL, NULL};
-    const char *asan[] = {"log_path={dir}/asan", "detect_leaks=0", "abort_on_error=0",
-                          "handle_abort=1", NULL, NULL};
+    char symopt[4200], suppopt[4200];
+    const char *tsan[8] = {"log_path={dir}/tsan", "halt_on_error=0", "second_deadlock_stack=1"};
+    const char *asan[8] = {"log_path={dir}/asan", "detect_leaks=0", "abort_on_error=0", "handle_abort=1"};
     char **env = calloc(DRV__MAX_ENV, sizeof(*env));
     size_t n = 0;
     struct buf b;
 
     if (env == NULL)
         return NULL;
-    if (sym)
-        snprintf(symopt, sizeof(symopt), "external_symbolizer_path=%s", sym);
-    if (supp)
+    if (supp) {
         snprintf(suppopt, sizeof(suppopt), "suppressions=%s", supp);
-    tsan[3] = supp ? suppopt : (sym ? symopt : NULL);
-    tsan[4] = supp && sym ? symopt : NULL;
-    asan[4] = sym ? symopt : NULL;
+        drv__push(tsan, 8, suppopt);
+    }
+    if (sym) {
+        snprintf(symopt, sizeof(symopt), "external_symbolizer_path=%s", sym);
+        drv__push(tsan, 8, symopt);
+        drv__push(asan, 8, symopt);
+    }
     for (char **e = environ; *e && n < DRV__MAX_ENV - 8 - s->n_env; e++) {
         int ours = strncmp(*e, "TSAN_OPTIONS=", 13) == 0 || strncmp(*e, "ASAN_OPTIONS=", 13) == 0;
 

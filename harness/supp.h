@@ -3,7 +3,7 @@
 #ifndef FT_SUPP_H
 #define FT_SUPP_H
 
-/* supp_merge: write out (atomically) from cpython_file (may be NULL) and dir/<san>/*.supp, each
+/* supp_merge: write out (atomically) from cpython_file (may be NULL) and dir/<san>/NAME.supp, each
  * part headed by where it came from. 0, or FT_EIO (logged). *n_files gets how many went in. */
 int supp_merge(const char *out, const char *cpython_file, const char *dir, const char *san, int *n_files);
 

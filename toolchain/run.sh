@@ -56,4 +56,4 @@ pre=()
 python3 -c 'import json,sys; sys.exit(0 if json.load(open(sys.argv[1]))["setarch"] else 1)' "$json" &&
   pre=(setarch "$(uname -m)" -R)
 cd "$ROOT"
-exec "${pre[@]}" "$harness" run --toolchain "$json" "${args[@]}" "$scn"
+exec "${pre[@]}" "$harness" run --toolchain "$json" --reports "${FTSAN_REPORTS:-$ROOT/reports}" "${args[@]}" "$scn"

@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# End-to-end tests of the driver: real scenarios through toolchain/run.sh (as `make run` calls
+# it) on the real TSan toolchain, each asserting on the evidence left behind.
+# Ends with the line "e2e: N passed, N failed".
+set -uo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$ROOT"
+S=tests/e2e/scenarios
+pass=0 fail=0 failed=()
+REPORTS=$(mktemp -d)
+trap 'rm -rf "$REPORTS"' EXIT
+
+run_test() {
+  local name=$1 out rc
+  out=$( ( set -e; [ -z "${TEST_TRACE:-}" ] || set -x; "$name" ) 2>&1 ); rc=$?
+  if [ $rc -eq 0 ]; then
+    pass=$((pass + 1)); printf 'PASS %s\n' "$name"
+  else
+    fail=$((fail + 1)); failed+=("$name"); printf 'FAIL %s\n%s\n' "$name" "$(printf '%s\n' "$out" | tail -n 30 | sed 's/^/    /')"
+  fi
+}
+
+# harness SCENARIO [VAR=VALUE...]: run through toolchain/run.sh on the bare TSan toolchain (no
+# NumPy) unless NUMPY is given; sets $rc, $out and $ev (evidence of the run).
+harness() {
+  local scn=$1; shift
+  rc=0
+  out=$(env NUMPY= "$@" FTSAN_REPORTS="$REPORTS" SCENARIO="$scn" bash toolchain/run.sh 2>&1) || rc=$?
+  ev="$REPORTS/latest/evidence"
+}
+
+test_yaml_syntax_error_names_line_7_and_writes_nothing() {
+  local before
+  before=$(ls "$REPORTS" | wc -l)
+  harness "$S/syntax_error_line7.yaml"
+  [ $rc -eq 2 ] && grep -q "syntax_error_line7.yaml:7:27: YAML syntax error" <<<"$out"
+  [ "$(ls "$REPORTS" | wc -l)" -eq "$before" ]
+}
+
+test_bad_command_line_value_is_exit_2() {
+  harness "$S/worker_exception.yaml" THREADS=zero
+  [ $rc -eq 2 ] && grep -q "THREADS must be a positive integer, got 'zero'" <<<"$out"
+  harness no_such_scenario
+  [ $rc -eq 2 ] && grep -q "no scenario 'no_such_scenario' in scenarios/" <<<"$out"
+}
+
+test_hang_is_killed_with_stacks() {
+  harness "$S/timeout_sleep.yaml"
+  [ $rc -eq 1 ]
+  grep -q '"timed_out": true' "$ev/run-0001/status.json"
+  grep -q '"signal_name": "KILL"' "$ev/run-0001/status.json"
+  grep -q 'timeout_sleep.yaml", line 10' "$ev/run-0001/faulthandler.txt"   # Python stacks
+  grep -q 'time_sleep' "$ev/run-0001/gdb.txt"                               # native stacks
+  ! pgrep -f "timeout_sleep.yaml" >/dev/null                                # nothing left running
+}
+
+test_worker_exception_keeps_thread_and_traceback() {
+  harness "$S/worker_exception.yaml"
+  [ $rc -eq 1 ]
+  python3 - "$ev/run-0001/events.jsonl" <<'PY'
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+exc = [e for e in ev if e["kind"] == "exception"]
+assert len(exc) == 1, exc
+e = exc[0]
+assert (e["tid"], e["iteration"], e["type"]) == (2, 1, "ZeroDivisionError"), e
+assert 'worker_exception.yaml", line 9, in check' in e["traceback"], e["traceback"]
+summary = [x for x in ev if x["kind"] == "summary"][0]
+assert summary["body_exceptions"] == 1 and summary["body_completed"] == 11, summary
+PY
+}
+
+test_process_events_with_python_stacks() {
+  harness "$S/process_events.yaml"
+  [ $rc -eq 1 ]
+  python3 - "$ev/run-0001/events.jsonl" <<'PY'
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1]) if '"process"' in l]
+by = {e["event"]: e for e in ev}
+assert set(by) == {"subprocess.Popen", "os.system", "fork"}, sorted(by)
+assert ("spawn_child", 10) in [(f["function"], f["line"]) for f in by["subprocess.Popen"]["stack"]]
+assert by["os.system"]["args"] == "(b'true',)"
+assert 'process_events.yaml", line 12 in c_fork' in by["fork"]["traceback"], by["fork"]
+PY
+}
+
+test_c_race_reported_with_python_line_and_gil_module() {
+  harness "$S/c_race.yaml" RUNS=3
+  [ $rc -eq 1 ]
+  for r in "$ev"/run-000{1,2,3}; do
+    grep -q 'WARNING: ThreadSanitizer: data race' "$r"/tsan.*
+    grep -q 'lookup .*racy_gil.c' "$r"/tsan.*
+    grep -q 'c_race.yaml", line 10 in <module>' "$r/pystack.txt"   # the Python line behind the race
+    grep -q '{"kind":"gil","module":"racy_gil"}' "$r/events.jsonl"
+    grep -q '"gil_enabled":false' "$r/events.jsonl"
+  done
+}
+
+test_user_sanitizer_options_are_kept() {
+  harness "$S/print_env.yaml" TSAN_OPTIONS="history_size=4:halt_on_error=1"
+  [ $rc -eq 0 ]
+  local o
+  o=$(grep '^TSAN_OPTIONS=' "$ev/run-0001/stdout.txt")
+  grep -q 'history_size=4' <<<"$o" && grep -q 'halt_on_error=1' <<<"$o"
+  ! grep -q 'halt_on_error=0' <<<"$o"                                     # ours did not override
+  grep -q "log_path=$REPORTS/[^:]*/evidence/run-0001/tsan" <<<"$o"          # ours filled the gaps
+  grep -q "suppressions=$REPORTS/.*/suppressions.txt" <<<"$o"
+  grep -q '^OPENBLAS_NUM_THREADS=1$' "$ev/run-0001/stdout.txt"            # the scenario's env
+  grep -q "^executable=.*/bin/python$" "$ev/run-0001/stdout.txt"          # sys.executable is the toolchain's
+}
+
+test_dlpack_race_found_on_numpy_2_2_5() {
+  harness dlpack_race NUMPY=2.2.5 RUNS=6
+  [ $rc -eq 1 ]
+  local hit=0
+  for r in "$ev"/run-*; do
+    grep -qs 'from_dlpack .*dlpack.c' "$r"/tsan.* && hit=$((hit + 1))
+  done
+  echo "from_dlpack race in $hit of 6 runs"
+  [ $hit -ge 4 ]
+}
+
+tests=$(declare -F | awk '{print $3}' | grep '^test_' | grep -E -- "${TEST_FILTER:-.}")
+for t in $tests; do run_test "$t"; done
+[ $fail -eq 0 ] || printf 'failed: %s\n' "${failed[*]}"
+printf 'e2e: %d passed, %d failed\n' "$pass" "$fail"
+[ $fail -eq 0 ]
