@@ -34,6 +34,12 @@ main(int argc, char **argv)
         }
         self[n] = '\0';
         status = drv_run(&o, self);
+        /* make reports any failure as its own status 2: say which one it was. */
+        log_info("exit status %d: %s", status,
+                 status == FT_EXIT_CLEAN      ? "clean"
+                 : status == FT_EXIT_FINDINGS ? "findings"
+                 : status == FT_EXIT_USAGE    ? "usage or scenario error"
+                                              : "infrastructure failure");
         break;
     case CLI_CHILD:
         status = drv_child(&o);

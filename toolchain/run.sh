@@ -8,12 +8,18 @@ ROOT=$(dirname "$TC_DIR")
 . "$TC_DIR/lib.sh"
 
 scn=${SCENARIO:-}
-[ -n "$scn" ] || tc_usage_die "which scenario? make run SCENARIO=<name or path to a .yaml> (names: $(cd "$ROOT/scenarios" && ls *.yaml 2>/dev/null | sed 's/\.yaml$//' | tr '\n' ' '))"
+names() { (cd "$ROOT/scenarios" && ls *.yaml 2>/dev/null | sed 's/\.yaml$//' | tr '\n' ' '); }
+[ -n "$scn" ] || tc_usage_die "which scenario? make run SCENARIO=<name or path to a .yaml> (names: $(names))"
 if [[ $scn != */* && $scn != *.yaml ]]; then
-  [ -f "$ROOT/scenarios/$scn.yaml" ] || tc_usage_die "no scenario '$scn' in scenarios/ (names: $(cd "$ROOT/scenarios" && ls *.yaml | sed 's/\.yaml$//' | tr '\n' ' '))"
+  [ -f "$ROOT/scenarios/$scn.yaml" ] || tc_usage_die "no scenario '$scn' in scenarios/ (names: $(names))"
   scn="$ROOT/scenarios/$scn.yaml"
 fi
 [ -f "$scn" ] || tc_usage_die "SCENARIO '$scn' does not exist"
+# From here on the working directory is the checkout, and a scenario inside it is named
+# relative to it: that name appears in tracebacks and reports.
+scn=$(realpath "$scn")
+cd "$ROOT"
+scn=$(realpath --relative-base="$ROOT" "$scn")
 
 # Command-line values are checked before anything is built.
 args=()
@@ -55,5 +61,4 @@ fi
 pre=()
 python3 -c 'import json,sys; sys.exit(0 if json.load(open(sys.argv[1]))["setarch"] else 1)' "$json" &&
   pre=(setarch "$(uname -m)" -R)
-cd "$ROOT"
 exec "${pre[@]}" "$harness" run --toolchain "$json" --reports "${FTSAN_REPORTS:-$ROOT/reports}" "${args[@]}" "$scn"

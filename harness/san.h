@@ -1,0 +1,103 @@
+/* Evidence text -> parsed reports: TSan and ASan logs, glibc malloc aborts, fatal signals and
+ * faulthandler stacks, hangs, Python exceptions and process events. Parsers take text, never
+ * paths, so tests and fuzzers feed them directly; nothing here decides what is the same bug. */
+#ifndef FT_SAN_H
+#define FT_SAN_H
+
+#include <stddef.h>
+
+#include "buf.h"
+
+/* X(name, slug): slug is the kind's name in reports and in scenario `expect: kind`. */
+#define SAN_KIND_MAP(X)                        \
+    X(DATA_RACE, "data-race")                  \
+    X(HEAP_USE_AFTER_FREE, "heap-use-after-free") \
+    X(DOUBLE_FREE, "double-free")              \
+    X(HEAP_OVERFLOW, "heap-buffer-overflow")   \
+    X(STACK_OVERFLOW, "stack-buffer-overflow") \
+    X(GLOBAL_OVERFLOW, "global-buffer-overflow") \
+    X(BAD_FREE, "bad-free")                    \
+    X(THREAD_LEAK, "thread-leak")              \
+    X(MUTEX_MISUSE, "mutex-misuse")            \
+    X(LOCK_ORDER, "lock-order-inversion")      \
+    X(SIGNAL_UNSAFE, "signal-unsafe-call")     \
+    X(SIGNAL_ERRNO, "signal-errno")            \
+    X(SEGV, "segv")                            \
+    X(UBSAN, "undefined-behaviour")            \
+    X(SANITIZER_OTHER, "sanitizer-report")     \
+    X(MALLOC_ABORT, "malloc-abort")            \
+    X(FATAL_SIGNAL, "fatal-signal")            \
+    X(HANG, "hang")                            \
+    X(EXCEPTION, "exception")                  \
+    X(PROCESS, "process-event")                \
+    X(RESOURCE, "resource")
+
+enum san_kind {
+#define SAN__KIND_ENUM(name, slug) SAN_##name,
+    SAN_KIND_MAP(SAN__KIND_ENUM)
+#undef SAN__KIND_ENUM
+    SAN_KIND_COUNT
+};
+
+/* san_kind_slug: "data-race" ... */
+const char *san_kind_slug(enum san_kind k);
+
+/* One stack frame, native or Python. Strings owned by the frame; NULL when not known. */
+struct san_frame {
+    char *function;
+    char *file;
+    int line;
+    char *module;          /* binary basename or path, for native frames */
+    unsigned long offset;  /* within module; 0 when not given */
+};
+
+struct san_stack {
+    char *label;           /* the line above the stack: "Write of size 8 at ... by thread T2:" */
+    struct san_frame *frames;
+    size_t n;
+};
+
+struct san_report {
+    enum san_kind kind;
+    char *title;           /* the sanitizer's own words, e.g. "data race", "free(): invalid size" */
+    struct san_stack *stacks;
+    size_t n_stacks;
+    char *raw;             /* the report's text as found */
+    char *pystack;         /* Python traceback at the time of the report, when known */
+    char *detail;          /* kind-specific: exception message, process command, limit breached */
+    int pid;
+};
+
+struct san_reports {
+    struct san_report *v;
+    size_t n;
+    /* "Suppressions used:" counts from TSan's exit summary, by rule. */
+    char **supp_rules;
+    long *supp_counts;
+    size_t n_supp;
+};
+
+void san_reports_init(struct san_reports *r);
+void san_reports_free(struct san_reports *r);
+
+/* Parsers: append what they recognise in text to *out. 0, or FT_ENOMEM. Text they do not
+ * recognise is skipped, never an error: logs are written by programs that are crashing. */
+int san_parse_tsan(const char *text, size_t len, struct san_reports *out);
+int san_parse_asan(const char *text, size_t len, struct san_reports *out);
+/* stderr of a run: glibc malloc aborts ("free(): invalid size") and UBSan runtime errors. */
+int san_parse_stderr(const char *text, size_t len, struct san_reports *out);
+/* faulthandler.txt: "Fatal Python error: ..." and the current thread's Python stack. */
+int san_parse_faulthandler(const char *text, size_t len, int timed_out, struct san_reports *out);
+/* gdb.txt ("thread apply all bt") of a hung run: attached to the hang report. */
+int san_parse_gdb(const char *text, size_t len, struct san_stack **threads, size_t *n);
+/* events.jsonl: exceptions (stack = innermost frames of the root cause) and process events. */
+int san_parse_events(const char *text, size_t len, struct san_reports *out);
+/* pystack.txt: "=== ftsan report N ..." sections, attached in order to the reports of out
+ * that came from one sanitizer log (first..n). */
+int san_attach_pystacks(const char *text, size_t len, struct san_reports *out, size_t first);
+
+/* san_parse_frame: one frame line of a TSan or ASan stack ("    #0 ..."); 0 or FT_ENOTFOUND. */
+int san_parse_frame(const char *line, struct san_frame *f);
+void san_frame_free(struct san_frame *f);
+
+#endif
