@@ -27,6 +27,7 @@ struct cli__opt {
 
 /* Sorted by name for bsearch. */
 static const struct cli__opt cli__opts[] = {
+    {"catalog", CLI__STR, CLI__OFF(catalog), CLI__RUN, "FILE", "known issues (default known/catalog.json)"},
     {"dir", CLI__STR, CLI__OFF(dir), CLI__CHILD, "DIR", "evidence directory of this run (child only)"},
     {"iterations", CLI__POSINT, CLI__OFF(iterations), CLI__RUN | CLI__CHILD, "N", "body executions per thread (overrides the scenario)"},
     {"jobs", CLI__POSINT, CLI__OFF(jobs), CLI__RUN, "N", "runs at once (default: number of cores)"},
@@ -129,6 +130,7 @@ cli_parse(int argc, char **argv, struct cli_opts *opts, struct buf *err)
     opts->reports = "reports";
     opts->scenarios = "scenarios";
     opts->suppressions = "suppressions";
+    opts->catalog = "known/catalog.json";
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
         opts->cmd = CLI_HELP;
         return 0;

@@ -14,6 +14,7 @@ struct cli_opts {
     const char *run_id;
     const char *dir;       /* child: its evidence directory */
     const char *scenario;  /* positional: name or path */
+    const char *catalog;   /* known issues, default "known/catalog.json" */
     const char *suppressions; /* directory of suppression files, default "suppressions" */
     long threads, iterations, runs, jobs, timeout, run; /* 0: not given */
     long seed;

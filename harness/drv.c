@@ -13,10 +13,14 @@
 
 #include "buf.h"
 #include "err.h"
+#include "evd.h"
 #include "log.h"
 #include "py.h"
+#include "rpt.h"
 #include "run.h"
+#include "san.h"
 #include "scn.h"
+#include "sig.h"
 #include "supp.h"
 #include "tc.h"
 
@@ -139,7 +143,7 @@ drv__child_env(const struct scn_scenario *s, const struct tc_toolchain *tc, cons
     extern char **environ;
     const char *sym = json_string_value(json_object_get(tc->raw, "symbolizer"));
     char symopt[4200], suppopt[4200];
-    const char *tsan[8] = {"log_path={dir}/tsan", "halt_on_error=0", "second_deadlock_stack=1"};
+    const char *tsan[8] = {"log_path={dir}/tsan", "halt_on_error=0", "second_deadlock_stack=1", "print_suppressions=1"};
     const char *asan[8] = {"log_path={dir}/asan", "detect_leaks=0", "abort_on_error=0", "handle_abort=1"};
     char **env = calloc(DRV__MAX_ENV, sizeof(*env));
     size_t n = 0;
@@ -228,53 +232,84 @@ drv__latest(const char *reports, const char *dir)
 }
 
 struct drv__progress {
-    const char *name;
-    long runs, done, noteworthy;
+    const struct scn_scenario *scn;
+    struct sig_findings findings;
+    struct sig_policy policy;
+    long runs, done, failed;
+    int nomem;
     struct timespec t0;
 };
 
-/* A run whose evidence shows anything at all: sanitizer logs, a bad exit, Python errors or
- * process events. */
-static int
-drv__noteworthy(const struct run_result *r, const char *dir)
+static double
+drv__elapsed(const struct timespec *t0)
 {
-    char path[4200];
-    struct stat st;
-    DIR *d;
-    struct dirent *e;
-    int found = r->timed_out || r->signal || (r->exited && r->exit_code != 0);
+    struct timespec now;
 
-    if ((d = opendir(dir)) != NULL) {
-        while (!found && (e = readdir(d)) != NULL)
-            found = strncmp(e->d_name, "tsan.", 5) == 0 || strncmp(e->d_name, "asan.", 5) == 0;
-        closedir(d);
-    }
-    snprintf(path, sizeof(path), "%s/events.jsonl", dir);
-    if (!found && stat(path, &st) == 0) {
-        FILE *f = fopen(path, "re");
-        char line[512];
-
-        while (f && !found && fgets(line, sizeof(line), f))
-            found = strstr(line, "\"kind\":\"exception\"") || strstr(line, "\"kind\":\"process\"");
-        if (f)
-            fclose(f);
-    }
-    return found;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
+/* The scenario's checks against what the supervisor measured. */
+static int
+drv__resources(const struct scn_scenario *s, const struct evd_status *st, struct san_reports *out)
+{
+    char detail[256];
+    int rc = 0;
+
+    if (s->max_rss_mb && st->maxrss_kb / 1024 > s->max_rss_mb) {
+        snprintf(detail, sizeof(detail), "peak RSS %ld MB, limit %ld MB (checks.max_rss_mb)", st->maxrss_kb / 1024,
+                 s->max_rss_mb);
+        rc = san_add_resource(out, "peak RSS over checks.max_rss_mb", detail);
+    }
+    if (rc == 0 && s->max_threads && st->peak_threads > s->max_threads) {
+        snprintf(detail, sizeof(detail), "peak %ld threads, limit %ld (checks.max_threads)", st->peak_threads, s->max_threads);
+        rc = san_add_resource(out, "thread count over checks.max_threads", detail);
+    }
+    return rc;
+}
+
+/* Child exit statuses that mean the harness, not the scenario, failed (py.h, and a child that
+ * rejected its own command line). */
+static int
+drv__infra_failure(const struct run_result *r)
+{
+    return r->exited && (r->exit_code == PY_EXIT_INIT || r->exit_code == PY_EXIT_HARNESS || r->exit_code == FT_EXIT_USAGE);
+}
+
+/* After each run: its evidence becomes findings at once, so the progress line counts them. */
 static void
 drv__on_done(const struct run_result *r, const char *dir, void *arg)
 {
     struct drv__progress *p = arg;
-    struct timespec now;
+    struct san_reports reports;
+    struct evd_status st;
 
     p->done++;
-    p->noteworthy += drv__noteworthy(r, dir);
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    fprintf(stderr, "\r[%s] runs %ld/%ld, with evidence %ld, %.1fs%s", p->name, p->done, p->runs,
-            p->noteworthy, (double)(now.tv_sec - p->t0.tv_sec) + (double)(now.tv_nsec - p->t0.tv_nsec) / 1e9,
-            p->done == p->runs ? "\n" : "");
+    san_reports_init(&reports);
+    if (drv__infra_failure(r) || evd_read_run(dir, &reports, &st) != 0) {
+        p->failed++;
+        log_err(0, "run %d failed to run (exit %d); see %s/stderr.txt", r->run, r->exit_code, dir);
+    } else if (drv__resources(p->scn, &st, &reports) != 0 || sig_add_run(&p->findings, &reports, r->run - 1, &p->policy) != 0) {
+        p->nomem = 1;
+    }
+    san_reports_free(&reports);
+    fprintf(stderr, "\r[%s] runs %ld/%ld, findings %zu, %.1fs%s", p->scn->name, p->done, p->runs, p->findings.n,
+            drv__elapsed(&p->t0), p->done == p->runs ? "\n" : "");
     fflush(stderr);
+}
+
+/* known/catalog.json applied to the findings; a missing catalog only means no "known" marks. */
+static void
+drv__catalog(const struct cli_opts *o, struct sig_findings *f)
+{
+    size_t len;
+    char *text = evd_read_file(o->catalog, (size_t)1 << 22, &len);
+
+    if (text == NULL)
+        return;
+    if (sig_apply_catalog(f, text, len) != 0)
+        log_err(0, "%s: not a JSON list of known issues; findings are not matched against it", o->catalog);
+    free(text);
 }
 
 static int
@@ -304,6 +339,28 @@ drv__write_meta(const char *dir, const struct scn_scenario *s, const struct tc_t
     }
     json_decref(m);
     return rc;
+}
+
+/* VAR's value in an environment list ("VAR=value"), borrowed; NULL when absent. */
+static const char *
+drv__env_value(char *const *envp, const char *var)
+{
+    size_t n = strlen(var);
+
+    for (size_t i = 0; envp && envp[i]; i++)
+        if (strncmp(envp[i], var, n) == 0 && envp[i][n] == '=')
+            return envp[i] + n + 1;
+    return NULL;
+}
+
+/* One line per finding on stderr, and where the reports are. */
+static void
+drv__print_summary(const char *dir, const struct sig_findings *f, int runs)
+{
+    for (size_t i = 0; i < f->n; i++)
+        fprintf(stderr, "  %s  %-20s %d/%d runs  %s  [%s%s]\n", f->v[i].id, san_kind_slug(f->v[i].kind), f->v[i].runs_hit,
+                runs, f->v[i].signature, f->v[i].known ? "known: " : "new", f->v[i].known ? f->v[i].known : "");
+    log_info("report: %s/summary.md", dir);
 }
 
 static char **
@@ -351,6 +408,7 @@ drv_run(const struct cli_opts *o, const char *self)
     struct run_result *results = NULL;
     struct run_plan plan = {0};
     struct drv__progress prog = {0};
+    struct rpt_run rpt;
     char dir[4096], evidence[4200];
     char **argv = NULL, **envp = NULL;
     char supp[4200];
@@ -379,19 +437,32 @@ drv_run(const struct cli_opts *o, const char *self)
     plan = (struct run_plan){.argv = argv, .envp = envp, .evidence = evidence, .runs = s.runs,
                              .jobs = o->jobs ? o->jobs : sysconf(_SC_NPROCESSORS_ONLN),
                              .timeout = s.timeout, .seed = (unsigned long)o->seed, .gdb = "gdb"};
-    prog = (struct drv__progress){.name = s.name, .runs = s.runs};
+    prog = (struct drv__progress){.scn = &s, .runs = s.runs, .policy = {.forbid = s.forbid}};
+    sig_findings_init(&prog.findings);
     clock_gettime(CLOCK_MONOTONIC, &prog.t0);
     log_info("%s: %ld runs of %ld threads x %ld iterations on CPython %s (%s), NumPy %s -> %s", s.name,
              s.runs, s.threads, s.iterations, tc.version, tc.sanitizer,
              tc.numpy_version ? tc.numpy_version : "none", dir);
     rc = run_all(&plan, results, drv__on_done, &prog);
-    drv__latest(o->reports, dir);
-    if (rc < 0)
+    if (rc < 0 || prog.nomem)
         goto out;
     if (rc == 1)
         log_err(0, "interrupted: %ld of %ld runs finished; their evidence is in %s", prog.done, s.runs, evidence);
-    status = prog.noteworthy ? FT_EXIT_FINDINGS : FT_EXIT_CLEAN;
+    drv__catalog(o, &prog.findings);
+    rpt = (struct rpt_run){.dir = dir, .scn = &s, .tc = &tc, .runs_planned = (int)s.runs, .runs_done = (int)prog.done,
+                           .runs_failed = (int)prog.failed, .seconds = drv__elapsed(&prog.t0),
+                           .tsan_options = drv__env_value(envp, "TSAN_OPTIONS"),
+                           .asan_options = drv__env_value(envp, "ASAN_OPTIONS")};
+    if (rpt_write(&rpt, &prog.findings) != 0)
+        goto out;
+    drv__latest(o->reports, dir);
+    drv__print_summary(dir, &prog.findings, (int)prog.done);
+    if (prog.findings.n)
+        status = FT_EXIT_FINDINGS;
+    else
+        status = prog.failed && prog.failed == prog.done ? FT_EXIT_INFRA : FT_EXIT_CLEAN;
 out:
+    sig_findings_free(&prog.findings);
     drv__strv_free(argv);
     drv__strv_free(envp);
     free(results);

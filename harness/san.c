@@ -67,6 +67,9 @@ san_reports_free(struct san_reports *r)
         free(r->supp_rules[i]);
     free(r->supp_rules);
     free(r->supp_counts);
+    for (size_t i = 0; i < r->n_gil; i++)
+        free(r->gil_modules[i]);
+    free(r->gil_modules);
     san_reports_init(r);
 }
 
@@ -235,6 +238,17 @@ san__parse_pyframe(const char *line, struct san_frame *f)
     return f->file ? 0 : FT_ENOMEM;
 }
 
+void
+san__stack_reverse(struct san_stack *s)
+{
+    for (size_t i = 0; i < s->n / 2; i++) {
+        struct san_frame t = s->frames[i];
+
+        s->frames[i] = s->frames[s->n - 1 - i];
+        s->frames[s->n - 1 - i] = t;
+    }
+}
+
 /* Every Python frame in text, in the order printed, into a new stack of r. */
 int
 san__pystack_to_stack(struct san_report *r, const char *label, const char *text)
@@ -253,4 +267,45 @@ san__pystack_to_stack(struct san_report *r, const char *label, const char *text)
         p = p ? p + 1 : NULL;
     }
     return 0;
+}
+
+/* A crash seen twice (glibc's message on stderr, then faulthandler's "Fatal Python error:
+ * Aborted") is one report: the glibc message names it, faulthandler gives its Python stack. */
+void
+san_merge_crash(struct san_reports *out, size_t from)
+{
+    struct san_report *abort_msg = NULL, *fatal = NULL;
+
+    for (size_t i = from; i < out->n; i++) {
+        if (out->v[i].kind == SAN_MALLOC_ABORT && abort_msg == NULL)
+            abort_msg = &out->v[i];
+        if (out->v[i].kind == SAN_FATAL_SIGNAL && fatal == NULL)
+            fatal = &out->v[i];
+    }
+    if (abort_msg == NULL || fatal == NULL)
+        return;
+    free(abort_msg->pystack);
+    abort_msg->pystack = fatal->raw;
+    fatal->raw = NULL;
+    abort_msg->stacks = fatal->stacks;
+    abort_msg->n_stacks = fatal->n_stacks;
+    fatal->stacks = NULL;
+    fatal->n_stacks = 0;
+    san__report_free(fatal);
+    memmove(fatal, fatal + 1, (size_t)(&out->v[out->n] - (fatal + 1)) * sizeof(*fatal));
+    out->n--;
+}
+
+int
+san_add_hang(struct san_reports *out)
+{
+    return san__report_new(out, SAN_HANG, "hang: timed out") ? 0 : FT_ENOMEM;
+}
+
+int
+san_add_resource(struct san_reports *out, const char *title, const char *detail)
+{
+    struct san_report *r = san__report_new(out, SAN_RESOURCE, title);
+
+    return r && (r->detail = strdup(detail)) != NULL ? 0 : FT_ENOMEM;
 }

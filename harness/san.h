@@ -51,6 +51,7 @@ struct san_frame {
     unsigned long offset;  /* within module; 0 when not given */
 };
 
+/* Frames are innermost first, whatever order the evidence printed them in. */
 struct san_stack {
     char *label;           /* the line above the stack: "Write of size 8 at ... by thread T2:" */
     struct san_frame *frames;
@@ -75,6 +76,9 @@ struct san_reports {
     char **supp_rules;
     long *supp_counts;
     size_t n_supp;
+    /* Extension modules that would have re-enabled the GIL (events.jsonl "gil"). */
+    char **gil_modules;
+    size_t n_gil;
 };
 
 void san_reports_init(struct san_reports *r);
@@ -90,11 +94,21 @@ int san_parse_stderr(const char *text, size_t len, struct san_reports *out);
 int san_parse_faulthandler(const char *text, size_t len, int timed_out, struct san_reports *out);
 /* gdb.txt ("thread apply all bt") of a hung run: attached to the hang report. */
 int san_parse_gdb(const char *text, size_t len, struct san_stack **threads, size_t *n);
-/* events.jsonl: exceptions (stack = innermost frames of the root cause) and process events. */
+/* events.jsonl: exceptions (title and stack from the root cause: the first traceback printed,
+ * e.g. the worker's inside joblib's BrokenProcessPool), process events, GIL notes. */
 int san_parse_events(const char *text, size_t len, struct san_reports *out);
-/* pystack.txt: "=== ftsan report N ..." sections, attached in order to the reports of out
- * that came from one sanitizer log (first..n). */
-int san_attach_pystacks(const char *text, size_t len, struct san_reports *out, size_t first);
+/* pystack.txt: the "=== ftsan report N pid P ..." sections of pid, attached in order to the
+ * reports out->v[first..] that came from that pid's sanitizer log. */
+int san_attach_pystacks(const char *text, size_t len, int pid, struct san_reports *out, size_t first);
+
+/* san_merge_crash: among out->v[from..], a glibc abort message and faulthandler's fatal error
+ * are one crash: the first keeps its title and takes the other's Python stacks. */
+void san_merge_crash(struct san_reports *out, size_t from);
+/* san_add_hang: a hang report with no stacks (a run stuck too hard to dump them). */
+int san_add_hang(struct san_reports *out);
+
+/* san_add_resource: a resource limit breached (title names the limit, detail the figures). */
+int san_add_resource(struct san_reports *out, const char *title, const char *detail);
 
 /* san_parse_frame: one frame line of a TSan or ASan stack ("    #0 ..."); 0 or FT_ENOTFOUND. */
 int san_parse_frame(const char *line, struct san_frame *f);

@@ -10,6 +10,7 @@ int san__stack_push(struct san_stack *s, struct san_frame *f);
 void san__stack_free(struct san_stack *s);
 void san__report_free(struct san_report *r);
 int san__parse_pyframe(const char *line, struct san_frame *f);
+void san__stack_reverse(struct san_stack *s);
 int san__pystack_to_stack(struct san_report *r, const char *label, const char *text);
 
 /* Iterate the lines of a buffer: *line and *n get each line without its newline. */

@@ -203,27 +203,30 @@ san_parse_asan(const char *text, size_t len, struct san_reports *out)
  *   === ftsan report 1 pid 31697 tid 31711: data-race
  *   Stack (most recent call first):
  *     File "tests/e2e/scenarios/c_race.yaml", line 10 in <module>
- * The n-th section belongs to the n-th report of that process's log. */
+ * The n-th section of a pid belongs to the n-th report of that pid's log. */
 int
-san_attach_pystacks(const char *text, size_t len, struct san_reports *out, size_t first)
+san_attach_pystacks(const char *text, size_t len, int pid, struct san_reports *out, size_t first)
 {
     struct san__lines it = {text, text + len};
     const char *line, *sec = NULL;
     size_t n, k = first;
+    char want[48];
 
+    snprintf(want, sizeof(want), " pid %d ", pid);
     for (;;) {
         int more = san__next_line(&it, &line, &n);
+        const char *stop = more ? line : text + len;
 
         if (!more || (n > 17 && strncmp(line, "=== ftsan report ", 17) == 0)) {
             if (sec && k < out->n) {
-                const char *body = memchr(sec, '\n', (size_t)((more ? line : text + len) - sec));
+                const char *body = memchr(sec, '\n', (size_t)(stop - sec));
 
-                body = body ? body + 1 : (more ? line : text + len);
-                if ((out->v[k].pystack = strndup(body, (size_t)((more ? line : text + len) - body))) == NULL)
+                body = body ? body + 1 : stop;
+                if ((out->v[k].pystack = strndup(body, (size_t)(stop - body))) == NULL)
                     return FT_ENOMEM;
                 k++;
             }
-            sec = more ? line : NULL;
+            sec = more && memmem(line, n, want, strlen(want)) ? line : NULL;
         }
         if (!more)
             return 0;

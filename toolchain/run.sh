@@ -61,4 +61,4 @@ fi
 pre=()
 python3 -c 'import json,sys; sys.exit(0 if json.load(open(sys.argv[1]))["setarch"] else 1)' "$json" &&
   pre=(setarch "$(uname -m)" -R)
-exec "${pre[@]}" "$harness" run --toolchain "$json" --reports "${FTSAN_REPORTS:-$ROOT/reports}" "${args[@]}" "$scn"
+exec "${pre[@]}" "$harness" run --toolchain "$json" --reports "${FTSAN_REPORTS:-reports}" "${args[@]}" "$scn"

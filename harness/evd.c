@@ -1,0 +1,131 @@
+/* Reads a run's evidence directory and feeds the parsers. */
+#include "evd.h"
+
+#include <dirent.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "err.h"
+
+#define EVD__MAX_LOG ((size_t)64 << 20)
+
+char *
+evd_read_file(const char *path, size_t max, size_t *len)
+{
+    struct buf b;
+    char chunk[65536];
+    size_t n;
+    FILE *f = fopen(path, "re");
+
+    if (f == NULL)
+        return NULL;
+    buf_init(&b, max);
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        if (buf_append(&b, chunk, n) != 0)
+            break; /* over the bound: keep what fits */
+    fclose(f);
+    *len = b.len;
+    return b.data ? buf_steal(&b) : strdup("");
+}
+
+static int
+evd__status(const char *dir, struct evd_status *st)
+{
+    char path[4200];
+    json_t *j;
+
+    snprintf(path, sizeof(path), "%s/status.json", dir);
+    if ((j = json_load_file(path, 0, NULL)) == NULL)
+        return FT_EIO;
+    st->exited = json_is_true(json_object_get(j, "exited"));
+    st->exit_code = (int)json_integer_value(json_object_get(j, "exit_code"));
+    st->signal = (int)json_integer_value(json_object_get(j, "signal"));
+    st->timed_out = json_is_true(json_object_get(j, "timed_out"));
+    st->seconds = json_number_value(json_object_get(j, "seconds"));
+    st->maxrss_kb = (long)json_integer_value(json_object_get(j, "maxrss_kb"));
+    st->peak_threads = (long)json_integer_value(json_object_get(j, "peak_threads"));
+    json_decref(j);
+    return 0;
+}
+
+typedef int (*evd__parser)(const char *text, size_t len, struct san_reports *out);
+
+static int
+evd__file(const char *dir, const char *name, evd__parser parse, struct san_reports *out)
+{
+    char path[4200], *text;
+    size_t len;
+    int rc;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    if ((text = evd_read_file(path, EVD__MAX_LOG, &len)) == NULL)
+        return 0; /* absent: nothing of that kind happened */
+    rc = parse(text, len, out);
+    free(text);
+    return rc;
+}
+
+/* tsan.<pid> and asan.<pid>, each with its pid's sections of pystack.txt. */
+static int
+evd__sanitizer_logs(const char *dir, struct san_reports *out)
+{
+    char path[4200], *pystack = NULL;
+    size_t plen = 0;
+    struct dirent **names;
+    int n = scandir(dir, &names, NULL, alphasort), rc = 0;
+
+    if (n < 0)
+        return FT_EIO;
+    snprintf(path, sizeof(path), "%s/pystack.txt", dir);
+    pystack = evd_read_file(path, EVD__MAX_LOG, &plen);
+    for (int i = 0; i < n; i++) {
+        const char *name = names[i]->d_name;
+        int tsan = strncmp(name, "tsan.", 5) == 0, asan = strncmp(name, "asan.", 5) == 0;
+        size_t first = out->n;
+
+        if (rc == 0 && (tsan || asan)) {
+            rc = evd__file(dir, name, tsan ? san_parse_tsan : san_parse_asan, out);
+            if (rc == 0 && pystack)
+                rc = san_attach_pystacks(pystack, plen, atoi(name + 5), out, first);
+        }
+        free(names[i]);
+    }
+    free(names);
+    free(pystack);
+    return rc;
+}
+
+int
+evd_read_run(const char *dir, struct san_reports *out, struct evd_status *st)
+{
+    char path[4200], *text;
+    size_t len, first = out->n;
+    int rc;
+
+    memset(st, 0, sizeof(*st));
+    if ((rc = evd__status(dir, st)) != 0)
+        return rc;
+    if ((rc = evd__sanitizer_logs(dir, out)) != 0 || (rc = evd__file(dir, "stderr.txt", san_parse_stderr, out)) != 0 ||
+        (rc = evd__file(dir, "events.jsonl", san_parse_events, out)) != 0)
+        return rc;
+    snprintf(path, sizeof(path), "%s/faulthandler.txt", dir);
+    if ((text = evd_read_file(path, EVD__MAX_LOG, &len)) != NULL) {
+        rc = san_parse_faulthandler(text, len, st->timed_out, out);
+        free(text);
+    }
+    if (rc == 0 && st->timed_out) {
+        /* A hang without a faulthandler dump (the child was stuck hard) is still a hang. */
+        int have = 0;
+
+        for (size_t i = first; i < out->n; i++)
+            have |= out->v[i].kind == SAN_HANG;
+        if (!have && (rc = san_add_hang(out)) != 0)
+            return rc;
+    }
+    if (rc == 0)
+        san_merge_crash(out, first);
+    return rc;
+}

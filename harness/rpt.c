@@ -1,0 +1,386 @@
+/* Writes summary.md, findings/<id>/report.md, report.json and junit.xml. */
+#include "rpt.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "err.h"
+#include "log.h"
+
+#define RPT__MAX ((size_t)32 << 20)
+
+int
+rpt_write_text(const char *path, const char *text, size_t len)
+{
+    char tmp[4200];
+    FILE *f;
+
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    if ((f = fopen(tmp, "we")) == NULL || fwrite(text, 1, len, f) != len || fclose(f) != 0) {
+        log_err(errno, "cannot write %s", tmp);
+        return FT_EIO;
+    }
+    if (rename(tmp, path) != 0) {
+        log_err(errno, "cannot write %s", path);
+        return FT_EIO;
+    }
+    return 0;
+}
+
+static const char *
+rpt__or(const char *s, const char *dflt)
+{
+    return s ? s : dflt;
+}
+
+static const char *
+rpt__san_name(const char *san)
+{
+    return strcmp(san, "tsan") == 0 ? "ThreadSanitizer" : strcmp(san, "asan") == 0 ? "AddressSanitizer" : "no sanitizer";
+}
+
+static void
+rpt__known(const struct sig_finding *x, struct buf *b)
+{
+    if (x->known)
+        buf_printf(b, "known: %s%s%s", x->known, x->fixed_in ? ", fixed in " : "", x->fixed_in ? x->fixed_in : "");
+    else
+        buf_puts(b, "new");
+}
+
+/* Source paths as a reader wants them: from the project's own root on. Build trees put
+ * sources under temporary directories ("/tmp/pip-req-build-x/numpy/_core/src/...", the
+ * toolchain cache's "Python-3.13.15/Objects/..."); the part before the root says nothing. */
+static const char *
+rpt__short_path(const char *path)
+{
+    static const char *const roots[] = {"/Python-3.", "/numpy/", "/site-packages/", "/harness/", "/scenarios/"};
+    const char *best = NULL;
+
+    for (size_t i = 0; path && i < sizeof(roots) / sizeof(roots[0]); i++) {
+        const char *p = strstr(path, roots[i]);
+
+        if (p && (best == NULL || p < best))
+            best = p;
+    }
+    if (best && strncmp(best, "/site-packages/", 15) == 0)
+        best += 14;
+    return best ? best + 1 : path;
+}
+
+/* A stack without its noise: "#i function file:line (component)", and how many were skipped. */
+static void
+rpt__stack(struct buf *b, const struct san_stack *s)
+{
+    size_t skipped = 0;
+    int k = 0;
+
+    buf_printf(b, "%s:\n", rpt__or(s->label, "stack"));
+    for (size_t i = 0; i < s->n; i++) {
+        const struct san_frame *f = &s->frames[i];
+        char comp[128];
+
+        if (sig_frame_is_noise(f, NULL)) {
+            skipped++;
+            continue;
+        }
+        buf_printf(b, "  #%d %s %s", k++, rpt__or(f->function, "?"), f->file ? rpt__short_path(f->file) : rpt__or(f->module, "?"));
+        if (f->line)
+            buf_printf(b, ":%d", f->line);
+        buf_printf(b, " [%s]\n", sig_component(f, comp, sizeof(comp)));
+    }
+    if (skipped)
+        buf_printf(b, "  (%zu frames of sanitizer runtime, libc, interpreter plumbing or harness omitted)\n", skipped);
+}
+
+/* The scenario as a standalone program: plain threading with a Barrier, runnable with any
+ * free-threaded interpreter. */
+static void
+rpt__program(struct buf *b, const struct scn_scenario *s)
+{
+    const char *p;
+
+    buf_printf(b, "import threading\n\nseed, run = 0, 0\n");
+    if (s->setup.text)
+        buf_printf(b, "%s%s", s->setup.text, s->setup.text[strlen(s->setup.text) - 1] == '\n' ? "" : "\n");
+    buf_printf(b, "\nN_THREADS, ITERATIONS = %ld, %ld\nbarrier = threading.Barrier(N_THREADS)\n\n\n"
+                  "def worker(tid):\n    for iteration in range(ITERATIONS):\n", s->threads, s->iterations);
+    if (s->barrier == SCN_BARRIER_EACH)
+        buf_puts(b, "        barrier.wait()\n");
+    else
+        buf_puts(b, "        if iteration == 0:\n            barrier.wait()\n");
+    for (p = s->body.text; p && *p;) {
+        size_t n = strcspn(p, "\n");
+
+        buf_printf(b, "        %.*s\n", (int)n, p);
+        p += n + (p[n] == '\n');
+    }
+    buf_puts(b, "\n\nthreads = [threading.Thread(target=worker, args=(t,)) for t in range(N_THREADS)]\n"
+                "for t in threads:\n    t.start()\nfor t in threads:\n    t.join()\n");
+    if (s->teardown.text)
+        buf_printf(b, "%s", s->teardown.text);
+}
+
+static int
+rpt__finding_md(const struct rpt_run *run, const struct sig_finding *x)
+{
+    const struct scn_scenario *s = run->scn;
+    char dir[4200], path[4300];
+    struct buf b;
+    int rc;
+
+    snprintf(dir, sizeof(dir), "%s/findings/%s", run->dir, x->id);
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+        log_err(errno, "cannot create %s", dir);
+        return FT_EIO;
+    }
+    buf_init(&b, RPT__MAX);
+    buf_printf(&b, "### Describe the issue:\n\n%s in %s under free-threaded CPython: `%s`.\n\n", san_kind_slug(x->kind),
+               x->component, x->signature);
+    buf_printf(&b, "Seen in %d of %d fresh processes running scenario `%s` (%ld threads x %ld iterations, meeting at a "
+                   "barrier %s), %d occurrence%s in all; ",
+               x->runs_hit, run->runs_done, s->name, s->threads, s->iterations,
+               s->barrier == SCN_BARRIER_EACH ? "before every iteration" : "before the first", x->occurrences,
+               x->occurrences == 1 ? "" : "s");
+    rpt__known(x, &b);
+    buf_printf(&b, "%s%s%s.\n\n", x->known_url ? " (" : "", rpt__or(x->known_url, ""), x->known_url ? ")" : "");
+    if (x->example.detail)
+        buf_printf(&b, "Detail: %s\n\n", x->example.detail);
+    if (x->example.pystack)
+        buf_printf(&b, "The Python code running in the reporting thread at the time:\n\n```\n%s```\n\n", x->example.pystack);
+    buf_puts(&b, "### Reproduce the code example:\n\n```python\n");
+    rpt__program(&b, s);
+    buf_printf(&b, "```\n\nRun it with a free-threaded interpreter%s; the scenario is `%s`.\n\n", strcmp(run->tc->sanitizer, "none") ?
+               (strcmp(run->tc->sanitizer, "tsan") == 0 ? " built with ThreadSanitizer" : " built with AddressSanitizer") : "",
+               s->path);
+    buf_puts(&b, "### Error message:\n\n```\n");
+    buf_printf(&b, "%s\n", x->title);
+    for (size_t i = 0; i < x->example.n_stacks; i++)
+        rpt__stack(&b, &x->example.stacks[i]);
+    buf_puts(&b, "```\n\n");
+    if (x->example.raw)
+        buf_printf(&b, "<details><summary>Full report (run %d)</summary>\n\n```\n%s\n```\n</details>\n\n", x->example_run + 1,
+                   x->example.raw);
+    buf_printf(&b, "### Python and NumPy Versions:\n\n```\n%s\n%s (free-threaded, %s)\n```\n\n",
+               run->tc->numpy_version ? run->tc->numpy_version : "NumPy not installed", run->tc->version,
+               rpt__san_name(run->tc->sanitizer));
+    buf_printf(&b, "### Runtime Environment:\n\n```\nsanitizer: %s\n", rpt__san_name(run->tc->sanitizer));
+    if (run->tsan_options && strcmp(run->tc->sanitizer, "tsan") == 0)
+        buf_printf(&b, "TSAN_OPTIONS: %s\n", run->tsan_options);
+    if (run->asan_options && strcmp(run->tc->sanitizer, "asan") == 0)
+        buf_printf(&b, "ASAN_OPTIONS: %s\n", run->asan_options);
+    buf_printf(&b, "cores: %ld\ncompiler: %s\n```\n", sysconf(_SC_NPROCESSORS_ONLN), rpt__or(run->tc->cc, "?"));
+    snprintf(path, sizeof(path), "%s/report.md", dir);
+    rc = b.data ? rpt_write_text(path, b.data, b.len) : FT_ENOMEM;
+    buf_free(&b);
+    return rc;
+}
+
+static int
+rpt__summary_md(const struct rpt_run *run, const struct sig_findings *f)
+{
+    const struct scn_scenario *s = run->scn;
+    char path[4200];
+    struct buf b;
+    int rc;
+
+    buf_init(&b, RPT__MAX);
+    buf_printf(&b, "# %s: %zu finding%s\n\n%s\n\n", s->name, f->n, f->n == 1 ? "" : "s", rpt__or(s->summary, ""));
+    buf_printf(&b, "| | |\n|---|---|\n| CPython | %s (free-threaded, %s) |\n| NumPy | %s |\n", run->tc->version,
+               rpt__san_name(run->tc->sanitizer), rpt__or(run->tc->numpy_version, "not installed"));
+    buf_printf(&b, "| runs | %d of %d, %ld threads x %ld iterations, barrier %s |\n| time | %.1f s |\n\n", run->runs_done,
+               run->runs_planned, s->threads, s->iterations, s->barrier == SCN_BARRIER_EACH ? "each" : "start", run->seconds);
+    if (run->runs_failed)
+        buf_printf(&b, "**%d run%s could not run (infrastructure failure); see evidence/.**\n\n", run->runs_failed,
+                   run->runs_failed == 1 ? "" : "s");
+    if (f->n) {
+        buf_puts(&b, "| id | kind | signature | component | runs hit | known |\n|---|---|---|---|---|---|\n");
+        for (size_t i = 0; i < f->n; i++) {
+            const struct sig_finding *x = &f->v[i];
+
+            buf_printf(&b, "| [%s](findings/%s/report.md) | %s | `%s` | %s | %d/%d | ", x->id, x->id, san_kind_slug(x->kind),
+                       x->signature, x->component, x->runs_hit, run->runs_done);
+            rpt__known(x, &b);
+            buf_puts(&b, " |\n");
+        }
+        buf_puts(&b, "\n");
+    } else {
+        buf_puts(&b, "No findings.\n\n");
+    }
+    buf_printf(&b, "Suppressed sanitizer reports: %ld", f->suppressed);
+    for (size_t i = 0; i < f->n_supp; i++)
+        buf_printf(&b, "%s`%s` %ld", i ? ", " : " (", f->supp_rules[i], f->supp_counts[i]);
+    buf_puts(&b, f->n_supp ? ")\n" : "\n");
+    if (f->n_gil) {
+        buf_puts(&b, "\nModules that would have re-enabled the GIL (it was kept off):");
+        for (size_t i = 0; i < f->n_gil; i++)
+            buf_printf(&b, " `%s`", f->gil_modules[i]);
+        buf_puts(&b, "\n");
+    }
+    snprintf(path, sizeof(path), "%s/summary.md", run->dir);
+    rc = b.data ? rpt_write_text(path, b.data, b.len) : FT_ENOMEM;
+    buf_free(&b);
+    return rc;
+}
+
+static json_t *
+rpt__stack_json(const struct san_stack *s)
+{
+    json_t *o = json_object(), *frames = json_array();
+
+    json_object_set_new(o, "label", s->label ? json_string(s->label) : json_null());
+    for (size_t i = 0; i < s->n; i++) {
+        const struct san_frame *f = &s->frames[i];
+        json_t *j = json_object();
+        char comp[128];
+
+        json_object_set_new(j, "function", f->function ? json_string(f->function) : json_null());
+        json_object_set_new(j, "file", f->file ? json_string(f->file) : json_null());
+        json_object_set_new(j, "line", json_integer(f->line));
+        json_object_set_new(j, "module", f->module ? json_string(f->module) : json_null());
+        json_object_set_new(j, "component", json_string(sig_component(f, comp, sizeof(comp))));
+        json_object_set_new(j, "noise", json_boolean(sig_frame_is_noise(f, NULL)));
+        json_array_append_new(frames, j);
+    }
+    json_object_set_new(o, "frames", frames);
+    return o;
+}
+
+static json_t *
+rpt__json(const struct rpt_run *run, const struct sig_findings *f)
+{
+    const struct scn_scenario *s = run->scn;
+    json_t *o = json_object(), *scn = json_object(), *v = json_object(), *runs = json_object(), *fa = json_array();
+    json_t *supp = json_object(), *by = json_object(), *gil = json_array();
+
+    json_object_set_new(o, "schema", json_string("ftsan-report/1"));
+    json_object_set_new(scn, "name", json_string(s->name));
+    json_object_set_new(scn, "path", json_string(s->path));
+    json_object_set_new(scn, "threads", json_integer(s->threads));
+    json_object_set_new(scn, "iterations", json_integer(s->iterations));
+    json_object_set_new(scn, "barrier", json_string(s->barrier == SCN_BARRIER_EACH ? "each" : "start"));
+    json_object_set_new(o, "scenario", scn);
+    json_object_set_new(v, "python", json_string(run->tc->version));
+    json_object_set_new(v, "numpy", run->tc->numpy_version ? json_string(run->tc->numpy_version) : json_null());
+    json_object_set_new(v, "sanitizer", json_string(run->tc->sanitizer));
+    json_object_set_new(o, "versions", v);
+    json_object_set_new(runs, "planned", json_integer(run->runs_planned));
+    json_object_set_new(runs, "done", json_integer(run->runs_done));
+    json_object_set_new(runs, "failed", json_integer(run->runs_failed));
+    json_object_set_new(o, "runs", runs);
+    json_object_set_new(o, "seconds", json_real(run->seconds));
+    for (size_t i = 0; i < f->n; i++) {
+        const struct sig_finding *x = &f->v[i];
+        json_t *j = json_object(), *st = json_array();
+
+        json_object_set_new(j, "id", json_string(x->id));
+        json_object_set_new(j, "kind", json_string(san_kind_slug(x->kind)));
+        json_object_set_new(j, "signature", json_string(x->signature));
+        json_object_set_new(j, "component", json_string(x->component));
+        json_object_set_new(j, "title", json_string(x->title));
+        json_object_set_new(j, "runs_hit", json_integer(x->runs_hit));
+        json_object_set_new(j, "occurrences", json_integer(x->occurrences));
+        json_object_set_new(j, "known", x->known ? json_string(x->known) : json_null());
+        json_object_set_new(j, "known_url", x->known_url ? json_string(x->known_url) : json_null());
+        json_object_set_new(j, "fixed_in", x->fixed_in ? json_string(x->fixed_in) : json_null());
+        json_object_set_new(j, "example_run", json_integer(x->example_run + 1));
+        for (size_t k = 0; k < x->example.n_stacks; k++)
+            json_array_append_new(st, rpt__stack_json(&x->example.stacks[k]));
+        json_object_set_new(j, "stacks", st);
+        json_object_set_new(j, "python_traceback", x->example.pystack ? json_string(x->example.pystack) : json_null());
+        json_object_set_new(j, "detail", x->example.detail ? json_string(x->example.detail) : json_null());
+        json_object_set_new(j, "raw", x->example.raw ? json_string(x->example.raw) : json_null());
+        json_array_append_new(fa, j);
+    }
+    json_object_set_new(o, "findings", fa);
+    json_object_set_new(supp, "total", json_integer(f->suppressed));
+    for (size_t i = 0; i < f->n_supp; i++)
+        json_object_set_new(by, f->supp_rules[i], json_integer(f->supp_counts[i]));
+    json_object_set_new(supp, "by_rule", by);
+    json_object_set_new(o, "suppressed", supp);
+    for (size_t i = 0; i < f->n_gil; i++)
+        json_array_append_new(gil, json_string(f->gil_modules[i]));
+    json_object_set_new(o, "gil_would_enable", gil);
+    return o;
+}
+
+static void
+rpt__xml(struct buf *b, const char *s)
+{
+    for (; s && *s; s++) {
+        switch (*s) {
+        case '&': buf_puts(b, "&amp;"); break;
+        case '<': buf_puts(b, "&lt;"); break;
+        case '>': buf_puts(b, "&gt;"); break;
+        case '"': buf_puts(b, "&quot;"); break;
+        default:
+            if ((unsigned char)*s >= 0x20 || *s == '\n' || *s == '\t')
+                buf_append(b, s, 1);
+        }
+    }
+}
+
+static int
+rpt__junit(const struct rpt_run *run, const struct sig_findings *f)
+{
+    char path[4200];
+    struct buf b;
+    int rc;
+
+    buf_init(&b, RPT__MAX);
+    buf_puts(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"ftsan.");
+    rpt__xml(&b, run->scn->name);
+    buf_printf(&b, "\" tests=\"%zu\" failures=\"%zu\" time=\"%.3f\">\n", f->n ? f->n : 1, f->n, run->seconds);
+    if (f->n == 0) {
+        buf_puts(&b, "  <testcase classname=\"ftsan.");
+        rpt__xml(&b, run->scn->name);
+        buf_puts(&b, "\" name=\"clean\"/>\n");
+    }
+    for (size_t i = 0; i < f->n; i++) {
+        buf_puts(&b, "  <testcase classname=\"ftsan.");
+        rpt__xml(&b, run->scn->name);
+        buf_printf(&b, "\" name=\"%s %s\">\n    <failure message=\"", f->v[i].id, san_kind_slug(f->v[i].kind));
+        rpt__xml(&b, f->v[i].signature);
+        buf_printf(&b, "\">seen in %d of %d runs; see findings/%s/report.md</failure>\n  </testcase>\n", f->v[i].runs_hit,
+                   run->runs_done, f->v[i].id);
+    }
+    buf_puts(&b, "</testsuite>\n");
+    snprintf(path, sizeof(path), "%s/junit.xml", run->dir);
+    rc = b.data ? rpt_write_text(path, b.data, b.len) : FT_ENOMEM;
+    buf_free(&b);
+    return rc;
+}
+
+int
+rpt_write(const struct rpt_run *run, const struct sig_findings *f)
+{
+    char path[4200];
+    json_t *j;
+    char *text;
+    int rc = 0;
+
+    snprintf(path, sizeof(path), "%s/findings", run->dir);
+    if (mkdir(path, 0755) != 0 && errno != EEXIST) {
+        log_err(errno, "cannot create %s", path);
+        return FT_EIO;
+    }
+    for (size_t i = 0; i < f->n && rc == 0; i++)
+        rc = rpt__finding_md(run, &f->v[i]);
+    if (rc == 0)
+        rc = rpt__summary_md(run, f);
+    if (rc == 0) {
+        j = rpt__json(run, f);
+        text = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
+        json_decref(j);
+        snprintf(path, sizeof(path), "%s/report.json", run->dir);
+        rc = text ? rpt_write_text(path, text, strlen(text)) : FT_ENOMEM;
+        free(text);
+    }
+    return rc ? rc : rpt__junit(run, f);
+}

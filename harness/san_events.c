@@ -1,0 +1,137 @@
+/* events.jsonl (written by the child, see py.c) -> exception and process reports, GIL notes. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "san_internal.h"
+
+#define SAN__TB_HEAD "Traceback (most recent call last):"
+
+/* The root cause of a chain is the first traceback printed: Python prints causes first, and a
+ * worker's traceback carried in a message (joblib's _RemoteTraceback) comes before the
+ * BrokenProcessPool that wraps it. Its frames run to the first line that is not part of a
+ * frame; that line, "ValueError: ...", names the exception. */
+static int
+san__root_cause(struct san_report *r, const char *tb)
+{
+    const char *p = strstr(tb, SAN__TB_HEAD), *line;
+    struct san_stack *s;
+    char title[512] = "";
+
+    if ((s = san__stack_new(r, "root cause", 10)) == NULL)
+        return FT_ENOMEM;
+    if (p == NULL)
+        return 0;
+    for (line = strchr(p, '\n'); line && *++line; line = strchr(line, '\n')) {
+        struct san_frame f;
+        size_t n = strcspn(line, "\n");
+
+        if (san__parse_pyframe(line, &f) == 0) {
+            if (san__stack_push(s, &f) != 0)
+                return FT_ENOMEM;
+        } else if (line[0] != ' ' && n > 0) {
+            snprintf(title, sizeof(title), "%.*s", (int)n, line);
+            break;
+        }
+    }
+    san__stack_reverse(s);
+    if (title[0] != '\0') {
+        free(r->title);
+        if ((r->title = strdup(title)) == NULL)
+            return FT_ENOMEM;
+    }
+    return 0;
+}
+
+static const char *
+san__jstr(json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+
+    return s ? s : "";
+}
+
+static int
+san__exception(json_t *e, struct san_reports *out)
+{
+    char title[512], detail[640];
+    struct san_report *r;
+
+    snprintf(title, sizeof(title), "%s: %s", san__jstr(e, "type"), san__jstr(e, "message"));
+    snprintf(detail, sizeof(detail), "in %s, thread %lld, iteration %lld: %s", san__jstr(e, "phase"),
+             json_integer_value(json_object_get(e, "tid")), json_integer_value(json_object_get(e, "iteration")), title);
+    if ((r = san__report_new(out, SAN_EXCEPTION, title)) == NULL || (r->raw = strdup(san__jstr(e, "traceback"))) == NULL ||
+        (r->detail = strdup(detail)) == NULL)
+        return FT_ENOMEM;
+    return san__root_cause(r, r->raw);
+}
+
+/* {"kind":"process","event":"subprocess.Popen","class":"subprocess","args":"...","stack":[...]}
+ * "stack" lists frames outermost first; a fork from C carries faulthandler text instead. */
+static int
+san__process(json_t *e, struct san_reports *out)
+{
+    char title[256];
+    struct san_report *r;
+    struct san_stack *s;
+    json_t *stack = json_object_get(e, "stack"), *fr;
+    size_t i;
+
+    snprintf(title, sizeof(title), "%s: %s", san__jstr(e, "class"), san__jstr(e, "event"));
+    if ((r = san__report_new(out, SAN_PROCESS, title)) == NULL || (r->detail = strdup(san__jstr(e, "args"))) == NULL ||
+        (r->raw = json_dumps(e, JSON_INDENT(2))) == NULL)
+        return FT_ENOMEM;
+    if (json_object_get(e, "traceback"))
+        return san__pystack_to_stack(r, "Python stack", san__jstr(e, "traceback"));
+    if ((s = san__stack_new(r, "Python stack", 12)) == NULL)
+        return FT_ENOMEM;
+    json_array_foreach(stack, i, fr) {
+        struct san_frame f = {0};
+
+        f.function = strdup(san__jstr(fr, "function"));
+        f.file = strdup(san__jstr(fr, "file"));
+        f.line = (int)json_integer_value(json_object_get(fr, "line"));
+        if (san__stack_push(s, &f) != 0)
+            return FT_ENOMEM;
+    }
+    san__stack_reverse(s);
+    return 0;
+}
+
+static int
+san__gil(json_t *e, struct san_reports *out)
+{
+    char **v = realloc(out->gil_modules, (out->n_gil + 1) * sizeof(*v));
+
+    if (v == NULL)
+        return FT_ENOMEM;
+    out->gil_modules = v;
+    return (v[out->n_gil++] = strdup(san__jstr(e, "module"))) ? 0 : FT_ENOMEM;
+}
+
+int
+san_parse_events(const char *text, size_t len, struct san_reports *out)
+{
+    struct san__lines it = {text, text + len};
+    const char *line;
+    size_t n;
+    int rc = 0;
+
+    while (rc == 0 && san__next_line(&it, &line, &n)) {
+        json_t *e = json_loadb(line, n, 0, NULL);
+        const char *kind = san__jstr(e, "kind");
+
+        if (e == NULL)
+            continue; /* a line cut short by a crash */
+        if (strcmp(kind, "exception") == 0)
+            rc = san__exception(e, out);
+        else if (strcmp(kind, "process") == 0)
+            rc = san__process(e, out);
+        else if (strcmp(kind, "gil") == 0)
+            rc = san__gil(e, out);
+        json_decref(e);
+    }
+    return rc;
+}

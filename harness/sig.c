@@ -1,0 +1,472 @@
+/* Frame noise, components, signatures, dedup across runs, and the known-issue catalog. */
+#include "sig.h"
+
+#include <jansson.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "scn.h"
+
+enum sig__match { SIG__EXACT, SIG__PREFIX, SIG__FILE };
+
+/* Frames that are not what a bug is about. Sorted by pattern within each group; the reason is
+ * shown where a report says why it skipped frames. */
+static const struct {
+    const char *pattern;
+    enum sig__match how;
+    const char *why;
+} sig__noise[] = {
+    /* The sanitizer runtimes and their interceptors (statically linked into the harness). */
+    {"___interceptor_", SIG__PREFIX, "sanitizer interceptor"},
+    {"__asan", SIG__PREFIX, "sanitizer runtime"},
+    {"__interceptor_", SIG__PREFIX, "sanitizer interceptor"},
+    {"__lsan", SIG__PREFIX, "sanitizer runtime"},
+    {"__sanitizer", SIG__PREFIX, "sanitizer runtime"},
+    {"__tsan", SIG__PREFIX, "sanitizer runtime"},
+    {"__ubsan", SIG__PREFIX, "sanitizer runtime"},
+    /* libc, and the libc calls the runtimes intercept: the caller is the interesting frame. */
+    {"__GI_abort", SIG__EXACT, "libc"},
+    {"__GI_raise", SIG__EXACT, "libc"},
+    {"__libc_message", SIG__EXACT, "libc"},
+    {"__libc_start_call_main", SIG__EXACT, "libc"},
+    {"__libc_start_main", SIG__EXACT, "libc"},
+    {"__pthread_kill_implementation", SIG__EXACT, "libc"},
+    {"_int_free", SIG__EXACT, "libc"},
+    {"_int_malloc", SIG__EXACT, "libc"},
+    {"_start", SIG__EXACT, "libc"},
+    {"abort", SIG__EXACT, "libc"},
+    {"bcmp", SIG__EXACT, "libc"},
+    {"calloc", SIG__EXACT, "libc"},
+    {"clone", SIG__EXACT, "libc"},
+    {"clone3", SIG__EXACT, "libc"},
+    {"free", SIG__EXACT, "libc"},
+    {"malloc", SIG__EXACT, "libc"},
+    {"malloc_printerr", SIG__EXACT, "libc"},
+    {"memcmp", SIG__EXACT, "libc"},
+    {"memcpy", SIG__EXACT, "libc"},
+    {"memmove", SIG__EXACT, "libc"},
+    {"memset", SIG__EXACT, "libc"},
+    {"pthread_create", SIG__EXACT, "libc"},
+    {"pthread_kill", SIG__EXACT, "libc"},
+    {"pthread_mutex_lock", SIG__EXACT, "libc"},
+    {"pthread_mutex_unlock", SIG__EXACT, "libc"},
+    {"raise", SIG__EXACT, "libc"},
+    {"realloc", SIG__EXACT, "libc"},
+    {"start_thread", SIG__EXACT, "libc"},
+    {"strcmp", SIG__EXACT, "libc"},
+    {"strlen", SIG__EXACT, "libc"},
+    /* CPython's call plumbing and inline helpers: present in every stack, never the bug. */
+    {"PyEval_EvalCode", SIG__EXACT, "interpreter call plumbing"},
+    {"PyObject_Call", SIG__EXACT, "interpreter call plumbing"},
+    {"PyObject_Vectorcall", SIG__EXACT, "interpreter call plumbing"},
+    {"PyObject_VectorcallMethod", SIG__EXACT, "interpreter call plumbing"},
+    {"Py_DECREF", SIG__EXACT, "interpreter inline helper"},
+    {"Py_INCREF", SIG__EXACT, "interpreter inline helper"},
+    {"Py_SIZE", SIG__EXACT, "interpreter inline helper"},
+    {"Py_TYPE", SIG__EXACT, "interpreter inline helper"},
+    {"Py_XDECREF", SIG__EXACT, "interpreter inline helper"},
+    {"Py_XINCREF", SIG__EXACT, "interpreter inline helper"},
+    {"_PyEval_EvalFrame", SIG__EXACT, "interpreter call plumbing"},
+    {"_PyEval_EvalFrameDefault", SIG__EXACT, "interpreter call plumbing"},
+    {"_PyEval_Vector", SIG__EXACT, "interpreter call plumbing"},
+    {"_PyFunction_Vectorcall", SIG__EXACT, "interpreter call plumbing"},
+    {"_PyObject_Call", SIG__EXACT, "interpreter call plumbing"},
+    {"_PyObject_MakeTpCall", SIG__EXACT, "interpreter call plumbing"},
+    {"_PyObject_VectorcallTstate", SIG__EXACT, "interpreter call plumbing"},
+    {"_Py_IsImmortal", SIG__EXACT, "interpreter inline helper"},
+    {"_Py_IsOwnedByCurrentThread", SIG__EXACT, "interpreter inline helper"},
+    {"_Py_NewRef", SIG__EXACT, "interpreter inline helper"},
+    {"_Py_ThreadId", SIG__EXACT, "interpreter inline helper"},
+    {"_Py_XNewRef", SIG__EXACT, "interpreter inline helper"},
+    {"_Py_atomic_", SIG__PREFIX, "interpreter atomics"},
+    {"builtin_exec", SIG__EXACT, "interpreter call plumbing"},
+    {"builtin_exec_impl", SIG__EXACT, "interpreter call plumbing"},
+    {"cfunction_call", SIG__EXACT, "interpreter call plumbing"},
+    {"cfunction_vectorcall_", SIG__PREFIX, "interpreter call plumbing"},
+    {"method_vectorcall_", SIG__PREFIX, "interpreter call plumbing"},
+    {"slot_tp_call", SIG__EXACT, "interpreter call plumbing"},
+    {"vectorcall_method", SIG__EXACT, "interpreter call plumbing"},
+    {"vectorcall_unbound", SIG__EXACT, "interpreter call plumbing"},
+    /* The harness's own frames (worker loop, child main). */
+    {"harness/", SIG__FILE, "the harness"},
+};
+
+int
+sig_frame_is_noise(const struct san_frame *f, const char **why)
+{
+    for (size_t i = 0; i < sizeof(sig__noise) / sizeof(sig__noise[0]); i++) {
+        const char *p = sig__noise[i].pattern;
+        int hit = 0;
+
+        if (sig__noise[i].how == SIG__FILE)
+            hit = f->file && strstr(f->file, p) != NULL;
+        else if (f->function)
+            hit = sig__noise[i].how == SIG__EXACT ? strcmp(f->function, p) == 0 : strncmp(f->function, p, strlen(p)) == 0;
+        if (hit) {
+            if (why)
+                *why = sig__noise[i].why;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static const char *
+sig__base(const char *path)
+{
+    const char *s = path ? strrchr(path, '/') : NULL;
+
+    return s ? s + 1 : path;
+}
+
+/* Components by module or path, first match wins. */
+const char *
+sig_component(const struct san_frame *f, char *buf, size_t n)
+{
+    const char *mod = sig__base(f->module), *file = f->file ? f->file : "";
+    const char *sp;
+
+    if ((mod && strncmp(mod, "_multiarray_umath", 17) == 0) || strstr(file, "/numpy/"))
+        return "numpy";
+    if ((sp = strstr(file, "site-packages/")) != NULL) {
+        snprintf(buf, n, "%.*s", (int)strcspn(sp + 14, "/"), sp + 14);
+        return buf;
+    }
+    if (strstr(file, "harness/"))
+        return "harness";
+    if (strstr(file, "/Python-3.") || strstr(file, "/lib/python3.") || (mod && strncmp(mod, "python3", 7) == 0) ||
+        (mod && strncmp(mod, "libpython3", 10) == 0))
+        return "cpython";
+    if (mod && strncmp(mod, "libc.so", 7) == 0)
+        return "libc";
+    if (mod && strncmp(mod, "libopenblas", 11) == 0)
+        return "openblas";
+    if (mod && strstr(mod, ".so")) {
+        snprintf(buf, n, "%.*s", (int)strcspn(mod, "."), mod);
+        return buf;
+    }
+    if (strstr(file, ".yaml"))
+        return "scenario";
+    return "unknown";
+}
+
+static const struct san_frame *
+sig__top(const struct san_stack *s)
+{
+    for (size_t i = 0; s && i < s->n; i++)
+        if (!sig_frame_is_noise(&s->frames[i], NULL) && (s->frames[i].function || s->frames[i].file))
+            return &s->frames[i];
+    return NULL;
+}
+
+/* "function (file)", no line numbers, so it survives rebuilds. */
+static void
+sig__frame_str(const struct san_frame *f, char *out, size_t n)
+{
+    if (f == NULL)
+        snprintf(out, n, "?");
+    else
+        snprintf(out, n, "%s (%s)", f->function ? f->function : "?", f->file ? sig__base(f->file) : sig__base(f->module) ? sig__base(f->module) : "?");
+}
+
+/* Python frames outside the standard library: what a process event is about. */
+static const struct san_frame *
+sig__top_python(const struct san_stack *s)
+{
+    for (size_t i = 0; s && i < s->n; i++)
+        if (s->frames[i].file && !strstr(s->frames[i].file, "/lib/python3.") ) 
+            return &s->frames[i];
+    for (size_t i = 0; s && i < s->n; i++)
+        if (s->frames[i].file && strstr(s->frames[i].file, "site-packages/"))
+            return &s->frames[i];
+    return s && s->n ? &s->frames[0] : NULL;
+}
+
+static void
+sig__top_n(const struct san_stack *s, int want, char *out, size_t n)
+{
+    char one[256];
+    int got = 0;
+
+    out[0] = '\0';
+    for (size_t i = 0; s && i < s->n && got < want; i++) {
+        if (sig_frame_is_noise(&s->frames[i], NULL) || (!s->frames[i].function && !s->frames[i].file))
+            continue;
+        sig__frame_str(&s->frames[i], one, sizeof(one));
+        snprintf(out + strlen(out), n - strlen(out), "%s%s", got ? " < " : "", one);
+        got++;
+    }
+}
+
+int
+sig_signature(const struct san_report *r, char *out, size_t n, char *comp, size_t compn)
+{
+    const struct san_stack *s0 = r->n_stacks > 0 ? &r->stacks[0] : NULL;
+    const struct san_frame *top = sig__top(s0);
+    char a[256], b[256], frames[768], cbuf[128];
+    size_t tlen = strcspn(r->title, ":");
+
+    switch (r->kind) {
+    case SAN_DATA_RACE:
+        /* The unordered pair of the two accesses' top meaningful frames. */
+        sig__frame_str(top, a, sizeof(a));
+        sig__frame_str(sig__top(r->n_stacks > 1 ? &r->stacks[1] : NULL), b, sizeof(b));
+        snprintf(out, n, "data-race: %s <> %s", strcmp(a, b) <= 0 ? a : b, strcmp(a, b) <= 0 ? b : a);
+        break;
+    case SAN_EXCEPTION:
+        /* Type plus the innermost frame of the root cause. */
+        top = s0 && s0->n ? &s0->frames[0] : NULL;
+        sig__frame_str(top, a, sizeof(a));
+        snprintf(out, n, "exception: %.*s at %s", (int)tlen, r->title, a);
+        break;
+    case SAN_PROCESS:
+        top = sig__top_python(s0);
+        sig__frame_str(top, a, sizeof(a));
+        snprintf(out, n, "process-event: %s from %s", r->title, a);
+        break;
+    case SAN_HANG:
+    case SAN_RESOURCE:
+        snprintf(out, n, "%s: %s", san_kind_slug(r->kind), r->title);
+        top = s0 && s0->n ? &s0->frames[0] : NULL;
+        if (r->kind == SAN_HANG && top) {
+            sig__frame_str(top, a, sizeof(a));
+            snprintf(out + strlen(out), n - strlen(out), " in %s", a);
+        }
+        break;
+    default:
+        /* Crashes and other sanitizer reports: kind plus the top three meaningful frames. */
+        sig__top_n(s0, 3, frames, sizeof(frames));
+        if (r->kind == SAN_MALLOC_ABORT || r->kind == SAN_FATAL_SIGNAL || r->kind == SAN_SANITIZER_OTHER)
+            snprintf(out, n, "%s: %s%s%s", san_kind_slug(r->kind), r->title, frames[0] ? " at " : "", frames);
+        else
+            snprintf(out, n, "%s: %s", san_kind_slug(r->kind), frames[0] ? frames : r->title);
+    }
+    if (comp) {
+        if (r->kind == SAN_PROCESS)
+            top = sig__top_python(s0);
+        snprintf(comp, compn, "%s", top ? sig_component(top, cbuf, sizeof(cbuf)) : "unknown");
+    }
+    return out[0] ? 0 : FT_ENOTFOUND;
+}
+
+/* FNV-1a, 64 bits: stable across machines and runs. */
+static uint64_t
+sig__hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+void
+sig_findings_init(struct sig_findings *f)
+{
+    memset(f, 0, sizeof(*f));
+}
+
+static int
+sig__copy_report(struct san_report *dst, const struct san_report *src)
+{
+    memset(dst, 0, sizeof(*dst));
+    dst->kind = src->kind;
+    dst->pid = src->pid;
+#define SIG__DUP(field) if (src->field && (dst->field = strdup(src->field)) == NULL) return FT_ENOMEM
+    SIG__DUP(title);
+    SIG__DUP(raw);
+    SIG__DUP(pystack);
+    SIG__DUP(detail);
+#undef SIG__DUP
+    if (src->n_stacks && (dst->stacks = calloc(src->n_stacks, sizeof(*dst->stacks))) == NULL)
+        return FT_ENOMEM;
+    dst->n_stacks = src->n_stacks;
+    for (size_t i = 0; i < src->n_stacks; i++) {
+        const struct san_stack *ss = &src->stacks[i];
+        struct san_stack *ds = &dst->stacks[i];
+
+        ds->label = ss->label ? strdup(ss->label) : NULL;
+        if (ss->n && (ds->frames = calloc(ss->n, sizeof(*ds->frames))) == NULL)
+            return FT_ENOMEM;
+        ds->n = ss->n;
+        for (size_t k = 0; k < ss->n; k++) {
+            ds->frames[k] = ss->frames[k];
+            ds->frames[k].function = ss->frames[k].function ? strdup(ss->frames[k].function) : NULL;
+            ds->frames[k].file = ss->frames[k].file ? strdup(ss->frames[k].file) : NULL;
+            ds->frames[k].module = ss->frames[k].module ? strdup(ss->frames[k].module) : NULL;
+        }
+    }
+    return 0;
+}
+
+static int
+sig__counts(const struct san_report *r, const struct sig_policy *p)
+{
+    if (r->kind != SAN_PROCESS)
+        return 1;
+    for (unsigned ev = 1; ev <= SCN_EV_SYSTEM; ev <<= 1)
+        if ((p->forbid & ev) && strncmp(r->title, scn_event_name(ev), strlen(scn_event_name(ev))) == 0 &&
+            r->title[strlen(scn_event_name(ev))] == ':')
+            return 1;
+    return 0;
+}
+
+static int
+sig__add_one(struct sig_findings *f, const struct san_report *r, int run)
+{
+    char sig[1024], comp[128];
+    struct sig_finding *v, *x = NULL;
+
+    if (sig_signature(r, sig, sizeof(sig), comp, sizeof(comp)) != 0)
+        return 0;
+    for (size_t i = 0; i < f->n && !x; i++)
+        if (strcmp(f->v[i].signature, sig) == 0)
+            x = &f->v[i];
+    if (x == NULL) {
+        if ((v = realloc(f->v, (f->n + 1) * sizeof(*v))) == NULL)
+            return FT_ENOMEM;
+        f->v = v;
+        x = &f->v[f->n++];
+        memset(x, 0, sizeof(*x));
+        snprintf(x->id, sizeof(x->id), "%012llx", (unsigned long long)(sig__hash(sig) & 0xffffffffffffULL));
+        x->kind = r->kind;
+        x->last_run = -1;
+        x->example_run = run;
+        if ((x->signature = strdup(sig)) == NULL || (x->component = strdup(comp)) == NULL ||
+            (x->title = strdup(r->title)) == NULL || sig__copy_report(&x->example, r) != 0)
+            return FT_ENOMEM;
+    }
+    x->occurrences++;
+    if (x->last_run != run) {
+        x->runs_hit++;
+        x->last_run = run;
+    }
+    return 0;
+}
+
+static int
+sig__add_strs(char ***list, size_t *n, char *const *add, size_t nadd, long **counts, const long *addc)
+{
+    for (size_t i = 0; i < nadd; i++) {
+        size_t k;
+
+        for (k = 0; k < *n && strcmp((*list)[k], add[i]) != 0; k++)
+            ;
+        if (k == *n) {
+            char **v = realloc(*list, (*n + 1) * sizeof(*v));
+
+            if (v == NULL)
+                return FT_ENOMEM;
+            *list = v;
+            if (counts) {
+                long *c = realloc(*counts, (*n + 1) * sizeof(*c));
+
+                if (c == NULL)
+                    return FT_ENOMEM;
+                *counts = c;
+                c[k] = 0;
+            }
+            if ((v[k] = strdup(add[i])) == NULL)
+                return FT_ENOMEM;
+            (*n)++;
+        }
+        if (counts)
+            (*counts)[k] += addc[i];
+    }
+    return 0;
+}
+
+int
+sig_add_run(struct sig_findings *f, const struct san_reports *r, int run, const struct sig_policy *p)
+{
+    int rc = 0;
+
+    for (size_t i = 0; i < r->n && rc == 0; i++)
+        if (sig__counts(&r->v[i], p))
+            rc = sig__add_one(f, &r->v[i], run);
+    for (size_t i = 0; i < r->n_supp; i++)
+        f->suppressed += r->supp_counts[i];
+    if (rc == 0)
+        rc = sig__add_strs(&f->supp_rules, &f->n_supp, r->supp_rules, r->n_supp, &f->supp_counts, r->supp_counts);
+    if (rc == 0)
+        rc = sig__add_strs(&f->gil_modules, &f->n_gil, r->gil_modules, r->n_gil, NULL, NULL);
+    return rc;
+}
+
+void
+sig_findings_free(struct sig_findings *f)
+{
+    for (size_t i = 0; i < f->n; i++) {
+        struct sig_finding *x = &f->v[i];
+
+        free(x->signature);
+        free(x->component);
+        free(x->title);
+        free(x->known);
+        free(x->known_url);
+        free(x->fixed_in);
+        for (size_t k = 0; k < x->example.n_stacks; k++) {
+            for (size_t j = 0; j < x->example.stacks[k].n; j++)
+                san_frame_free(&x->example.stacks[k].frames[j]);
+            free(x->example.stacks[k].frames);
+            free(x->example.stacks[k].label);
+        }
+        free(x->example.stacks);
+        free(x->example.title);
+        free(x->example.raw);
+        free(x->example.pystack);
+        free(x->example.detail);
+    }
+    free(f->v);
+    for (size_t i = 0; i < f->n_supp; i++)
+        free(f->supp_rules[i]);
+    free(f->supp_rules);
+    free(f->supp_counts);
+    for (size_t i = 0; i < f->n_gil; i++)
+        free(f->gil_modules[i]);
+    free(f->gil_modules);
+    sig_findings_init(f);
+}
+
+/* known/catalog.json: [{"id": "numpy#28881", "url": ..., "kind": "data-race",
+ * "match": ["from_dlpack"], "fixed_in": "numpy 2.2.6"}, ...]. A finding is that known issue
+ * when its kind is the entry's and its signature contains every "match" string. */
+int
+sig_apply_catalog(struct sig_findings *f, const char *json_text, size_t len)
+{
+    json_error_t je;
+    json_t *cat = json_loadb(json_text, len, 0, &je), *e;
+    size_t i;
+
+    if (!json_is_array(cat)) {
+        json_decref(cat);
+        return FT_EIO;
+    }
+    for (size_t k = 0; k < f->n; k++) {
+        struct sig_finding *x = &f->v[k];
+
+        json_array_foreach(cat, i, e) {
+            json_t *m, *match = json_object_get(e, "match");
+            const char *kind = json_string_value(json_object_get(e, "kind"));
+            size_t j;
+            int all = json_array_size(match) > 0;
+
+            if (x->known || !kind || strcmp(kind, san_kind_slug(x->kind)) != 0)
+                continue;
+            json_array_foreach(match, j, m)
+                all &= json_string_value(m) && strstr(x->signature, json_string_value(m)) != NULL;
+            if (!all)
+                continue;
+            x->known = strdup(json_string_value(json_object_get(e, "id")) ? json_string_value(json_object_get(e, "id")) : "?");
+            if (json_string_value(json_object_get(e, "url")))
+                x->known_url = strdup(json_string_value(json_object_get(e, "url")));
+            if (json_string_value(json_object_get(e, "fixed_in")))
+                x->fixed_in = strdup(json_string_value(json_object_get(e, "fixed_in")));
+        }
+    }
+    json_decref(cat);
+    return 0;
+}

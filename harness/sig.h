@@ -1,0 +1,62 @@
+/* Signatures and dedup: which parsed reports are the same bug. Frame noise rules, component
+ * attribution, one signature per report kind, findings counted across runs. No I/O. */
+#ifndef FT_SIG_H
+#define FT_SIG_H
+
+#include <stddef.h>
+
+#include "san.h"
+
+struct sig_finding {
+    char id[16];              /* 12 hex digits of the signature's hash */
+    enum san_kind kind;
+    char *signature;          /* e.g. "data-race: from_dlpack (dlpack.c) <> from_dlpack (dlpack.c)" */
+    char *component;          /* where the top meaningful frame lives: numpy, cpython, racy_gil ... */
+    char *title;              /* the first report's title */
+    int runs_hit;             /* distinct runs it appeared in */
+    int occurrences;          /* reports, all runs */
+    int last_run;
+    int example_run;          /* the run of the example report */
+    struct san_report example; /* a copy of the first report seen (owned) */
+    char *known;              /* catalog id ("numpy#28881") or NULL */
+    char *known_url;
+    char *fixed_in;           /* "numpy 2.2.6" or NULL */
+};
+
+struct sig_findings {
+    struct sig_finding *v;
+    size_t n;
+    long suppressed;          /* sanitizer reports matched by a suppression, all runs */
+    char **supp_rules;        /* and by rule */
+    long *supp_counts;
+    size_t n_supp;
+    char **gil_modules;       /* modules that would have re-enabled the GIL, unique */
+    size_t n_gil;
+};
+
+/* What counts as a finding besides sanitizer reports and crashes. */
+struct sig_policy {
+    unsigned forbid;          /* enum scn_event bits: process events of these classes count */
+};
+
+void sig_findings_init(struct sig_findings *f);
+void sig_findings_free(struct sig_findings *f);
+
+/* sig_add_run: fold one run's reports into the findings. 0 or FT_ENOMEM. */
+int sig_add_run(struct sig_findings *f, const struct san_reports *r, int run, const struct sig_policy *p);
+
+/* sig_signature: the signature of one report into out; its component into comp (may be NULL).
+ * 0, or FT_ENOTFOUND when the report has nothing to sign (no meaningful frame and no title). */
+int sig_signature(const struct san_report *r, char *out, size_t n, char *comp, size_t compn);
+
+/* sig_frame_is_noise: 1 when a frame is sanitizer runtime, libc, interpreter call plumbing or
+ * the harness itself; why gets the rule's reason. */
+int sig_frame_is_noise(const struct san_frame *f, const char **why);
+
+/* sig_component: the component a frame belongs to ("numpy", "cpython", "libc", a module name). */
+const char *sig_component(const struct san_frame *f, char *buf, size_t n);
+
+/* Known issues: the catalog (JSON text, see known/catalog.json) applied to every finding. */
+int sig_apply_catalog(struct sig_findings *f, const char *json_text, size_t len);
+
+#endif
