@@ -299,7 +299,7 @@ san_merge_crash(struct san_reports *out, size_t from)
 int
 san_add_hang(struct san_reports *out)
 {
-    return san__report_new(out, SAN_HANG, "hang: timed out") ? 0 : FT_ENOMEM;
+    return san__report_new(out, SAN_HANG, "timed out") ? 0 : FT_ENOMEM;
 }
 
 int

@@ -99,7 +99,7 @@ san_parse_faulthandler(const char *text, size_t len, int timed_out, struct san_r
                 if (!timed_out && title[0] == '\0')
                     continue;
                 r = san__report_new(out, timed_out ? SAN_HANG : SAN_FATAL_SIGNAL,
-                                    timed_out ? "hang: timed out" : title);
+                                    timed_out ? "timed out" : title);
                 if (r == NULL || (r->raw = strndup(text, len)) == NULL)
                     return FT_ENOMEM;
             }

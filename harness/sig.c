@@ -201,6 +201,28 @@ sig__top_n(const struct san_stack *s, int want, char *out, size_t n)
     }
 }
 
+/* Where a hung run was stuck: the innermost Python frame of the first thread that is not the
+ * one answering the supervisor's request for stacks (faulthandler's "Current thread", which
+ * only waits for the workers). */
+static const struct san_frame *
+sig__hung_frame(const struct san_report *r)
+{
+    const struct san_frame *fallback = NULL;
+
+    for (size_t i = 0; i < r->n_stacks; i++) {
+        const struct san_stack *s = &r->stacks[i];
+
+        if (s->n == 0)
+            continue;
+        if (s->label && strncmp(s->label, "Current thread", 14) == 0) {
+            fallback = &s->frames[0];
+            continue;
+        }
+        return &s->frames[0];
+    }
+    return fallback;
+}
+
 int
 sig_signature(const struct san_report *r, char *out, size_t n, char *comp, size_t compn)
 {
@@ -230,8 +252,8 @@ sig_signature(const struct san_report *r, char *out, size_t n, char *comp, size_
     case SAN_HANG:
     case SAN_RESOURCE:
         snprintf(out, n, "%s: %s", san_kind_slug(r->kind), r->title);
-        top = s0 && s0->n ? &s0->frames[0] : NULL;
-        if (r->kind == SAN_HANG && top) {
+        top = r->kind == SAN_HANG ? sig__hung_frame(r) : NULL;
+        if (top) {
             sig__frame_str(top, a, sizeof(a));
             snprintf(out + strlen(out), n - strlen(out), " in %s", a);
         }

@@ -1,0 +1,285 @@
+/* Unit tests of the evidence parsers and of signatures, on real evidence captured from real
+ * runs (tests/fixtures/, see capture.sh there). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <dirent.h>
+
+#include "evd.h"
+#include "san.h"
+#include "scn.h"
+#include "sig.h"
+
+/* The one file in a fixture directory whose name starts with prefix (tsan.<pid>). */
+static char *
+fixture(const char *dir, const char *prefix, size_t *len, int *pid)
+{
+    char path[512];
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    char *text = NULL;
+
+    assert_non_null(d);
+    while ((e = readdir(d)) != NULL)
+        if (strncmp(e->d_name, prefix, strlen(prefix)) == 0) {
+            snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+            text = evd_read_file(path, 1 << 24, len);
+            if (pid)
+                *pid = atoi(e->d_name + strlen(prefix));
+            break;
+        }
+    closedir(d);
+    assert_non_null(text);
+    return text;
+}
+
+static char *
+sign(const struct san_report *r, char *comp)
+{
+    static char buf[1024];
+
+    assert_int_equal(sig_signature(r, buf, sizeof(buf), comp, 64), 0);
+    return buf;
+}
+
+static void
+test_tsan_dlpack_race(void **state)
+{
+    struct san_reports out;
+    size_t len, plen;
+    int pid;
+    char *log = fixture("tests/fixtures/tsan_dlpack_race", "tsan.", &len, &pid);
+    char *py = fixture("tests/fixtures/tsan_dlpack_race", "pystack.txt", &plen, NULL);
+    char comp[64];
+    const struct san_frame *f;
+
+    (void)state;
+    san_reports_init(&out);
+    assert_int_equal(san_parse_tsan(log, len, &out), 0);
+    assert_int_equal(out.n, 3);
+    assert_int_equal(san_attach_pystacks(py, plen, pid, &out, 0), 0);
+    for (size_t i = 0; i < out.n; i++) {
+        assert_int_equal(out.v[i].kind, SAN_DATA_RACE);
+        assert_string_equal(out.v[i].title, "data race");
+        assert_int_equal(out.v[i].pid, pid);
+        assert_non_null(strstr(out.v[i].pystack, "scenarios/dlpack_race.yaml\", line 20 in <module>"));
+        assert_string_equal(sign(&out.v[i], comp), "data-race: from_dlpack (dlpack.c) <> from_dlpack (dlpack.c)");
+        assert_string_equal(comp, "numpy");
+        assert_non_null(strstr(out.v[i].raw, "SUMMARY: ThreadSanitizer: data race"));
+    }
+    f = &out.v[0].stacks[0].frames[0];
+    assert_string_equal(f->function, "from_dlpack");
+    assert_non_null(strstr(f->file, "numpy/_core/src/multiarray/dlpack.c"));
+    assert_int_equal(f->line, 512);
+    assert_string_equal(f->module, "_multiarray_umath.cpython-313t-x86_64-linux-gnu.so");
+    assert_int_equal(f->offset, 0x25c1a7);
+    assert_non_null(strstr(out.v[0].stacks[0].label, "Read of size 8 at"));
+    assert_non_null(strstr(out.v[0].stacks[1].label, "Previous write of size 8"));
+    san_reports_free(&out);
+    free(log);
+    free(py);
+}
+
+static void
+test_tsan_c_race_and_gil(void **state)
+{
+    struct san_reports out;
+    size_t len, elen;
+    char *log = fixture("tests/fixtures/tsan_c_race", "tsan.", &len, NULL);
+    char *ev = fixture("tests/fixtures/tsan_c_race", "events.jsonl", &elen, NULL);
+    char comp[64];
+
+    (void)state;
+    san_reports_init(&out);
+    assert_int_equal(san_parse_tsan(log, len, &out), 0);
+    assert_true(out.n >= 1);
+    assert_string_equal(sign(&out.v[0], comp), "data-race: lookup (racy_gil.c) <> lookup (racy_gil.c)");
+    assert_string_equal(comp, "racy_gil");
+    assert_int_equal(san_parse_events(ev, elen, &out), 0);
+    assert_int_equal(out.n_gil, 1);
+    assert_string_equal(out.gil_modules[0], "racy_gil");
+    san_reports_free(&out);
+    free(log);
+    free(ev);
+}
+
+static void
+test_hang_faulthandler_and_gdb(void **state)
+{
+    struct san_reports out;
+    struct san_stack *threads;
+    size_t len, glen, n, i;
+    char *fh = fixture("tests/fixtures/hang_sleep", "faulthandler.txt", &len, NULL);
+    char *gdb = fixture("tests/fixtures/hang_sleep", "gdb.txt", &glen, NULL);
+    int saw_sleep = 0;
+
+    (void)state;
+    san_reports_init(&out);
+    assert_int_equal(san_parse_faulthandler(fh, len, 1, &out), 0);
+    assert_int_equal(out.n, 1);
+    assert_int_equal(out.v[0].kind, SAN_HANG);
+    assert_int_equal(out.v[0].n_stacks, 3); /* two workers and the main thread */
+    assert_string_equal(sign(&out.v[0], NULL), "hang: timed out in <module> (timeout_sleep.yaml)");
+    assert_int_equal(san_parse_gdb(gdb, glen, &threads, &n), 0);
+    assert_true(n >= 3);
+    for (i = 0; i < n; i++) {
+        for (size_t k = 0; k < threads[i].n; k++) {
+            saw_sleep |= threads[i].frames[k].function && strcmp(threads[i].frames[k].function, "time_sleep") == 0;
+            san_frame_free(&threads[i].frames[k]);
+        }
+        free(threads[i].frames);
+        free(threads[i].label);
+    }
+    free(threads);
+    assert_true(saw_sleep);
+    /* The same dump without a timeout and without "Fatal Python error" is no report at all. */
+    san_reports_free(&out);
+    assert_int_equal(san_parse_faulthandler(fh, len, 0, &out), 0);
+    assert_int_equal(out.n, 0);
+    san_reports_free(&out);
+    free(fh);
+    free(gdb);
+}
+
+static void
+test_exception_root_cause(void **state)
+{
+    struct san_reports out;
+    size_t len;
+    char *ev = fixture("tests/fixtures/exception_worker", "events.jsonl", &len, NULL);
+
+    (void)state;
+    san_reports_init(&out);
+    assert_int_equal(san_parse_events(ev, len, &out), 0);
+    assert_int_equal(out.n, 1);
+    assert_int_equal(out.v[0].kind, SAN_EXCEPTION);
+    assert_string_equal(out.v[0].title, "ZeroDivisionError: thread 2 iteration 1");
+    assert_string_equal(sign(&out.v[0], NULL), "exception: ZeroDivisionError at check (worker_exception.yaml)");
+    assert_non_null(strstr(out.v[0].detail, "thread 2, iteration 1"));
+    san_reports_free(&out);
+    free(ev);
+}
+
+static void
+test_process_events_and_policy(void **state)
+{
+    struct san_reports out;
+    struct sig_findings f;
+    struct sig_policy none = {0}, forbid = {SCN_EV_SUBPROCESS | SCN_EV_FORK};
+    size_t len;
+    char *ev = fixture("tests/fixtures/process_events", "events.jsonl", &len, NULL);
+
+    (void)state;
+    san_reports_init(&out);
+    assert_int_equal(san_parse_events(ev, len, &out), 0);
+    assert_int_equal(out.n, 3);
+    /* The threads wrote their events in whatever order they ran. */
+    for (size_t i = 0; i < out.n; i++) {
+        const char *want = strncmp(out.v[i].title, "subprocess:", 11) == 0
+                               ? "process-event: subprocess: subprocess.Popen from spawn_child (process_events.yaml)"
+                           : strncmp(out.v[i].title, "fork:", 5) == 0
+                               ? "process-event: fork: fork from c_fork (process_events.yaml)"
+                               : "process-event: system: os.system from <module> (process_events.yaml)";
+
+        assert_string_equal(sign(&out.v[i], NULL), want);
+    }
+    sig_findings_init(&f);
+    assert_int_equal(sig_add_run(&f, &out, 0, &none), 0);
+    assert_int_equal(f.n, 0); /* allowed events are not findings */
+    assert_int_equal(sig_add_run(&f, &out, 0, &forbid), 0);
+    assert_int_equal(f.n, 2); /* os.system is not forbidden here */
+    sig_findings_free(&f);
+    san_reports_free(&out);
+    free(ev);
+}
+
+static void
+test_dedup_across_runs_and_catalog(void **state)
+{
+    struct san_reports out;
+    struct sig_findings f;
+    struct sig_policy p = {0};
+    size_t len;
+    char *log = fixture("tests/fixtures/tsan_dlpack_race", "tsan.", &len, NULL);
+    const char cat[] = "[{\"id\": \"numpy#28881\", \"kind\": \"data-race\", \"match\": [\"from_dlpack (dlpack.c)\"],"
+                       " \"fixed_in\": \"numpy 2.2.6\"},"
+                       " {\"id\": \"other\", \"kind\": \"hang\", \"match\": [\"from_dlpack\"]}]";
+
+    (void)state;
+    san_reports_init(&out);
+    sig_findings_init(&f);
+    assert_int_equal(san_parse_tsan(log, len, &out), 0);
+    for (int run = 0; run < 4; run++)
+        assert_int_equal(sig_add_run(&f, &out, run, &p), 0);
+    assert_int_equal(f.n, 1);
+    assert_int_equal(f.v[0].runs_hit, 4);
+    assert_int_equal(f.v[0].occurrences, 12);
+    assert_int_equal(strlen(f.v[0].id), 12);
+    assert_int_equal(sig_apply_catalog(&f, cat, strlen(cat)), 0);
+    assert_string_equal(f.v[0].known, "numpy#28881");
+    assert_string_equal(f.v[0].fixed_in, "numpy 2.2.6");
+    sig_findings_free(&f);
+    san_reports_free(&out);
+    free(log);
+}
+
+/* Frame lines: both runtimes' layouts, as they appear in the fixtures and in ASan's output. */
+static void
+test_frame_formats(void **state)
+{
+    static const struct {
+        const char *line, *function, *file, *module;
+        int lineno;
+    } cases[] = {
+        {"    #0 from_dlpack /src/numpy/_core/src/multiarray/dlpack.c:512:9 (_multiarray_umath.so+0x25c1a7) (BuildId: 48)",
+         "from_dlpack", "/src/numpy/_core/src/multiarray/dlpack.c", "_multiarray_umath.so", 512},
+        {"    #1 PyArray_UpdateFlags <null> (_multiarray_umath.so+0x296e4b) (BuildId: a1)", "PyArray_UpdateFlags", NULL,
+         "_multiarray_umath.so", 0},
+        {"    #3 array_flat_get getset.c (_multiarray_umath.so+0x29a045)", "array_flat_get", "getset.c", "_multiarray_umath.so", 0},
+        {"    #5 __tsan::CallUserSignalHandler(__tsan::ThreadState*, bool) tsan_interceptors_posix.cpp.o (harness+0xe9f25)",
+         "__tsan::CallUserSignalHandler(__tsan::ThreadState*, bool)", "tsan_interceptors_posix.cpp.o", "harness", 0},
+        {"    #0 0x7f3a1b2c in use_after_free /work/ftsan_selfcheck.c:35:12", "use_after_free", "/work/ftsan_selfcheck.c", NULL, 35},
+        {"    #0 0x55d0e24a5b in free (/work/build/harness+0x4a5b) (BuildId: 66b91a)", "free", NULL, "/work/build/harness", 0},
+        {"    #2 <null> <null> (libfoo.so+0x1234)", NULL, NULL, "libfoo.so", 0},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct san_frame f;
+
+        assert_int_equal(san_parse_frame(cases[i].line, &f), 0);
+        if (cases[i].function)
+            assert_string_equal(f.function, cases[i].function);
+        else
+            assert_null(f.function);
+        if (cases[i].file)
+            assert_string_equal(f.file, cases[i].file);
+        else
+            assert_null(f.file);
+        if (cases[i].module)
+            assert_string_equal(f.module, cases[i].module);
+        assert_int_equal(f.line, cases[i].lineno);
+        san_frame_free(&f);
+    }
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_tsan_dlpack_race),
+        cmocka_unit_test(test_tsan_c_race_and_gil),
+        cmocka_unit_test(test_hang_faulthandler_and_gdb),
+        cmocka_unit_test(test_exception_root_cause),
+        cmocka_unit_test(test_process_events_and_policy),
+        cmocka_unit_test(test_dedup_across_runs_and_catalog),
+        cmocka_unit_test(test_frame_formats),
+    };
+
+    return cmocka_run_group_tests_name("san", tests, NULL, NULL);
+}
