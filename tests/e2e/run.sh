@@ -47,6 +47,7 @@ test_bad_command_line_value_is_exit_2() {
 test_hang_is_killed_with_stacks() {
   harness "$S/timeout_sleep.yaml"
   [ $rc -eq 1 ]
+  grep -q 'hang: timed out in <module> (timeout_sleep.yaml)' "$REPORTS/latest/summary.md"
   grep -q '"timed_out": true' "$ev/run-0001/status.json"
   grep -q '"signal_name": "KILL"' "$ev/run-0001/status.json"
   grep -q 'timeout_sleep.yaml", line 10' "$ev/run-0001/faulthandler.txt"   # Python stacks
@@ -109,6 +110,8 @@ test_user_sanitizer_options_are_kept() {
   grep -q "^executable=.*/bin/python$" "$ev/run-0001/stdout.txt"          # sys.executable is the toolchain's
 }
 
+# The done-criterion of the driver and of the findings: the evidence holds the from_dlpack race
+# in most runs, and the report sorts it into one known finding in NumPy's dlpack.c.
 test_dlpack_race_found_on_numpy_2_2_5() {
   harness dlpack_race NUMPY=2.2.5 RUNS=6
   [ $rc -eq 1 ]
@@ -118,6 +121,32 @@ test_dlpack_race_found_on_numpy_2_2_5() {
   done
   echo "from_dlpack race in $hit of 6 runs"
   [ $hit -ge 4 ]
+  python3 - "$REPORTS/latest" <<'PY'
+import json, os, sys, xml.dom.minidom
+d = sys.argv[1]
+r = json.load(open(os.path.join(d, "report.json")))
+assert r["schema"] == "ftsan-report/1" and r["versions"]["numpy"] == "2.2.5", r["versions"]
+f = r["findings"]
+assert len(f) == 1, [x["signature"] for x in f]
+f = f[0]
+assert f["kind"] == "data-race" and f["component"] == "numpy", f
+assert f["signature"] == "data-race: from_dlpack (dlpack.c) <> from_dlpack (dlpack.c)", f["signature"]
+assert f["known"] == "numpy#28881" and f["fixed_in"] == "numpy 2.2.6", f
+assert f["runs_hit"] >= 4 and "dlpack_race.yaml" in f["python_traceback"], f
+md = open(os.path.join(d, "findings", f["id"], "report.md")).read()
+for h in ("### Describe the issue:", "### Reproduce the code example:", "### Error message:",
+          "### Python and NumPy Versions:", "### Runtime Environment:", "<details>"):
+    assert h in md, h
+assert "known: numpy#28881" in open(os.path.join(d, "summary.md")).read()
+x = xml.dom.minidom.parse(os.path.join(d, "junit.xml"))
+assert x.documentElement.getAttribute("failures") == "1"
+PY
+}
+
+test_dlpack_race_clean_on_numpy_2_2_6() {
+  harness dlpack_race NUMPY=2.2.6 RUNS=6
+  [ $rc -eq 0 ] || { grep -h '^|' "$REPORTS/latest/summary.md"; return 1; }
+  grep -q '^No findings.' "$REPORTS/latest/summary.md"
 }
 
 tests=$(declare -F | awk '{print $3}' | grep '^test_' | grep -E -- "${TEST_FILTER:-.}")
