@@ -16,8 +16,8 @@ t2=$(date +%s.%N)
 step() { sed -n "s/^\[toolchain\] $1 done in \([0-9]*\)s$/\1/p" "$out" | awk '{s+=$1} END {print s+0}'; }
 cpy=$(( $(step 'configure CPython.*') + $(step 'build CPython.*') + $(step 'install CPython.*') ))
 np=$(( $(step 'build NumPy.*') + $(step 'install the NumPy.*') + $(step 'install meson-python.*') ))
-disk_cpy=$(du -sm "$cache"/cpython/cpython-* | grep -v '\.envs' | awk '{s+=$1} END {print s}')
-disk_env=$(du -sm "$cache"/cpython/*.envs/numpy-* | awk '{s+=$1} END {print s}')
+disk_cpy=$(du -sm "$cache"/cpython/cpython-"$py"-"$san"-* | grep -v '\.envs' | awk '{s+=$1} END {print s}')
+disk_env=$(du -sm "$cache"/cpython/cpython-"$py"-"$san"-*.envs/numpy-"$numpy"-* | awk '{s+=$1} END {print s}')
 [ -f "$ROOT/bench/toolchain.tsv" ] ||
   printf 'date\tsan\tpython\tnumpy\tcold_cpython_s\tcold_numpy_s\tcold_total_s\twarm_s\tdisk_cpython_mb\tdisk_numpy_env_mb\n' >"$ROOT/bench/toolchain.tsv"
 printf '%s\t%s\t%s\t%s\t%s\t%s\t%.0f\t%.1f\t%s\t%s\n' "$(date -u +%F)" "$san" "$py" "$numpy" "$cpy" "$np" \

@@ -269,28 +269,37 @@ san__pystack_to_stack(struct san_report *r, const char *label, const char *text)
     return 0;
 }
 
-/* A crash seen twice (glibc's message on stderr, then faulthandler's "Fatal Python error:
- * Aborted") is one report: the glibc message names it, faulthandler gives its Python stack. */
+/* A crash is often seen twice: by glibc or a sanitizer (the message: "free(): invalid size",
+ * "SEGV on unknown address"), then by faulthandler ("Fatal Python error: Aborted" and the
+ * Python stack of the crashing thread). One crash is one report: the first names it and
+ * keeps its native stacks, and takes faulthandler's Python stacks, and its stacks too when it
+ * has none of its own. */
 void
 san_merge_crash(struct san_reports *out, size_t from)
 {
-    struct san_report *abort_msg = NULL, *fatal = NULL;
+    struct san_report *crash = NULL, *fatal = NULL;
 
     for (size_t i = from; i < out->n; i++) {
-        if (out->v[i].kind == SAN_MALLOC_ABORT && abort_msg == NULL)
-            abort_msg = &out->v[i];
-        if (out->v[i].kind == SAN_FATAL_SIGNAL && fatal == NULL)
+        enum san_kind k = out->v[i].kind;
+
+        if (crash == NULL && (k == SAN_MALLOC_ABORT || k == SAN_SEGV || k == SAN_HEAP_USE_AFTER_FREE ||
+                              k == SAN_DOUBLE_FREE || k == SAN_HEAP_OVERFLOW || k == SAN_BAD_FREE || k == SAN_STACK_OVERFLOW))
+            crash = &out->v[i];
+        if (fatal == NULL && k == SAN_FATAL_SIGNAL)
             fatal = &out->v[i];
     }
-    if (abort_msg == NULL || fatal == NULL)
+    if (crash == NULL || fatal == NULL)
         return;
-    free(abort_msg->pystack);
-    abort_msg->pystack = fatal->raw;
-    fatal->raw = NULL;
-    abort_msg->stacks = fatal->stacks;
-    abort_msg->n_stacks = fatal->n_stacks;
-    fatal->stacks = NULL;
-    fatal->n_stacks = 0;
+    if (crash->pystack == NULL) {
+        crash->pystack = fatal->raw;
+        fatal->raw = NULL;
+    }
+    if (crash->n_stacks == 0) {
+        crash->stacks = fatal->stacks;
+        crash->n_stacks = fatal->n_stacks;
+        fatal->stacks = NULL;
+        fatal->n_stacks = 0;
+    }
     san__report_free(fatal);
     memmove(fatal, fatal + 1, (size_t)(&out->v[out->n] - (fatal + 1)) * sizeof(*fatal));
     out->n--;

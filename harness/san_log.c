@@ -26,7 +26,7 @@ static const struct {
     const char *title;
     enum san_kind kind;
 } san__titles[] = {
-    {"SEGV on unknown address", SAN_SEGV},               /* ERROR: AddressSanitizer: SEGV on unknown address 0x000000000010 */
+    {"SEGV", SAN_SEGV},                                  /* ERROR: AddressSanitizer: SEGV on unknown address 0x000000000010 */
     {"attempting double-free", SAN_DOUBLE_FREE},         /* ERROR: AddressSanitizer: attempting double-free on 0x60200000 in thread T0: */
     {"attempting free on address which was not malloc()-ed", SAN_BAD_FREE},
     {"data race", SAN_DATA_RACE},                        /* WARNING: ThreadSanitizer: data race (pid=40474) */
@@ -78,8 +78,9 @@ san__open(struct san__reader *r, const char *line, size_t n, const char *marker)
     const char *cut;
 
     snprintf(title, sizeof(title), "%.*s", (int)tn, t);
+    /* Addresses and pids differ from run to run: the title stops before them. */
     if ((cut = strstr(title, " (pid=")) != NULL || (cut = strstr(title, " on address")) != NULL ||
-        (cut = strstr(title, " on 0x")) != NULL)
+        (cut = strstr(title, " on unknown address")) != NULL || (cut = strstr(title, " on 0x")) != NULL)
         title[cut - title] = '\0';
     if ((r->cur = san__report_new(r->out, san__kind_of(title), title)) == NULL)
         return FT_ENOMEM;
