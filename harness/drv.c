@@ -409,6 +409,7 @@ drv_run(const struct cli_opts *o, const char *self)
     struct run_plan plan = {0};
     struct drv__progress prog = {0};
     struct rpt_run rpt;
+    struct supp_versions versions;
     char dir[4096], evidence[4200];
     char **argv = NULL, **envp = NULL;
     char supp[4200];
@@ -419,9 +420,12 @@ drv_run(const struct cli_opts *o, const char *self)
     if ((rc = drv__report_dir(o, s.name, dir, sizeof(dir))) != 0)
         goto out;
     snprintf(supp, sizeof(supp), "%s/suppressions.txt", dir);
-    if (supp_merge(supp, strcmp(tc.sanitizer, "tsan") == 0 ? tc.tsan_suppressions : NULL,
-                   o->suppressions, tc.sanitizer, &n_supp) != 0)
+    versions = (struct supp_versions){.python = tc.version, .numpy = tc.numpy_version};
+    if ((rc = supp_merge(supp, strcmp(tc.sanitizer, "tsan") == 0 ? tc.tsan_suppressions : NULL, o->suppressions,
+                         tc.sanitizer, &versions, &n_supp)) != 0) {
+        status = rc == FT_EUSAGE ? FT_EXIT_USAGE : FT_EXIT_INFRA;
         goto out;
+    }
     snprintf(evidence, sizeof(evidence), "%s/evidence", dir);
     if (mkdir(evidence, 0755) != 0 || drv__write_meta(dir, &s, &tc, o) != 0) {
         log_err(errno, "cannot create %s", evidence);

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "err.h"
 #include "supp.h"
 
 static char *
@@ -42,6 +43,7 @@ test_merge_order_and_sources(void **state)
     char dir[] = "/tmp/supp-test-XXXXXX", path[512], out[512];
     char *merged;
     int n;
+    struct supp_versions v = {"3.13.15", "2.2.5"};
 
     (void)state;
     assert_non_null(mkdtemp(dir));
@@ -56,7 +58,7 @@ test_merge_order_and_sources(void **state)
     snprintf(path, sizeof(path), "%s/cpython.txt", dir);
     spit(path, "race_top:cpython_rule\n");
     snprintf(out, sizeof(out), "%s/merged.txt", dir);
-    assert_int_equal(supp_merge(out, path, dir, "tsan", &n), 0);
+    assert_int_equal(supp_merge(out, path, dir, "tsan", &v, &n), 0);
     assert_int_equal(n, 3);
     merged = slurp(out);
     assert_non_null(strstr(merged, "race_top:cpython_rule"));
@@ -66,8 +68,38 @@ test_merge_order_and_sources(void **state)
     assert_non_null(strstr(merged, "# ---- from "));
     free(merged);
     /* No files for that sanitizer: nothing but the CPython part. */
-    assert_int_equal(supp_merge(out, NULL, dir, "asan", &n), 0);
+    assert_int_equal(supp_merge(out, NULL, dir, "asan", &v, &n), 0);
     assert_int_equal(n, 0);
+}
+
+/* "# applies:" limits a file to versions; a bad line is an error, not a silent skip. */
+static void
+test_version_ranges(void **state)
+{
+    char dir[] = "/tmp/supp-test-XXXXXX", path[512], out[512];
+    struct supp_versions old = {"3.13.15", "2.2.5"}, fixed = {"3.13.15", "2.2.6"}, nonumpy = {"3.13.5", NULL};
+    char *merged;
+    int n;
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/tsan", dir);
+    mkdir(path, 0755);
+    snprintf(path, sizeof(path), "%s/tsan/old-numpy.supp", dir);
+    spit(path, "# applies: python>=3.13 numpy<=2.2.5\nrace:only_old\n");
+    snprintf(out, sizeof(out), "%s/merged.txt", dir);
+    assert_int_equal(supp_merge(out, NULL, dir, "tsan", &old, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(supp_merge(out, NULL, dir, "tsan", &fixed, &n), 0);
+    assert_int_equal(n, 0);
+    merged = slurp(out);
+    assert_null(strstr(merged, "race:only_old"));
+    assert_non_null(strstr(merged, "not for these versions"));
+    free(merged);
+    assert_int_equal(supp_merge(out, NULL, dir, "tsan", &nonumpy, &n), 0);
+    assert_int_equal(n, 0);
+    spit(path, "# applies: scipy>=1\nrace:x\n");
+    assert_int_equal(supp_merge(out, NULL, dir, "tsan", &old, &n), FT_EUSAGE);
 }
 
 /* Every rule in suppressions/<san>/NAME.supp has "# reason:" and "# link:" in the comment block
@@ -123,6 +155,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_merge_order_and_sources),
+        cmocka_unit_test(test_version_ranges),
         cmocka_unit_test(test_project_rules_have_reason_and_link),
     };
 
