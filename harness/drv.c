@@ -233,6 +233,7 @@ drv__latest(const char *reports, const char *dir)
 
 struct drv__progress {
     const struct scn_scenario *scn;
+    struct evd_symbols symbols;
     struct sig_findings findings;
     struct sig_policy policy;
     long runs, done, failed;
@@ -286,7 +287,7 @@ drv__on_done(const struct run_result *r, const char *dir, void *arg)
 
     p->done++;
     san_reports_init(&reports);
-    if (drv__infra_failure(r) || evd_read_run(dir, &reports, &st) != 0) {
+    if (drv__infra_failure(r) || evd_read_run(dir, &p->symbols, &reports, &st) != 0) {
         p->failed++;
         log_err(0, "run %d failed to run (exit %d); see %s/stderr.txt", r->run, r->exit_code, dir);
     } else if (drv__resources(p->scn, &st, &reports) != 0 || sig_add_run(&p->findings, &reports, r->run - 1, &p->policy) != 0) {
@@ -410,6 +411,7 @@ drv_run(const struct cli_opts *o, const char *self)
     struct drv__progress prog = {0};
     struct rpt_run rpt;
     struct supp_versions versions;
+    const char *search[8] = {0}, *kernels = getenv("FTSAN_KERNELS");
     char dir[4096], evidence[4200];
     char **argv = NULL, **envp = NULL;
     char supp[4200];
@@ -441,7 +443,20 @@ drv_run(const struct cli_opts *o, const char *self)
     plan = (struct run_plan){.argv = argv, .envp = envp, .evidence = evidence, .runs = s.runs,
                              .jobs = o->jobs ? o->jobs : sysconf(_SC_NPROCESSORS_ONLN),
                              .timeout = s.timeout, .seed = (unsigned long)o->seed, .gdb = "gdb"};
-    prog = (struct drv__progress){.scn = &s, .runs = s.runs, .policy = {.forbid = s.forbid}};
+    /* Where modules of unsymbolized frames are looked for: the environment, the interpreter's
+     * prefix, the compiled kernels. */
+    search[0] = json_string_value(json_object_get(tc.raw, "prefix"));
+    search[1] = json_string_value(json_object_get(tc.raw, "base_prefix"));
+    search[2] = strndup(self, (size_t)(strrchr(self, '/') - self)); /* the harness: CPython's frames */
+    for (size_t k = 3; k < 7 && kernels && *kernels; k++) {
+        size_t len = strcspn(kernels, ":");
+
+        search[k] = strndup(kernels, len); /* freed at out: */
+        kernels += len + (kernels[len] == ':');
+    }
+    prog = (struct drv__progress){.scn = &s, .runs = s.runs, .policy = {.forbid = s.forbid},
+                                  .symbols = {.symbolizer = json_string_value(json_object_get(tc.raw, "symbolizer")),
+                                              .search = search}};
     sig_findings_init(&prog.findings);
     clock_gettime(CLOCK_MONOTONIC, &prog.t0);
     log_info("%s: %ld runs of %ld threads x %ld iterations on CPython %s (%s), NumPy %s -> %s", s.name,
@@ -466,6 +481,8 @@ drv_run(const struct cli_opts *o, const char *self)
     else
         status = prog.failed && prog.failed == prog.done ? FT_EXIT_INFRA : FT_EXIT_CLEAN;
 out:
+    for (size_t k = 2; k < 8; k++)
+        free((char *)search[k]);  /* search[2..] were made here */
     sig_findings_free(&prog.findings);
     drv__strv_free(argv);
     drv__strv_free(envp);

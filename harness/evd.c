@@ -9,6 +9,7 @@
 
 #include "buf.h"
 #include "err.h"
+#include "sym.h"
 
 #define EVD__MAX_LOG ((size_t)64 << 20)
 
@@ -99,7 +100,7 @@ evd__sanitizer_logs(const char *dir, struct san_reports *out)
 }
 
 int
-evd_read_run(const char *dir, struct san_reports *out, struct evd_status *st)
+evd_read_run(const char *dir, const struct evd_symbols *sy, struct san_reports *out, struct evd_status *st)
 {
     char path[4200], *text;
     size_t len, first = out->n;
@@ -108,7 +109,11 @@ evd_read_run(const char *dir, struct san_reports *out, struct evd_status *st)
     memset(st, 0, sizeof(*st));
     if ((rc = evd__status(dir, st)) != 0)
         return rc;
-    if ((rc = evd__sanitizer_logs(dir, out)) != 0 || (rc = evd__file(dir, "stderr.txt", san_parse_stderr, out)) != 0 ||
+    if ((rc = evd__sanitizer_logs(dir, out)) != 0)
+        return rc;
+    if (sy && sy->symbolizer && sym_resolve(out, sy->symbolizer, sy->search) < 0)
+        return FT_ENOMEM;
+    if ((rc = evd__file(dir, "stderr.txt", san_parse_stderr, out)) != 0 ||
         (rc = evd__file(dir, "events.jsonl", san_parse_events, out)) != 0)
         return rc;
     snprintf(path, sizeof(path), "%s/faulthandler.txt", dir);

@@ -11,10 +11,16 @@ struct evd_status {
     long maxrss_kb, peak_threads;
 };
 
+/* How to finish reports the sanitizer left unsymbolized (see sym.h); all may be NULL. */
+struct evd_symbols {
+    const char *symbolizer;
+    const char *const *search; /* directories holding the modules, NULL-terminated */
+};
+
 /* evd_read_run: parse everything in dir into *out (appended) and *st. 0, FT_EIO when the run
  * left no status.json (it never ran), FT_ENOMEM. A crash report (fatal signal, glibc abort)
  * gets the Python stack of the thread that crashed when faulthandler wrote one. */
-int evd_read_run(const char *dir, struct san_reports *out, struct evd_status *st);
+int evd_read_run(const char *dir, const struct evd_symbols *sy, struct san_reports *out, struct evd_status *st);
 
 /* evd_read_file: a whole file into a new NUL-terminated buffer (*len without the NUL), at most
  * max bytes (the rest is cut, and said so at the end). NULL when unreadable. */

@@ -328,3 +328,70 @@ run_all(const struct run_plan *plan, struct run_result *results, run_done_fn don
         rc = 1;
     return rc;
 }
+
+/* A helper process with a pipe each way; the input is small (a few KiB of addresses), so it is
+ * written whole before the output is read, in a poll loop that also enforces the timeout. */
+int
+run_capture(char *const *argv, const char *input, size_t len, struct buf *out, int timeout)
+{
+    extern char **environ;
+    int in[2] = {-1, -1}, outp[2] = {-1, -1}, rc = FT_ESPAWN, st, e;
+    posix_spawn_file_actions_t fa;
+    double deadline = run__now() + timeout;
+    pid_t pid = -1;
+    char chunk[8192];
+
+    if (pipe2(in, O_CLOEXEC) != 0 || pipe2(outp, O_CLOEXEC) != 0) {
+        log_err(errno, "pipe");
+        goto out;
+    }
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+    posix_spawn_file_actions_adddup2(&fa, outp[1], 1);
+    e = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (e != 0) {
+        log_err(e, "cannot start %s", argv[0]);
+        pid = -1;
+        goto out;
+    }
+    close(in[0]);
+    close(outp[1]);
+    in[0] = outp[1] = -1;
+    if (len && write(in[1], input, len) != (ssize_t)len) {
+        log_err(errno, "writing to %s", argv[0]);
+        rc = FT_EIO;
+        goto out;
+    }
+    close(in[1]);
+    in[1] = -1;
+    rc = 0;
+    for (;;) {
+        struct pollfd p = {.fd = outp[0], .events = POLLIN};
+        int left = (int)((deadline - run__now()) * 1000);
+        ssize_t n;
+
+        if (left <= 0 || poll(&p, 1, left) <= 0) {
+            log_err(0, "%s did not finish within %d s", argv[0], timeout);
+            rc = FT_EIO;
+            break;
+        }
+        if ((n = read(outp[0], chunk, sizeof(chunk))) <= 0)
+            break;
+        if ((rc = buf_append(out, chunk, (size_t)n)) != 0)
+            break;
+    }
+out:
+    for (int i = 0; i < 2; i++) {
+        if (in[i] >= 0)
+            close(in[i]);
+        if (outp[i] >= 0)
+            close(outp[i]);
+    }
+    if (pid > 0) {
+        if (rc != 0)
+            kill(pid, SIGKILL);
+        waitpid(pid, &st, 0);
+    }
+    return rc;
+}

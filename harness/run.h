@@ -39,6 +39,11 @@ typedef void (*run_done_fn)(const struct run_result *r, const char *dir, void *a
  * recorded, and run_all returns 1. */
 int run_all(const struct run_plan *plan, struct run_result *results, run_done_fn done, void *arg);
 
+/* run_capture: run argv (searched in PATH) with input on its stdin, its stdout into *out,
+ * killed after timeout seconds. 0, or FT_ESPAWN / FT_EIO (logged) / FT_ETOOBIG. */
+struct buf;
+int run_capture(char *const *argv, const char *input, size_t len, struct buf *out, int timeout);
+
 /* run_dir: the evidence directory of run i into out. */
 void run_dir(const struct run_plan *plan, int i, char *out, size_t n);
 

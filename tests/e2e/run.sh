@@ -97,6 +97,15 @@ test_c_race_reported_with_python_line_and_gil_module() {
   done
 }
 
+# A log written without symbols (symbolize=0) is symbolized afterwards with llvm-symbolizer,
+# modules found by name in the toolchain and the kernels' cache: the same signature comes out.
+test_unsymbolized_log_is_symbolized_late() {
+  harness "$S/c_race.yaml" RUNS=1 TSAN_OPTIONS=symbolize=0
+  [ $rc -eq 1 ]
+  grep -q '#0 <null> <null> (racy_gil' "$ev"/run-0001/tsan.*
+  grep -q 'data-race: lookup (racy_gil.c) <> lookup (racy_gil.c)' "$REPORTS/latest/summary.md"
+}
+
 test_user_sanitizer_options_are_kept() {
   harness "$S/print_env.yaml" TSAN_OPTIONS="history_size=4:halt_on_error=1"
   [ $rc -eq 0 ]
