@@ -24,7 +24,7 @@ UNIT_CC      := clang-19
 UNIT_CFLAGS  := -std=gnu11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
                 -fno-sanitize-recover=all -Wall -Wextra -Iharness
 UNIT_SRCS    := harness/buf.c harness/log.c harness/scn.c harness/cli.c harness/supp.c harness/san.c \
-                harness/san_log.c harness/san_text.c harness/san_events.c harness/sig.c harness/evd.c harness/ver.c
+                harness/san_log.c harness/san_text.c harness/san_events.c harness/sig.c harness/evd.c harness/ver.c harness/sym.c harness/run.c
 UNIT_TESTS   := $(patsubst tests/unit/%.c,build/unit/%,$(wildcard tests/unit/test_*.c))
 
 build/unit/%: tests/unit/%.c $(UNIT_SRCS) $(wildcard harness/*.h)

@@ -300,6 +300,10 @@ SCN__COUNTED(references, n_references, char **);
 SCN__COUNTED(packages, n_packages, struct scn_pair *);
 SCN__COUNTED(env, n_env, struct scn_pair *);
 SCN__COUNTED(build, n_build, struct scn_pair *);
+SCN__COUNTED(verify_numpy, n_verify_numpy, char **);
+SCN__COUNTED(verify_packages, n_verify_packages, char **);
+_Static_assert(offsetof(struct scn_expect, n_packages) == offsetof(struct scn_expect, packages) + sizeof(struct scn_pair *),
+               "n_packages");
 #define SCN__EXPECT(f) offsetof(struct scn_expect, f)
 #define SCN__N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -321,9 +325,23 @@ static const struct scn__key scn__expect_keys[] = {
     {"match", scn__str, SCN__EXPECT(match), 0, "string", "text the signature contains"},
     {"numpy", scn__str, SCN__EXPECT(numpy), 0, "string", "NumPy version range"},
     {"outcome", scn__outcome, SCN__EXPECT(outcome), 1, "word", "found | clean"},
+    {"packages", scn__strmap, SCN__EXPECT(packages), 0, "mapping", "package name -> version range"},
     {"python", scn__str, SCN__EXPECT(python), 0, "string", "CPython version range"},
     {"san", scn__str, SCN__EXPECT(san), 0, "string", "sanitizer it applies to"},
 };
+
+static const struct scn__key scn__verify_keys[] = {
+    {"numpy", scn__strlist, SCN__FIELD(verify_numpy), 0, "list", "NumPy versions to run"},
+    {"packages", scn__strlist, SCN__FIELD(verify_packages), 0, "list", "pins, one run each: [\"joblib==1.4.2\", ...]"},
+    {"san", scn__str, SCN__FIELD(verify_san), 0, "string", "sanitizer to verify with"},
+};
+
+static int
+scn__verify(struct scn__ctx *c, const struct scn__key *k, const char *key, yaml_node_t *v, void *base)
+{
+    (void)k;
+    return scn__mapping(c, key, v, scn__verify_keys, SCN__N(scn__verify_keys), base);
+}
 
 static int
 scn__requires(struct scn__ctx *c, const struct scn__key *k, const char *key, yaml_node_t *v,
@@ -394,6 +412,7 @@ static const struct scn__key scn__top_keys[] = {
     {"teardown", scn__code, SCN__FIELD(teardown), 0, "python", "once per process, after the threads"},
     {"threads", scn__posint, SCN__FIELD(threads), 0, "integer", "native threads (default 8)"},
     {"timeout", scn__posint, SCN__FIELD(timeout), 0, "integer", "seconds per run (default 60)"},
+    {"verify", scn__verify, 0, 0, "mapping", "san, numpy: [versions], packages: [pins]: what make verify runs"},
 };
 
 static int
@@ -504,6 +523,8 @@ scn__validate(struct scn__ctx *c, yaml_node_t *root, struct scn_scenario *s)
         return scn__fail(c, root, "'body' is empty");
     if (s->sanitizers == 0)
         return scn__fail(c, root, "'sanitizers' must name at least one of tsan, asan, none");
+    if (s->verify_san && strcmp(s->verify_san, "tsan") && strcmp(s->verify_san, "asan") && strcmp(s->verify_san, "none"))
+        return scn__fail(c, root, "'verify.san' must be tsan, asan or none, got '%s'", s->verify_san);
     for (size_t i = 0; i < s->n_build; i++) {
         size_t j;
 
@@ -620,9 +641,17 @@ scn_free(struct scn_scenario *s)
     free(s->setup.text);
     free(s->body.text);
     free(s->teardown.text);
+    free(s->verify_san);
+    for (size_t i = 0; i < s->n_verify_numpy; i++)
+        free(s->verify_numpy[i]);
+    free(s->verify_numpy);
+    for (size_t i = 0; i < s->n_verify_packages; i++)
+        free(s->verify_packages[i]);
+    free(s->verify_packages);
     for (size_t i = 0; i < s->n_expect; i++) {
         struct scn_expect *e = &s->expect[i];
 
+        scn__pairs_free(e->packages, e->n_packages);
         free(e->numpy);
         free(e->python);
         free(e->san);
@@ -657,6 +686,8 @@ scn_keys_help(struct buf *out)
     rc = rc ? rc : scn__help_table(out, "requires", scn__requires_keys, SCN__N(scn__requires_keys));
     rc = rc ? rc : buf_puts(out, "checks:\n");
     rc = rc ? rc : scn__help_table(out, "checks", scn__checks_keys, SCN__N(scn__checks_keys));
+    rc = rc ? rc : buf_puts(out, "verify:\n");
+    rc = rc ? rc : scn__help_table(out, "verify", scn__verify_keys, SCN__N(scn__verify_keys));
     rc = rc ? rc : buf_puts(out, "expect (each entry):\n");
     return rc ? rc : scn__help_table(out, "expect", scn__expect_keys, SCN__N(scn__expect_keys));
 }

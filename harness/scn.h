@@ -41,6 +41,8 @@ struct scn_expect {
     char *kind;    /* finding kind expected when found, or NULL */
     char *match;   /* text the finding's signature must contain, or NULL */
     char *known;   /* upstream reference, e.g. "numpy#28881", or NULL */
+    struct scn_pair *packages; /* package name -> version range, all must match */
+    size_t n_packages;
     int line;
 };
 
@@ -69,6 +71,12 @@ struct scn_scenario {
     long max_threads; /* 0: no limit */
     struct scn_expect *expect;
     size_t n_expect;
+    /* What `make verify` runs: each NumPy version, with each package pin (none: no pins). */
+    char *verify_san;
+    char **verify_numpy;
+    size_t n_verify_numpy;
+    char **verify_packages; /* pip requirements, one per verification run, e.g. "joblib==1.4.2" */
+    size_t n_verify_packages;
 };
 
 /* scn_parse: parse YAML text; name is used in messages. On success fills *out (free with

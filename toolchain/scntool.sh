@@ -4,7 +4,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$ROOT/toolchain/lib.sh"
 out="$ROOT/build/host/scntool"
-srcs=("$ROOT/harness/tools/scntool.c" "$ROOT/harness/scn.c" "$ROOT/harness/buf.c" "$ROOT/harness/log.c")
+srcs=("$ROOT/harness/tools/scntool.c" "$ROOT/harness/scn.c" "$ROOT/harness/buf.c" "$ROOT/harness/log.c" "$ROOT/harness/ver.c")
 stale=0
 [ -x "$out" ] || stale=1
 for f in "${srcs[@]}" "$ROOT"/harness/*.h; do [ "$f" -nt "$out" ] && stale=1; done
