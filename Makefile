@@ -46,3 +46,8 @@ test-e2e:
 run:
 	@SCENARIO="$(SCENARIO)" THREADS="$(THREADS)" ITERATIONS="$(ITERATIONS)" RUNS="$(RUNS)" \
 	 JOBS="$(JOBS)" SEED="$(SEED)" TIMEOUT="$(TIMEOUT)" bash toolchain/run.sh
+
+# make verify [SCENARIO=name]: every scenario on its listed versions, against its expectations.
+.PHONY: verify
+verify:
+	@SCENARIO="$(SCENARIO)" python3 ci/verify.py

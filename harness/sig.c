@@ -90,6 +90,10 @@ static const struct {
     {"slot_tp_call", SIG__EXACT, "interpreter call plumbing"},
     {"vectorcall_method", SIG__EXACT, "interpreter call plumbing"},
     {"vectorcall_unbound", SIG__EXACT, "interpreter call plumbing"},
+    /* Inline helpers from CPython's headers (Py_SET_TYPE, PyTuple_GET_SIZE, ...): the caller
+     * is what did the access. */
+    {"/Include/", SIG__FILE, "interpreter inline helper"},         /* CPython's source tree */
+    {"/include/python3", SIG__FILE, "interpreter inline helper"},  /* an installed CPython */
     /* The harness's own frames (worker loop, child main). */
     {"harness/", SIG__FILE, "the harness"},
 };
@@ -153,13 +157,27 @@ sig_component(const struct san_frame *f, char *buf, size_t n)
     return "unknown";
 }
 
+/* The frame a report is about: the innermost meaningful frame outside the interpreter when the
+ * stack passes through an extension (an extension that publishes an object unsafely makes
+ * CPython's own code, comparing or filling that object, the place of the access), else the
+ * innermost meaningful frame. */
 static const struct san_frame *
 sig__top(const struct san_stack *s)
 {
-    for (size_t i = 0; s && i < s->n; i++)
-        if (!sig_frame_is_noise(&s->frames[i], NULL) && (s->frames[i].function || s->frames[i].file))
-            return &s->frames[i];
-    return NULL;
+    const struct san_frame *first = NULL;
+    char comp[128];
+
+    for (size_t i = 0; s && i < s->n; i++) {
+        const struct san_frame *f = &s->frames[i];
+
+        if (sig_frame_is_noise(f, NULL) || (!f->function && !f->file))
+            continue;
+        if (first == NULL)
+            first = f;
+        if (strcmp(sig_component(f, comp, sizeof(comp)), "cpython") != 0)
+            return f;
+    }
+    return first;
 }
 
 /* "function (file)", no line numbers, so it survives rebuilds. */

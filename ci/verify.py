@@ -1,0 +1,105 @@
+"""`make verify [SCENARIO=name]`: runs every scenario on the versions its `verify:` lists and
+checks each outcome against its `expect:` entries: a buggy version must show the finding, a fixed
+version must not. Prints the table (scenario x version: found or clean, runs hit, time) and
+writes it to reports/verify/<time>.md and reports/verify/latest.md. Exit 0 when every run came
+out as expected, 1 when one did not, 2 for a bad scenario, 3 when a run could not be made.
+
+Version ranges are evaluated by the scenario tool (build/host/scntool), the same code the harness
+uses; this script only runs things and compares."""
+import json
+import os
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def scntool():
+    return subprocess.run(["bash", "toolchain/scntool.sh"], cwd=ROOT, check=True,
+                          capture_output=True, text=True).stdout.strip()
+
+
+def lines(*args):
+    r = subprocess.run(list(args), cwd=ROOT, capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.stderr.write(r.stderr)
+        sys.exit(2)
+    return [l.split() for l in r.stdout.splitlines() if l.strip()]
+
+
+def run_one(scn, san, numpy, pins, reports):
+    env = dict(os.environ, SCENARIO=scn, SAN=san, NUMPY=numpy, PACKAGES="" if pins == "-" else pins,
+               FTSAN_REPORTS=reports)
+    t0 = time.monotonic()
+    r = subprocess.run(["bash", "toolchain/run.sh"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE, text=True)
+    secs = time.monotonic() - t0
+    report = os.path.join(reports, "latest", "report.json")
+    if r.returncode not in (0, 1) or not os.path.exists(report):
+        sys.stderr.write(r.stderr[-3000:])
+        return None, secs, r.returncode
+    with open(report) as f:
+        return json.load(f), secs, r.returncode
+
+
+def verdict(expect, bug_keys, report):
+    outcome, kind, match, known = expect
+    hits = [f for f in report["findings"]
+            if any(f["kind"] == k and (m == "-" or m in f["signature"]) for k, m in bug_keys)]
+    result = "found" if hits else "clean"
+    if outcome == "none":
+        return result, hits, "no expectation"
+    return result, hits, "ok" if result == outcome else "WRONG"
+
+
+def main():
+    tool = scntool()
+    only = os.environ.get("SCENARIO")
+    names = [only] if only else sorted(f[:-5] for f in os.listdir(os.path.join(ROOT, "scenarios")) if f.endswith(".yaml"))
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    reports = os.path.join(ROOT, "reports", "verify", stamp)
+    os.makedirs(reports, exist_ok=True)
+    rows, status = [], 0
+    for name in names:
+        scn = name if name.endswith(".yaml") else f"scenarios/{name}.yaml"
+        plan = lines(tool, "plan", scn)
+        if not plan:
+            continue
+        # The bug is what the scenario's `found` expectations describe.
+        bug_keys = set()
+        for san, numpy, pins in plan:
+            e = lines(tool, "expect", scn, san, numpy, pins)[0]
+            if e[0] == "found":
+                bug_keys.add((e[1], e[2]))
+        for san, numpy, pins in plan:
+            expect = lines(tool, "expect", scn, san, numpy, pins)[0]
+            report, secs, rc = run_one(scn, san, numpy, pins, os.path.join(reports, os.path.basename(scn)[:-5]))
+            if report is None:
+                rows.append((name, san, numpy, pins, expect[0], "error (exit %d)" % rc, "-", "%.0f s" % secs, "ERROR"))
+                status = max(status, 3)
+                continue
+            result, hits, v = verdict(expect, bug_keys, report)
+            runs = report["runs"]["done"]
+            hit = max((f["runs_hit"] for f in hits), default=0)
+            others = len(report["findings"]) - len(hits)
+            rows.append((name, san, numpy, pins, expect[0], result + (f" (+{others} other)" if others else ""),
+                         f"{hit}/{runs}", "%.0f s" % secs, v))
+            if v == "WRONG":
+                status = max(status, 1)
+            print(" | ".join(rows[-1]), flush=True)
+    head = ("scenario", "san", "numpy", "pins", "expected", "result", "runs hit", "time", "verdict")
+    table = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    table += ["| " + " | ".join(r) + " |" for r in rows]
+    text = "\n".join(table) + "\n"
+    for path in (os.path.join(ROOT, "reports", "verify", stamp + ".md"),
+                 os.path.join(ROOT, "reports", "verify", "latest.md")):
+        with open(path + ".tmp", "w") as f:
+            f.write(text)
+        os.replace(path + ".tmp", path)
+    print(text)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
