@@ -401,38 +401,98 @@ drv__strv_free(char **v)
     free(v);
 }
 
+/* The report directory with what goes in before any run: merged suppressions, run.json, an
+ * empty evidence/. Returns 0 or an exit status; *n_supp: suppression files in force. */
+static int
+drv__prepare(const struct cli_opts *o, const struct scn_scenario *s, const struct tc_toolchain *tc, char *dir,
+             size_t n, int *n_supp)
+{
+    char supp[4200], evidence[4200];
+    struct supp_versions versions = {.python = tc->version, .numpy = tc->numpy_version};
+    int rc;
+
+    if (drv__report_dir(o, s->name, dir, n) != 0)
+        return FT_EXIT_INFRA;
+    snprintf(supp, sizeof(supp), "%s/suppressions.txt", dir);
+    if ((rc = supp_merge(supp, strcmp(tc->sanitizer, "tsan") == 0 ? tc->tsan_suppressions : NULL, o->suppressions,
+                         tc->sanitizer, &versions, n_supp)) != 0)
+        return rc == FT_EUSAGE ? FT_EXIT_USAGE : FT_EXIT_INFRA;
+    snprintf(evidence, sizeof(evidence), "%s/evidence", dir);
+    if (mkdir(evidence, 0755) != 0) {
+        log_err(errno, "cannot create %s", evidence);
+        return FT_EXIT_INFRA;
+    }
+    return drv__write_meta(dir, s, tc, o) ? FT_EXIT_INFRA : 0;
+}
+
+/* Where modules of unsymbolized frames are looked for: the environment, the interpreter's
+ * prefix, the harness (CPython's own frames), the compiled kernels. search[2..] are new
+ * strings, freed by drv__search_free. */
+static void
+drv__search(const struct tc_toolchain *tc, const char *self, const char *search[8])
+{
+    const char *kernels = getenv("FTSAN_KERNELS");
+
+    search[0] = json_string_value(json_object_get(tc->raw, "prefix"));
+    search[1] = json_string_value(json_object_get(tc->raw, "base_prefix"));
+    search[2] = strndup(self, (size_t)(strrchr(self, '/') - self));
+    for (size_t k = 3; k < 7 && kernels && *kernels; k++) {
+        size_t len = strcspn(kernels, ":");
+
+        search[k] = strndup(kernels, len);
+        kernels += len + (kernels[len] == ':');
+    }
+}
+
+static void
+drv__search_free(const char *search[8])
+{
+    for (size_t k = 2; k < 8; k++)
+        free((char *)search[k]);
+}
+
+/* After the runs: the catalog, the reports, reports/latest, the summary on stderr. Returns the
+ * exit status. */
+static int
+drv__finish(const struct cli_opts *o, const struct scn_scenario *s, const struct tc_toolchain *tc,
+            const char *dir, char *const *envp, struct drv__progress *prog)
+{
+    struct rpt_run rpt = {.dir = dir, .scn = s, .tc = tc, .runs_planned = (int)s->runs, .runs_done = (int)prog->done,
+                          .runs_failed = (int)prog->failed, .seconds = drv__elapsed(&prog->t0),
+                          .tsan_options = drv__env_value(envp, "TSAN_OPTIONS"),
+                          .asan_options = drv__env_value(envp, "ASAN_OPTIONS")};
+
+    drv__catalog(o, &prog->findings);
+    if (rpt_write(&rpt, &prog->findings) != 0)
+        return FT_EXIT_INFRA;
+    drv__latest(o->reports, dir);
+    drv__print_summary(dir, &prog->findings, (int)prog->done);
+    if (prog->findings.n)
+        return FT_EXIT_FINDINGS;
+    return prog->failed && prog->failed == prog->done ? FT_EXIT_INFRA : FT_EXIT_CLEAN;
+}
+
 int
 drv_run(const struct cli_opts *o, const char *self)
 {
     struct scn_scenario s;
     struct tc_toolchain tc;
     struct run_result *results = NULL;
-    struct run_plan plan = {0};
+    struct run_plan plan;
     struct drv__progress prog = {0};
-    struct rpt_run rpt;
-    struct supp_versions versions;
-    const char *search[8] = {0}, *kernels = getenv("FTSAN_KERNELS");
-    char dir[4096], evidence[4200];
+    const char *search[8] = {0};
+    char dir[4096], evidence[4200], supp[4200];
     char **argv = NULL, **envp = NULL;
-    char supp[4200];
-    int rc, status = FT_EXIT_INFRA, n_supp;
+    int rc, status, n_supp;
 
     if ((rc = drv__load(o, &s, &tc)) != 0)
         return drv__exit_for(rc);
-    if ((rc = drv__report_dir(o, s.name, dir, sizeof(dir))) != 0)
+    sig_findings_init(&prog.findings);
+    if ((status = drv__prepare(o, &s, &tc, dir, sizeof(dir), &n_supp)) != 0)
         goto out;
-    snprintf(supp, sizeof(supp), "%s/suppressions.txt", dir);
-    versions = (struct supp_versions){.python = tc.version, .numpy = tc.numpy_version};
-    if ((rc = supp_merge(supp, strcmp(tc.sanitizer, "tsan") == 0 ? tc.tsan_suppressions : NULL, o->suppressions,
-                         tc.sanitizer, &versions, &n_supp)) != 0) {
-        status = rc == FT_EUSAGE ? FT_EXIT_USAGE : FT_EXIT_INFRA;
-        goto out;
-    }
+    status = FT_EXIT_INFRA;
     snprintf(evidence, sizeof(evidence), "%s/evidence", dir);
-    if (mkdir(evidence, 0755) != 0 || drv__write_meta(dir, &s, &tc, o) != 0) {
-        log_err(errno, "cannot create %s", evidence);
-        goto out;
-    }
+    snprintf(supp, sizeof(supp), "%s/suppressions.txt", dir);
     argv = drv__child_argv(self, o, &s);
     envp = drv__child_env(&s, &tc, n_supp ? supp : NULL);
     results = calloc((size_t)s.runs, sizeof(*results));
@@ -443,46 +503,22 @@ drv_run(const struct cli_opts *o, const char *self)
     plan = (struct run_plan){.argv = argv, .envp = envp, .evidence = evidence, .runs = s.runs,
                              .jobs = o->jobs ? o->jobs : sysconf(_SC_NPROCESSORS_ONLN),
                              .timeout = s.timeout, .seed = (unsigned long)o->seed, .gdb = "gdb"};
-    /* Where modules of unsymbolized frames are looked for: the environment, the interpreter's
-     * prefix, the compiled kernels. */
-    search[0] = json_string_value(json_object_get(tc.raw, "prefix"));
-    search[1] = json_string_value(json_object_get(tc.raw, "base_prefix"));
-    search[2] = strndup(self, (size_t)(strrchr(self, '/') - self)); /* the harness: CPython's frames */
-    for (size_t k = 3; k < 7 && kernels && *kernels; k++) {
-        size_t len = strcspn(kernels, ":");
-
-        search[k] = strndup(kernels, len); /* freed at out: */
-        kernels += len + (kernels[len] == ':');
-    }
-    prog = (struct drv__progress){.scn = &s, .runs = s.runs, .policy = {.forbid = s.forbid},
-                                  .symbols = {.symbolizer = json_string_value(json_object_get(tc.raw, "symbolizer")),
-                                              .search = search}};
-    sig_findings_init(&prog.findings);
+    drv__search(&tc, self, search);
+    prog.scn = &s;
+    prog.runs = s.runs;
+    prog.policy.forbid = s.forbid;
+    prog.symbols = (struct evd_symbols){json_string_value(json_object_get(tc.raw, "symbolizer")), search};
     clock_gettime(CLOCK_MONOTONIC, &prog.t0);
-    log_info("%s: %ld runs of %ld threads x %ld iterations on CPython %s (%s), NumPy %s -> %s", s.name,
-             s.runs, s.threads, s.iterations, tc.version, tc.sanitizer,
-             tc.numpy_version ? tc.numpy_version : "none", dir);
+    log_info("%s: %ld runs of %ld threads x %ld iterations on CPython %s (%s), NumPy %s -> %s", s.name, s.runs,
+             s.threads, s.iterations, tc.version, tc.sanitizer, tc.numpy_version ? tc.numpy_version : "none", dir);
     rc = run_all(&plan, results, drv__on_done, &prog);
     if (rc < 0 || prog.nomem)
         goto out;
     if (rc == 1)
         log_err(0, "interrupted: %ld of %ld runs finished; their evidence is in %s", prog.done, s.runs, evidence);
-    drv__catalog(o, &prog.findings);
-    rpt = (struct rpt_run){.dir = dir, .scn = &s, .tc = &tc, .runs_planned = (int)s.runs, .runs_done = (int)prog.done,
-                           .runs_failed = (int)prog.failed, .seconds = drv__elapsed(&prog.t0),
-                           .tsan_options = drv__env_value(envp, "TSAN_OPTIONS"),
-                           .asan_options = drv__env_value(envp, "ASAN_OPTIONS")};
-    if (rpt_write(&rpt, &prog.findings) != 0)
-        goto out;
-    drv__latest(o->reports, dir);
-    drv__print_summary(dir, &prog.findings, (int)prog.done);
-    if (prog.findings.n)
-        status = FT_EXIT_FINDINGS;
-    else
-        status = prog.failed && prog.failed == prog.done ? FT_EXIT_INFRA : FT_EXIT_CLEAN;
+    status = drv__finish(o, &s, &tc, dir, envp, &prog);
 out:
-    for (size_t k = 2; k < 8; k++)
-        free((char *)search[k]);  /* search[2..] were made here */
+    drv__search_free(search);
     sig_findings_free(&prog.findings);
     drv__strv_free(argv);
     drv__strv_free(envp);
