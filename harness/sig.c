@@ -27,6 +27,10 @@ static const struct {
     {"__sanitizer", SIG__PREFIX, "sanitizer runtime"},
     {"__tsan", SIG__PREFIX, "sanitizer runtime"},
     {"__ubsan", SIG__PREFIX, "sanitizer runtime"},
+    {"asan_thread_start", SIG__PREFIX, "sanitizer runtime"},
+    {"asan_interceptors", SIG__FILE, "sanitizer interceptor"},    /* asan_interceptors.cpp.o */
+    {"sanitizer_common", SIG__FILE, "sanitizer runtime"},
+    {"tsan_interceptors", SIG__FILE, "sanitizer interceptor"},    /* tsan_interceptors_posix.cpp.o */
     /* libc, and the libc calls the runtimes intercept: the caller is the interesting frame. */
     {"__GI_abort", SIG__EXACT, "libc"},
     {"__GI_raise", SIG__EXACT, "libc"},

@@ -106,6 +106,30 @@ test_unsymbolized_log_is_symbolized_late() {
   grep -q 'data-race: lookup (racy_gil.c) <> lookup (racy_gil.c)' "$REPORTS/latest/summary.md"
 }
 
+# A crash is one finding, named by the runtime that saw it, with the Python line behind it.
+test_tsan_segv_is_one_crash_finding() {
+  harness "$S/crash_segv.yaml"
+  [ $rc -eq 1 ]
+  [ "$(grep -c '^| \[' "$REPORTS/latest/summary.md")" -eq 1 ]
+  grep -q '| segv | `segv: <module> (crash_segv.yaml)`' "$REPORTS/latest/summary.md"
+}
+
+test_asan_use_after_free() {
+  harness "$S/crash_use_after_free.yaml" SAN=asan
+  [ $rc -eq 1 ]
+  grep -q 'ERROR: AddressSanitizer: heap-use-after-free' "$ev"/run-0001/asan.*
+  grep -q '| heap-use-after-free | `heap-use-after-free: use_after_free (crashers.c)' "$REPORTS/latest/summary.md"
+  grep -q 'crash_use_after_free.yaml", line 14' "$ev/run-0001/pystack.txt"
+}
+
+test_glibc_invalid_size_abort() {
+  harness "$S/crash_invalid_size.yaml" SAN=none
+  [ $rc -eq 1 ]
+  grep -q '^free(): invalid size' "$ev/run-0001/stderr.txt"
+  grep -q '"signal_name": "ABRT"' "$ev/run-0001/status.json"
+  grep -q '| malloc-abort | `malloc-abort: free(): invalid size at <module> (crash_invalid_size.yaml)`' "$REPORTS/latest/summary.md"
+}
+
 test_user_sanitizer_options_are_kept() {
   harness "$S/print_env.yaml" TSAN_OPTIONS="history_size=4:halt_on_error=1"
   [ $rc -eq 0 ]
