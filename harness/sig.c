@@ -145,6 +145,11 @@ sig_component(const struct san_frame *f, char *buf, size_t n)
     }
     if (strstr(file, "harness/"))
         return "harness";
+    /* A scenario's compiled kernel: scenarios/kernels/<name>.c */
+    if ((sp = strstr(file, "/kernels/")) != NULL && !strstr(file, ".yaml")) {
+        snprintf(buf, n, "%.*s", (int)strcspn(sp + 9, "."), sp + 9);
+        return buf;
+    }
     if (strstr(file, "/Python-3.") || strstr(file, "/lib/python3.") || (mod && strncmp(mod, "python3", 7) == 0) ||
         (mod && strncmp(mod, "libpython3", 10) == 0))
         return "cpython";

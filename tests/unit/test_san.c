@@ -228,6 +228,63 @@ test_dedup_across_runs_and_catalog(void **state)
     free(log);
 }
 
+static void
+test_asan_use_after_free(void **state)
+{
+    struct san_reports out;
+    size_t len, plen;
+    int pid;
+    char *log = fixture("tests/fixtures/asan_use_after_free", "asan.", &len, &pid);
+    char *py = fixture("tests/fixtures/asan_use_after_free", "pystack.txt", &plen, NULL);
+    char comp[64];
+
+    (void)state;
+    san_reports_init(&out);
+    assert_int_equal(san_parse_asan(log, len, &out), 0);
+    assert_int_equal(out.n, 1);
+    assert_int_equal(out.v[0].kind, SAN_HEAP_USE_AFTER_FREE);
+    assert_string_equal(out.v[0].title, "heap-use-after-free");
+    assert_int_equal(out.v[0].pid, pid);
+    /* The access, where it was freed, where it was allocated. */
+    assert_true(out.v[0].n_stacks >= 3);
+    assert_non_null(strstr(out.v[0].stacks[0].label, "READ of size 1"));
+    assert_non_null(strstr(out.v[0].stacks[1].label, "freed by thread"));
+    assert_non_null(strstr(out.v[0].stacks[2].label, "previously allocated by thread"));
+    assert_string_equal(sign(&out.v[0], comp), "heap-use-after-free: use_after_free (crashers.c)");
+    assert_string_equal(comp, "crashers");
+    assert_int_equal(san_attach_pystacks(py, plen, pid, &out, 0), 0);
+    assert_non_null(strstr(out.v[0].pystack, "crash_use_after_free.yaml\", line 14"));
+    san_reports_free(&out);
+    free(log);
+    free(py);
+}
+
+/* TSan's SEGV report (cut short when the process died) and faulthandler's fatal error are one
+ * crash, signed by the Python line when there is no native stack. */
+static void
+test_tsan_segv_merged_with_faulthandler(void **state)
+{
+    struct san_reports out;
+    size_t len, flen;
+    char *log = fixture("tests/fixtures/tsan_segv", "tsan.", &len, NULL);
+    char *fh = fixture("tests/fixtures/tsan_segv", "faulthandler.txt", &flen, NULL);
+
+    (void)state;
+    san_reports_init(&out);
+    assert_int_equal(san_parse_tsan(log, len, &out), 0);
+    assert_int_equal(san_parse_faulthandler(fh, flen, 0, &out), 0);
+    assert_int_equal(out.n, 2);
+    san_merge_crash(&out, 0);
+    assert_int_equal(out.n, 1);
+    assert_int_equal(out.v[0].kind, SAN_SEGV);
+    assert_string_equal(out.v[0].title, "SEGV");
+    assert_non_null(strstr(out.v[0].pystack, "Fatal Python error: Segmentation fault"));
+    assert_string_equal(sign(&out.v[0], NULL), "segv: <module> (crash_segv.yaml)");
+    san_reports_free(&out);
+    free(log);
+    free(fh);
+}
+
 /* Frame lines: both runtimes' layouts, as they appear in the fixtures and in ASan's output. */
 static void
 test_frame_formats(void **state)
@@ -278,6 +335,8 @@ main(void)
         cmocka_unit_test(test_exception_root_cause),
         cmocka_unit_test(test_process_events_and_policy),
         cmocka_unit_test(test_dedup_across_runs_and_catalog),
+        cmocka_unit_test(test_asan_use_after_free),
+        cmocka_unit_test(test_tsan_segv_merged_with_faulthandler),
         cmocka_unit_test(test_frame_formats),
     };
 
