@@ -132,6 +132,31 @@ test_real_toolchain_and_selfcheck() {
   ! grep -q 'self-check' "$WORK/tc2.err"          # a reused toolchain passed it already
 }
 
+# Extra packages go beside the sanitizer-built NumPy, in a copy of its environment.
+test_packages_installed_beside_numpy() {
+  local py env
+  py=$(make -s -C "$ROOT" toolchain SAN=tsan NUMPY=2.2.5 PACKAGES="threadpoolctl==3.5.0" 2>"$WORK/p.err" | tail -n 1) ||
+    { tail -n 20 "$WORK/p.err"; return 1; }
+  env=$(dirname "$(dirname "$py")")
+  [[ $env == *numpy-2.2.5-*+* ]]                                   # its own environment
+  grep -qx 'threadpoolctl==3.5.0' "$env/packages.txt"
+  TSAN_OPTIONS=report_bugs=0 "$py" -c 'import threadpoolctl, numpy, sys; sys.exit(numpy.__version__ != "2.2.5")'
+  # Still the sanitizer-built NumPy: its core module calls into the TSan runtime.
+  nm -D "$env"/lib/python3.13t/site-packages/numpy/_core/_multiarray_umath*.so | grep -q __tsan_
+}
+
+# pip must never swap the sanitizer-built NumPy for a wheel: a package set that needs another
+# NumPy fails loudly, and the base environment is untouched.
+test_packages_cannot_replace_numpy() {
+  local base before
+  base=$(dirname "$(dirname "$(make -s -C "$ROOT" toolchain SAN=tsan NUMPY=2.2.5 2>/dev/null | tail -n 1)")")
+  before=$(sha256sum "$base"/lib/python3.13t/site-packages/numpy/_core/_multiarray_umath*.so)
+  expect_exit 3 'install numpy==2.2.6 FAILED' env SAN=tsan NUMPY=2.2.5 PACKAGES=numpy==2.2.6 bash "$TC/toolchain.sh"
+  [ "$(sha256sum "$base"/lib/python3.13t/site-packages/numpy/_core/_multiarray_umath*.so)" = "$before" ]
+  # Nothing was published for that package set (a failed build's temporary tree may stay).
+  ! ls -d "$base"+* 2>/dev/null | grep -v '\.tmp\.' | grep -q "$(printf 'numpy==2.2.6\n' | sha256sum | cut -c1-12)"
+}
+
 tests=$(declare -F | awk '{print $3}' | grep '^test_' | grep -E -- "${TEST_FILTER:-.}")
 for t in $tests; do run_test "$t"; done
 [ $fail -eq 0 ] || printf 'failed: %s\n' "${failed[*]}"
