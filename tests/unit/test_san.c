@@ -285,6 +285,33 @@ test_tsan_segv_merged_with_faulthandler(void **state)
     free(fh);
 }
 
+/* glibc's message on stderr and faulthandler's "Fatal Python error: Aborted" are one crash,
+ * named by glibc, located by the Python stack. */
+static void
+test_glibc_abort_merged_with_faulthandler(void **state)
+{
+    struct san_reports out;
+    size_t len, flen;
+    char *err = fixture("tests/fixtures/glibc_invalid_size", "stderr.txt", &len, NULL);
+    char *fh = fixture("tests/fixtures/glibc_invalid_size", "faulthandler.txt", &flen, NULL);
+
+    (void)state;
+    san_reports_init(&out);
+    assert_int_equal(san_parse_stderr(err, len, &out), 0);
+    assert_int_equal(out.n, 1);
+    assert_int_equal(out.v[0].kind, SAN_MALLOC_ABORT);
+    assert_string_equal(out.v[0].title, "free(): invalid size");
+    assert_int_equal(san_parse_faulthandler(fh, flen, 0, &out), 0);
+    assert_int_equal(out.n, 2);
+    san_merge_crash(&out, 0);
+    assert_int_equal(out.n, 1);
+    assert_string_equal(sign(&out.v[0], NULL), "malloc-abort: free(): invalid size at <module> (crash_invalid_size.yaml)");
+    assert_non_null(strstr(out.v[0].pystack, "Fatal Python error: Aborted"));
+    san_reports_free(&out);
+    free(err);
+    free(fh);
+}
+
 /* Frame lines: both runtimes' layouts, as they appear in the fixtures and in ASan's output. */
 static void
 test_frame_formats(void **state)
@@ -337,6 +364,7 @@ main(void)
         cmocka_unit_test(test_dedup_across_runs_and_catalog),
         cmocka_unit_test(test_asan_use_after_free),
         cmocka_unit_test(test_tsan_segv_merged_with_faulthandler),
+        cmocka_unit_test(test_glibc_abort_merged_with_faulthandler),
         cmocka_unit_test(test_frame_formats),
     };
 

@@ -10,12 +10,13 @@
 static PyObject *
 invalid_size(PyObject *self, PyObject *unused)
 {
-    size_t *p = malloc(64);
+    /* volatile: a store into memory freed right after is otherwise removed as dead. */
+    volatile size_t *p = malloc(64);
 
     if (p == NULL)
         return PyErr_NoMemory();
-    p[-1] = 0x13; /* not a valid chunk size */
-    free(p);
+    p[-1] = 0x11; /* 16 bytes, in use: below the smallest chunk glibc makes */
+    free((void *)p);
     Py_RETURN_NONE;
 }
 
