@@ -199,15 +199,20 @@ sig__frame_str(const struct san_frame *f, char *out, size_t n)
         snprintf(out, n, "%s (%s)", f->function ? f->function : "?", f->file ? sig__base(f->file) : sig__base(f->module) ? sig__base(f->module) : "?");
 }
 
-/* Python frames outside the standard library: what a process event is about. */
+/* The standard library, frozen importlib included; site-packages is not. */
+static int
+sig__is_stdlib(const char *file)
+{
+    return strncmp(file, "<frozen ", 8) == 0 || (strstr(file, "/lib/python3.") && !strstr(file, "site-packages/"));
+}
+
+/* The innermost Python frame outside the standard library: what a process event is about
+ * (numpy's check_support_sve, not subprocess.Popen._execute_child). */
 static const struct san_frame *
 sig__top_python(const struct san_stack *s)
 {
     for (size_t i = 0; s && i < s->n; i++)
-        if (s->frames[i].file && !strstr(s->frames[i].file, "/lib/python3.") ) 
-            return &s->frames[i];
-    for (size_t i = 0; s && i < s->n; i++)
-        if (s->frames[i].file && strstr(s->frames[i].file, "site-packages/"))
+        if (s->frames[i].file && !sig__is_stdlib(s->frames[i].file))
             return &s->frames[i];
     return s && s->n ? &s->frames[0] : NULL;
 }
