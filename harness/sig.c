@@ -271,8 +271,9 @@ sig_signature(const struct san_report *r, char *out, size_t n, char *comp, size_
         snprintf(out, n, "data-race: %s <> %s", strcmp(a, b) <= 0 ? a : b, strcmp(a, b) <= 0 ? b : a);
         break;
     case SAN_EXCEPTION:
-        /* Type plus the innermost frame of the root cause. */
-        top = s0 && s0->n ? &s0->frames[0] : NULL;
+        /* Type plus the innermost frame of the root cause, outside the standard library
+         * (joblib's add_maybe_unlink_finalizer, not posixpath.basename it called). */
+        top = sig__top_python(s0);
         sig__frame_str(top, a, sizeof(a));
         snprintf(out, n, "exception: %.*s at %s", (int)tlen, r->title, a);
         break;
@@ -299,7 +300,7 @@ sig_signature(const struct san_report *r, char *out, size_t n, char *comp, size_
             snprintf(out, n, "%s: %s", san_kind_slug(r->kind), frames[0] ? frames : r->title);
     }
     if (comp) {
-        if (r->kind == SAN_PROCESS)
+        if (r->kind == SAN_PROCESS || r->kind == SAN_EXCEPTION)
             top = sig__top_python(s0);
         snprintf(comp, compn, "%s", top ? sig_component(top, cbuf, sizeof(cbuf)) : "unknown");
     }
