@@ -94,8 +94,9 @@ static const struct {
     {"slot_tp_call", SIG__EXACT, "interpreter call plumbing"},
     {"vectorcall_method", SIG__EXACT, "interpreter call plumbing"},
     {"vectorcall_unbound", SIG__EXACT, "interpreter call plumbing"},
-    /* Inline helpers from CPython's headers (Py_SET_TYPE, PyTuple_GET_SIZE, ...): the caller
-     * is what did the access. */
+    /* Inline helpers from CPython's and NumPy's headers (Py_SET_TYPE, PyTuple_GET_SIZE,
+     * PyArray_DIM, ...): the caller is what did the access. */
+    {"/include/numpy/", SIG__FILE, "NumPy inline helper"},
     {"/Include/", SIG__FILE, "interpreter inline helper"},         /* CPython's source tree */
     {"/include/python3", SIG__FILE, "interpreter inline helper"},  /* an installed CPython */
     /* The harness's own frames (worker loop, child main). */
@@ -189,14 +190,60 @@ sig__top(const struct san_stack *s)
     return first;
 }
 
+/* A C++ name as a reader says it: no "(anonymous namespace)::", no template arguments, no
+ * parameter lists, no return type: "__pythran_c::concordant_pairs::operator()". C names pass
+ * through unchanged. */
+static void
+sig__short_function(const char *name, char *out, size_t n)
+{
+    char tmp[1024];
+    size_t k = 0, i, start;
+    int depth = 0;
+
+    if (!strstr(name, "::") && !strchr(name, '(')) { /* C, or Python's "<module>" */
+        snprintf(out, n, "%s", name);
+        return;
+    }
+    for (i = 0; name[i] && k + 1 < sizeof(tmp); i++) {
+        if (strncmp(name + i, "(anonymous namespace)::", 23) == 0) {
+            i += 22;
+            continue;
+        }
+        if (strncmp(name + i, "operator()", 10) == 0 && depth == 0) {
+            memcpy(tmp + k, "operator()", 10 < sizeof(tmp) - k - 1 ? 10 : 0);
+            k += 10;
+            i += 9;
+            continue;
+        }
+        if (name[i] == '<' || name[i] == '(')
+            depth++;
+        else if ((name[i] == '>' || name[i] == ')') && depth > 0)
+            depth--;
+        else if (depth == 0)
+            tmp[k++] = name[i];
+    }
+    tmp[k] = '\0';
+    while (k > 0 && tmp[k - 1] == ' ')
+        tmp[--k] = '\0';
+    if (k > 6 && strcmp(tmp + k - 6, " const") == 0)
+        tmp[k -= 6] = '\0';
+    for (start = k; start > 0 && tmp[start - 1] != ' '; start--)
+        ;
+    snprintf(out, n, "%s", tmp + start);
+}
+
 /* "function (file)", no line numbers, so it survives rebuilds. */
 static void
 sig__frame_str(const struct san_frame *f, char *out, size_t n)
 {
-    if (f == NULL)
+    char fn[512];
+
+    if (f == NULL) {
         snprintf(out, n, "?");
-    else
-        snprintf(out, n, "%s (%s)", f->function ? f->function : "?", f->file ? sig__base(f->file) : sig__base(f->module) ? sig__base(f->module) : "?");
+        return;
+    }
+    sig__short_function(f->function ? f->function : "?", fn, sizeof(fn));
+    snprintf(out, n, "%s (%s)", fn, f->file ? sig__base(f->file) : sig__base(f->module) ? sig__base(f->module) : "?");
 }
 
 /* The standard library, frozen importlib included; site-packages is not. */

@@ -95,7 +95,7 @@ sym_resolve(struct san_reports *out, const char *symbolizer, const char *const *
     struct buf in, res;
     size_t n = 0;
     int rc = 0;
-    char *argv[] = {(char *)symbolizer, "--functions=linkage", "--inlining=false", NULL};
+    char *argv[] = {(char *)symbolizer, "--inlining=false", NULL};
 
     if (symbolizer == NULL)
         return 0;

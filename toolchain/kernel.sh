@@ -43,8 +43,12 @@ case $kind in
   pythran)
     [ -x "$env_dir/bin/pythran" ] || tc_usage_die "build.pythran: pythran is not installed in the toolchain; add it to requires.packages"
     cp "$src" "$tmp/$mod.py"
+    # Translate first, so the C++ has a stable name in debug info and reports (Pythran would
+    # compile a temporary file), then compile it with debug info kept: Pythran's default link
+    # flags strip the module, which would leave sanitizer frames without names.
+    tc_step "translate kernel $mod (Pythran)" "$log" tc_in_dir "$tmp" tc__sanenv "$env_dir/bin/pythran" -E -o "$mod.cpp" "$mod.py"
     tc_step "compile kernel $mod (Pythran, ${san})" "$log" tc_in_dir "$tmp" tc__sanenv CC="$cc" CXX="$cxx" \
-      "$env_dir/bin/pythran" -g -O1 $flags -o "$mod$ext" "$mod.py" ;;
+      "$env_dir/bin/pythran" -g -O1 $flags --config "compiler.ldflags=$flags" -o "$mod$ext" "$mod.cpp" ;;
   *) tc_usage_die "build: unknown kind '$kind' (c, cython, pythran)" ;;
 esac
 tc_publish "$tmp" "$final"
