@@ -91,6 +91,32 @@ test_defaults(void **state)
     buf_free(&err);
 }
 
+static void
+test_verify_and_package_expectations(void **state)
+{
+    static const char text[] =
+        "name: j\nbody: pass\n"
+        "verify: {san: none, numpy: [\"2.2.6\"], packages: [\"joblib==1.4.2\", \"joblib==1.5.0\"]}\n"
+        "expect:\n"
+        "  - {packages: {joblib: \">=1.4.0,<1.5.0\"}, outcome: found, kind: exception}\n"
+        "  - {outcome: clean}\n";
+    struct scn_scenario s;
+    struct buf err;
+
+    (void)state;
+    buf_init(&err, 4096);
+    assert_int_equal(scn_parse(text, strlen(text), "j.yaml", &s, &err), 0);
+    assert_string_equal(s.verify_san, "none");
+    assert_int_equal(s.n_verify_numpy, 1);
+    assert_int_equal(s.n_verify_packages, 2);
+    assert_string_equal(s.verify_packages[1], "joblib==1.5.0");
+    assert_int_equal(s.expect[0].n_packages, 1);
+    assert_string_equal(s.expect[0].packages[0].key, "joblib");
+    assert_string_equal(s.expect[0].packages[0].value, ">=1.4.0,<1.5.0");
+    scn_free(&s);
+    buf_free(&err);
+}
+
 struct bad_case {
     const char *text;
     const char *message; /* the whole message, location first */
@@ -115,6 +141,8 @@ static const struct bad_case bad_cases[] = {
     {"name: x\nbody: pass\nbuild: {fortran: k.f}\n", "b.yaml:1:1: 'build' kinds are c, cython and pythran, got 'fortran'"},
     {"name: x\nbody: |\n  \n", "b.yaml:1:1: 'body' is empty"},
     {"", "b.yaml:1:1: empty scenario: it needs at least 'name' and 'body'"},
+    {"name: x\nbody: pass\nverify: {san: msan}\n", "b.yaml:1:1: 'verify.san' must be tsan, asan or none, got 'msan'"},
+    {"name: x\nbody: pass\nverify: {numpy: 2.2.5}\n", "b.yaml:3:17: 'verify.numpy' must be a list of strings, got a scalar"},
     {"- a\n- b\n", "b.yaml:1:1: a scenario must be a mapping, got a list"},
     /* A YAML syntax error on line 7: an unclosed flow mapping. */
     {"name: x\nthreads: 2\nruns: 1\niterations: 1\nbody: |\n  pass\nenv: {A: 1\n",
@@ -161,6 +189,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_valid_scenario),
         cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_verify_and_package_expectations),
         cmocka_unit_test(test_bad_scenarios),
         cmocka_unit_test(test_load_missing_file),
     };
