@@ -258,8 +258,19 @@ drv__resources(const struct scn_scenario *s, const struct evd_status *st, struct
     int rc = 0;
 
     if (s->max_rss_mb && st->maxrss_kb / 1024 > s->max_rss_mb) {
-        snprintf(detail, sizeof(detail), "peak RSS %ld MB, limit %ld MB (checks.max_rss_mb)", st->maxrss_kb / 1024,
-                 s->max_rss_mb);
+        long grew = (st->maxrss_kb - st->setup_rss_kb) / 1024, pool = st->setup_threads - 1;
+        int k = snprintf(detail, sizeof(detail), "peak RSS %ld MB, limit %ld MB (checks.max_rss_mb)",
+                         st->maxrss_kb / 1024, s->max_rss_mb);
+
+        /* What the threads cost. Threads alive after setup besides the main one were started by
+         * a library on import (OpenBLAS starts its pool then) and first touch their buffers in
+         * the body: the growth is per such thread. Without a pool, per worker thread. */
+        if (st->setup_rss_kb && k > 0 && (size_t)k < sizeof(detail))
+            snprintf(detail + k, sizeof(detail) - (size_t)k,
+                     "; %ld MB after setup, +%ld MB during the body; %ld threads after setup, %ld at the peak: "
+                     "%.1f MB per %s thread",
+                     st->setup_rss_kb / 1024, grew, st->setup_threads, st->peak_threads,
+                     (double)grew / (double)(pool > 0 ? pool : s->threads), pool > 0 ? "library (e.g. BLAS)" : "worker");
         rc = san_add_resource(out, "peak RSS over checks.max_rss_mb", detail);
     }
     if (rc == 0 && s->max_threads && st->peak_threads > s->max_threads) {

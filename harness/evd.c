@@ -99,6 +99,28 @@ evd__sanitizer_logs(const char *dir, struct san_reports *out)
     return rc;
 }
 
+/* The child's summary line in events.jsonl: its resident memory and threads after setup. */
+static void
+evd__summary(const char *dir, struct evd_status *st)
+{
+    char path[4200], *text, *line;
+    size_t len;
+
+    snprintf(path, sizeof(path), "%s/events.jsonl", dir);
+    if ((text = evd_read_file(path, EVD__MAX_LOG, &len)) == NULL)
+        return;
+    for (line = text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+        json_t *e = json_loadb(line, strcspn(line, "\n"), 0, NULL);
+
+        if (e && strcmp(json_string_value(json_object_get(e, "kind")) ? json_string_value(json_object_get(e, "kind")) : "", "summary") == 0) {
+            st->setup_rss_kb = (long)json_integer_value(json_object_get(e, "setup_rss_kb"));
+            st->setup_threads = (long)json_integer_value(json_object_get(e, "setup_threads"));
+        }
+        json_decref(e);
+    }
+    free(text);
+}
+
 int
 evd_read_run(const char *dir, const struct evd_symbols *sy, struct san_reports *out, struct evd_status *st)
 {
@@ -109,6 +131,7 @@ evd_read_run(const char *dir, const struct evd_symbols *sy, struct san_reports *
     memset(st, 0, sizeof(*st));
     if ((rc = evd__status(dir, st)) != 0)
         return rc;
+    evd__summary(dir, st);
     if ((rc = evd__sanitizer_logs(dir, out)) != 0)
         return rc;
     if (sy && sy->symbolizer && sym_resolve(out, sy->symbolizer, sy->search) < 0)
