@@ -45,7 +45,7 @@ san__stack_free(struct san_stack *s)
 }
 
 void
-san__report_free(struct san_report *r)
+san_report_free(struct san_report *r)
 {
     for (size_t i = 0; i < r->n_stacks; i++)
         san__stack_free(&r->stacks[i]);
@@ -57,11 +57,44 @@ san__report_free(struct san_report *r)
     memset(r, 0, sizeof(*r));
 }
 
+int
+san_report_copy(struct san_report *dst, const struct san_report *src)
+{
+    memset(dst, 0, sizeof(*dst));
+    dst->kind = src->kind;
+    dst->pid = src->pid;
+#define SAN__DUP(field) if (src->field && (dst->field = strdup(src->field)) == NULL) return FT_ENOMEM
+    SAN__DUP(title);
+    SAN__DUP(raw);
+    SAN__DUP(pystack);
+    SAN__DUP(detail);
+#undef SAN__DUP
+    if (src->n_stacks && (dst->stacks = calloc(src->n_stacks, sizeof(*dst->stacks))) == NULL)
+        return FT_ENOMEM;
+    dst->n_stacks = src->n_stacks;
+    for (size_t i = 0; i < src->n_stacks; i++) {
+        const struct san_stack *ss = &src->stacks[i];
+        struct san_stack *ds = &dst->stacks[i];
+
+        ds->label = ss->label ? strdup(ss->label) : NULL;
+        if (ss->n && (ds->frames = calloc(ss->n, sizeof(*ds->frames))) == NULL)
+            return FT_ENOMEM;
+        ds->n = ss->n;
+        for (size_t k = 0; k < ss->n; k++) {
+            ds->frames[k] = ss->frames[k];
+            ds->frames[k].function = ss->frames[k].function ? strdup(ss->frames[k].function) : NULL;
+            ds->frames[k].file = ss->frames[k].file ? strdup(ss->frames[k].file) : NULL;
+            ds->frames[k].module = ss->frames[k].module ? strdup(ss->frames[k].module) : NULL;
+        }
+    }
+    return 0;
+}
+
 void
 san_reports_free(struct san_reports *r)
 {
     for (size_t i = 0; i < r->n; i++)
-        san__report_free(&r->v[i]);
+        san_report_free(&r->v[i]);
     free(r->v);
     for (size_t i = 0; i < r->n_supp; i++)
         free(r->supp_rules[i]);
@@ -300,7 +333,7 @@ san_merge_crash(struct san_reports *out, size_t from)
         fatal->stacks = NULL;
         fatal->n_stacks = 0;
     }
-    san__report_free(fatal);
+    san_report_free(fatal);
     memmove(fatal, fatal + 1, (size_t)(&out->v[out->n] - (fatal + 1)) * sizeof(*fatal));
     out->n--;
 }

@@ -83,6 +83,10 @@ struct san_reports {
 
 void san_reports_init(struct san_reports *r);
 void san_reports_free(struct san_reports *r);
+/* san_report_free: one report's contents (not the struct). san_report_copy: a deep copy into
+ * *dst (free it with san_report_free); 0 or FT_ENOMEM. */
+void san_report_free(struct san_report *r);
+int san_report_copy(struct san_report *dst, const struct san_report *src);
 
 /* Parsers: append what they recognise in text to *out. 0, or FT_ENOMEM. Text they do not
  * recognise is skipped, never an error: logs are written by programs that are crashing. */

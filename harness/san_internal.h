@@ -8,7 +8,6 @@ struct san_report *san__report_new(struct san_reports *out, enum san_kind kind, 
 struct san_stack *san__stack_new(struct san_report *r, const char *label, size_t label_len);
 int san__stack_push(struct san_stack *s, struct san_frame *f);
 void san__stack_free(struct san_stack *s);
-void san__report_free(struct san_report *r);
 int san__parse_pyframe(const char *line, struct san_frame *f);
 void san__stack_reverse(struct san_stack *s);
 int san__pystack_to_stack(struct san_report *r, const char *label, const char *text);

@@ -372,39 +372,6 @@ sig_findings_init(struct sig_findings *f)
 }
 
 static int
-sig__copy_report(struct san_report *dst, const struct san_report *src)
-{
-    memset(dst, 0, sizeof(*dst));
-    dst->kind = src->kind;
-    dst->pid = src->pid;
-#define SIG__DUP(field) if (src->field && (dst->field = strdup(src->field)) == NULL) return FT_ENOMEM
-    SIG__DUP(title);
-    SIG__DUP(raw);
-    SIG__DUP(pystack);
-    SIG__DUP(detail);
-#undef SIG__DUP
-    if (src->n_stacks && (dst->stacks = calloc(src->n_stacks, sizeof(*dst->stacks))) == NULL)
-        return FT_ENOMEM;
-    dst->n_stacks = src->n_stacks;
-    for (size_t i = 0; i < src->n_stacks; i++) {
-        const struct san_stack *ss = &src->stacks[i];
-        struct san_stack *ds = &dst->stacks[i];
-
-        ds->label = ss->label ? strdup(ss->label) : NULL;
-        if (ss->n && (ds->frames = calloc(ss->n, sizeof(*ds->frames))) == NULL)
-            return FT_ENOMEM;
-        ds->n = ss->n;
-        for (size_t k = 0; k < ss->n; k++) {
-            ds->frames[k] = ss->frames[k];
-            ds->frames[k].function = ss->frames[k].function ? strdup(ss->frames[k].function) : NULL;
-            ds->frames[k].file = ss->frames[k].file ? strdup(ss->frames[k].file) : NULL;
-            ds->frames[k].module = ss->frames[k].module ? strdup(ss->frames[k].module) : NULL;
-        }
-    }
-    return 0;
-}
-
-static int
 sig__counts(const struct san_report *r, const struct sig_policy *p)
 {
     if (r->kind != SAN_PROCESS)
@@ -438,7 +405,7 @@ sig__add_one(struct sig_findings *f, const struct san_report *r, int run)
         x->last_run = -1;
         x->example_run = run;
         if ((x->signature = strdup(sig)) == NULL || (x->component = strdup(comp)) == NULL ||
-            (x->title = strdup(r->title)) == NULL || sig__copy_report(&x->example, r) != 0)
+            (x->title = strdup(r->title)) == NULL || san_report_copy(&x->example, r) != 0)
             return FT_ENOMEM;
     }
     x->occurrences++;
@@ -510,17 +477,7 @@ sig_findings_free(struct sig_findings *f)
         free(x->known);
         free(x->known_url);
         free(x->fixed_in);
-        for (size_t k = 0; k < x->example.n_stacks; k++) {
-            for (size_t j = 0; j < x->example.stacks[k].n; j++)
-                san_frame_free(&x->example.stacks[k].frames[j]);
-            free(x->example.stacks[k].frames);
-            free(x->example.stacks[k].label);
-        }
-        free(x->example.stacks);
-        free(x->example.title);
-        free(x->example.raw);
-        free(x->example.pystack);
-        free(x->example.detail);
+        san_report_free(&x->example);
     }
     free(f->v);
     for (size_t i = 0; i < f->n_supp; i++)

@@ -6,19 +6,9 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
 S=tests/e2e/scenarios
-pass=0 fail=0 failed=()
+. "$ROOT/tests/lib.sh"
 REPORTS=$(mktemp -d)
 trap 'rm -rf "$REPORTS"' EXIT
-
-run_test() {
-  local name=$1 out rc
-  out=$( ( set -e; [ -z "${TEST_TRACE:-}" ] || set -x; "$name" ) 2>&1 ); rc=$?
-  if [ $rc -eq 0 ]; then
-    pass=$((pass + 1)); printf 'PASS %s\n' "$name"
-  else
-    fail=$((fail + 1)); failed+=("$name"); printf 'FAIL %s\n%s\n' "$name" "$(printf '%s\n' "$out" | tail -n 30 | sed 's/^/    /')"
-  fi
-}
 
 # harness SCENARIO [VAR=VALUE...]: run through toolchain/run.sh on the bare TSan toolchain (no
 # NumPy) unless NUMPY is given; sets $rc, $out and $ev (evidence of the run).
@@ -182,8 +172,4 @@ test_dlpack_race_clean_on_numpy_2_2_6() {
   grep -q '^No findings.' "$REPORTS/latest/summary.md"
 }
 
-tests=$(declare -F | awk '{print $3}' | grep '^test_' | grep -E -- "${TEST_FILTER:-.}")
-for t in $tests; do run_test "$t"; done
-[ $fail -eq 0 ] || printf 'failed: %s\n' "${failed[*]}"
-printf 'e2e: %d passed, %d failed\n' "$pass" "$fail"
-[ $fail -eq 0 ]
+run_tests e2e

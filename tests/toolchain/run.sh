@@ -4,26 +4,9 @@
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 TC="$ROOT/toolchain"
-pass=0 fail=0 failed=()
+. "$ROOT/tests/lib.sh"
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
-
-run_test() {
-  local name=$1 out rc
-  out=$( ( set -e; [ -z "${TEST_TRACE:-}" ] || set -x; "$name" ) 2>&1 ); rc=$?
-  if [ $rc -eq 0 ]; then
-    pass=$((pass + 1)); printf 'PASS %s\n' "$name"
-  else
-    fail=$((fail + 1)); failed+=("$name"); printf 'FAIL %s\n%s\n' "$name" "$(printf '%s\n' "$out" | tail -n 30 | sed 's/^/    /')"
-  fi
-}
-
-expect_exit() { # expect_exit CODE PATTERN CMD...: CMD exits CODE and its output matches PATTERN
-  local want=$1 pat=$2 out rc=0; shift 2
-  out=$("$@" 2>&1) || rc=$?
-  [ $rc -eq "$want" ] || { printf 'exit %s, wanted %s: %s\n%s\n' "$rc" "$want" "$*" "$out"; return 1; }
-  grep -qE -- "$pat" <<<"$out" || { printf 'output lacks /%s/:\n%s\n' "$pat" "$out"; return 1; }
-}
 
 # A stand-in CPython source tree whose configure/make only copy a script: enough to drive the
 # cache, lock and publish logic of cpy_build without a five-minute compile.
@@ -157,8 +140,4 @@ test_packages_cannot_replace_numpy() {
   ! ls -d "$base"+* 2>/dev/null | grep -v '\.tmp\.' | grep -q "$(printf 'numpy==2.2.6\n' | sha256sum | cut -c1-12)"
 }
 
-tests=$(declare -F | awk '{print $3}' | grep '^test_' | grep -E -- "${TEST_FILTER:-.}")
-for t in $tests; do run_test "$t"; done
-[ $fail -eq 0 ] || printf 'failed: %s\n' "${failed[*]}"
-printf 'toolchain: %d passed, %d failed\n' "$pass" "$fail"
-[ $fail -eq 0 ]
+run_tests toolchain
