@@ -161,7 +161,8 @@ drv__child_env(const struct scn_scenario *s, const struct tc_toolchain *tc, cons
         drv__push(asan, 8, symopt);
     }
     for (char **e = environ; *e && n < DRV__MAX_ENV - 8 - s->n_env; e++) {
-        int ours = strncmp(*e, "TSAN_OPTIONS=", 13) == 0 || strncmp(*e, "ASAN_OPTIONS=", 13) == 0;
+        int ours = strncmp(*e, "TSAN_OPTIONS=", 13) == 0 || strncmp(*e, "ASAN_OPTIONS=", 13) == 0 ||
+                   (getenv("FTSAN_PRELOAD") && strncmp(*e, "LD_PRELOAD=", 11) == 0);
 
         for (size_t i = 0; i < s->n_env && !ours; i++)
             ours = strncmp(*e, s->env[i].key, strlen(s->env[i].key)) == 0 && (*e)[strlen(s->env[i].key)] == '=';
@@ -171,6 +172,12 @@ drv__child_env(const struct scn_scenario *s, const struct tc_toolchain *tc, cons
     for (size_t i = 0; i < s->n_env; i++) {
         buf_init(&b, 1 << 16);
         buf_printf(&b, "%s=%s", s->env[i].key, s->env[i].value);
+        env[n++] = buf_steal(&b);
+    }
+    if (getenv("FTSAN_PRELOAD")) { /* build: {preload: ...} libraries, for the runs only */
+        buf_init(&b, 1 << 16);
+        buf_printf(&b, "LD_PRELOAD=%s%s%s", getenv("FTSAN_PRELOAD"), getenv("LD_PRELOAD") ? ":" : "",
+                   getenv("LD_PRELOAD") ? getenv("LD_PRELOAD") : "");
         env[n++] = buf_steal(&b);
     }
     buf_init(&b, 1 << 16);
@@ -250,6 +257,29 @@ drv__elapsed(const struct timespec *t0)
     return (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
+/* A memory limit breached: the figures, and what the threads cost. Threads alive after setup
+ * besides the main one were started by a library on import (OpenBLAS starts its pool then)
+ * and fill their buffers in the body: the growth is per such thread; without a pool, per
+ * worker thread. */
+static int
+drv__memory(struct san_reports *out, const struct scn_scenario *s, const struct evd_status *st, const char *what,
+            const char *key, long peak_kb, long setup_kb, long limit_mb)
+{
+    char title[128], detail[512];
+    long grew = (peak_kb - setup_kb) / 1024, pool = st->setup_threads - 1;
+    int k;
+
+    snprintf(title, sizeof(title), "peak %s over checks.%s", what, key);
+    k = snprintf(detail, sizeof(detail), "peak %s %ld MB, limit %ld MB (checks.%s)", what, peak_kb / 1024, limit_mb, key);
+    if (setup_kb && k > 0 && (size_t)k < sizeof(detail))
+        snprintf(detail + k, sizeof(detail) - (size_t)k,
+                 "; %ld MB after setup, +%ld MB during the body; %ld threads after setup, %ld at the peak: "
+                 "%.1f MB per %s thread",
+                 setup_kb / 1024, grew, st->setup_threads, st->peak_threads,
+                 (double)grew / (double)(pool > 0 ? pool : s->threads), pool > 0 ? "library (e.g. BLAS)" : "worker");
+    return san_add_resource(out, title, detail);
+}
+
 /* The scenario's checks against what the supervisor measured. */
 static int
 drv__resources(const struct scn_scenario *s, const struct evd_status *st, struct san_reports *out)
@@ -257,22 +287,10 @@ drv__resources(const struct scn_scenario *s, const struct evd_status *st, struct
     char detail[256];
     int rc = 0;
 
-    if (s->max_rss_mb && st->maxrss_kb / 1024 > s->max_rss_mb) {
-        long grew = (st->maxrss_kb - st->setup_rss_kb) / 1024, pool = st->setup_threads - 1;
-        int k = snprintf(detail, sizeof(detail), "peak RSS %ld MB, limit %ld MB (checks.max_rss_mb)",
-                         st->maxrss_kb / 1024, s->max_rss_mb);
-
-        /* What the threads cost. Threads alive after setup besides the main one were started by
-         * a library on import (OpenBLAS starts its pool then) and first touch their buffers in
-         * the body: the growth is per such thread. Without a pool, per worker thread. */
-        if (st->setup_rss_kb && k > 0 && (size_t)k < sizeof(detail))
-            snprintf(detail + k, sizeof(detail) - (size_t)k,
-                     "; %ld MB after setup, +%ld MB during the body; %ld threads after setup, %ld at the peak: "
-                     "%.1f MB per %s thread",
-                     st->setup_rss_kb / 1024, grew, st->setup_threads, st->peak_threads,
-                     (double)grew / (double)(pool > 0 ? pool : s->threads), pool > 0 ? "library (e.g. BLAS)" : "worker");
-        rc = san_add_resource(out, "peak RSS over checks.max_rss_mb", detail);
-    }
+    if (s->max_rss_mb && st->maxrss_kb / 1024 > s->max_rss_mb)
+        rc = drv__memory(out, s, st, "RSS", "max_rss_mb", st->maxrss_kb, st->setup_rss_kb, s->max_rss_mb);
+    if (rc == 0 && s->max_vm_mb && st->peak_vm_kb / 1024 > s->max_vm_mb)
+        rc = drv__memory(out, s, st, "virtual memory", "max_vm_mb", st->peak_vm_kb, st->setup_vm_kb, s->max_vm_mb);
     if (rc == 0 && s->max_threads && st->peak_threads > s->max_threads) {
         snprintf(detail, sizeof(detail), "peak %ld threads, limit %ld (checks.max_threads)", st->peak_threads, s->max_threads);
         rc = san_add_resource(out, "thread count over checks.max_threads", detail);

@@ -48,6 +48,7 @@ evd__status(const char *dir, struct evd_status *st)
     st->seconds = json_number_value(json_object_get(j, "seconds"));
     st->maxrss_kb = (long)json_integer_value(json_object_get(j, "maxrss_kb"));
     st->peak_threads = (long)json_integer_value(json_object_get(j, "peak_threads"));
+    st->peak_vm_kb = (long)json_integer_value(json_object_get(j, "peak_vm_kb"));
     json_decref(j);
     return 0;
 }
@@ -115,6 +116,7 @@ evd__summary(const char *dir, struct evd_status *st)
         if (e && strcmp(json_string_value(json_object_get(e, "kind")) ? json_string_value(json_object_get(e, "kind")) : "", "summary") == 0) {
             st->setup_rss_kb = (long)json_integer_value(json_object_get(e, "setup_rss_kb"));
             st->setup_threads = (long)json_integer_value(json_object_get(e, "setup_threads"));
+            st->setup_vm_kb = (long)json_integer_value(json_object_get(e, "setup_vm_kb"));
         }
         json_decref(e);
     }

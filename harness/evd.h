@@ -8,8 +8,8 @@
 struct evd_status {
     int exited, exit_code, signal, timed_out;
     double seconds;
-    long maxrss_kb, peak_threads;
-    long setup_rss_kb, setup_threads; /* the child's own figures after setup; 0 if unknown */
+    long maxrss_kb, peak_threads, peak_vm_kb;
+    long setup_rss_kb, setup_vm_kb, setup_threads; /* the child's own figures after setup; 0 if unknown */
 };
 
 /* How to finish reports the sanitizer left unsymbolized (see sym.h); all may be NULL. */

@@ -300,7 +300,7 @@ out:
 /* Resident memory and threads of this process now, from /proc/self/status: the baseline the
  * supervisor's peak figures are compared with. */
 static void
-py__proc_figures(json_t *summary, const char *rss_key, const char *threads_key)
+py__proc_figures(json_t *summary)
 {
     char line[256];
     FILE *f = fopen("/proc/self/status", "re");
@@ -308,9 +308,11 @@ py__proc_figures(json_t *summary, const char *rss_key, const char *threads_key)
 
     while (f && fgets(line, sizeof(line), f)) {
         if (sscanf(line, "VmRSS: %ld kB", &v) == 1)
-            json_object_set_new(summary, rss_key, json_integer(v));
+            json_object_set_new(summary, "setup_rss_kb", json_integer(v));
+        else if (sscanf(line, "VmSize: %ld kB", &v) == 1)
+            json_object_set_new(summary, "setup_vm_kb", json_integer(v));
         else if (sscanf(line, "Threads: %ld", &v) == 1)
-            json_object_set_new(summary, threads_key, json_integer(v));
+            json_object_set_new(summary, "setup_threads", json_integer(v));
     }
     if (f)
         fclose(f);
@@ -384,7 +386,7 @@ py__run(const struct py_job *job, json_t *summary)
     }
     if ((rc = py__run_phase(job, &job->scn->setup, "setup", ns)) != 0)
         goto out;
-    py__proc_figures(summary, "setup_rss_kb", "setup_threads");
+    py__proc_figures(summary);
     if ((body = py__compile(&job->scn->body, job->scn->path, "body")) == NULL) {
         py__record_exception("body", -1, -1);
         rc = FT_ESCENARIO;

@@ -29,6 +29,7 @@ struct run__slot {
     pid_t pid;
     double start;
     long peak_threads;
+    long peak_vm_kb;
     int hang_stage; /* 0 running, 1 asked for stacks (SIGTERM), 2 killed */
     double stage_at;
 };
@@ -152,6 +153,7 @@ run__spawn(const struct run_plan *plan, struct run__slot *s, int i)
     s->i = i;
     s->start = run__now();
     s->peak_threads = 0;
+    s->peak_vm_kb = 0;
     s->hang_stage = 0;
     rc = 0;
 out:
@@ -160,7 +162,7 @@ out:
     return rc;
 }
 
-/* Threads: line of /proc/PID/status. */
+/* "Threads:" and "VmPeak:" lines of /proc/PID/status. */
 static void
 run__sample(struct run__slot *s)
 {
@@ -175,6 +177,8 @@ run__sample(struct run__slot *s)
 
         if (sscanf(line, "Threads: %ld", &n) == 1 && n > s->peak_threads)
             s->peak_threads = n;
+        else if (sscanf(line, "VmPeak: %ld kB", &n) == 1 && n > s->peak_vm_kb)
+            s->peak_vm_kb = n;
     }
     fclose(f);
 }
@@ -240,6 +244,7 @@ run__write_status(const char *dir, const struct run_result *r)
     json_object_set_new(o, "seconds", json_real(r->seconds));
     json_object_set_new(o, "maxrss_kb", json_integer(r->maxrss_kb));
     json_object_set_new(o, "peak_threads", json_integer(r->peak_threads));
+    json_object_set_new(o, "peak_vm_kb", json_integer(r->peak_vm_kb));
     if (json_dump_file(o, tmp, JSON_INDENT(2) | JSON_SORT_KEYS) != 0 || rename(tmp, path) != 0) {
         log_err(errno, "cannot write %s", path);
         rc = FT_EIO;
@@ -263,6 +268,7 @@ run__reaped(const struct run_plan *plan, struct run__slot *s, int st, const stru
     r->seconds = run__now() - s->start;
     r->maxrss_kb = ru->ru_maxrss;
     r->peak_threads = s->peak_threads;
+    r->peak_vm_kb = s->peak_vm_kb;
     /* The child is gone, but a grandchild it left may still hold the group. */
     kill(-s->pid, SIGKILL);
     s->active = 0;

@@ -28,6 +28,7 @@ struct run_result {
     double seconds;
     long maxrss_kb;   /* from wait4 */
     long peak_threads; /* sampled from /proc */
+    long peak_vm_kb;   /* VmPeak, sampled from /proc */
 };
 
 /* Called after each run ends, in the supervisor, in the order runs end. */

@@ -317,6 +317,7 @@ static const struct scn__key scn__checks_keys[] = {
     {"forbid", scn__forbid, SCN__FIELD(forbid), 0, "list", "fork, subprocess, exec, spawn, system"},
     {"max_rss_mb", scn__posint, SCN__FIELD(max_rss_mb), 0, "integer", "peak RSS limit per run"},
     {"max_threads", scn__posint, SCN__FIELD(max_threads), 0, "integer", "peak thread count limit"},
+    {"max_vm_mb", scn__posint, SCN__FIELD(max_vm_mb), 0, "integer", "peak virtual memory limit per run (committed memory where the OS commits)"},
 };
 
 static const struct scn__key scn__expect_keys[] = {
@@ -395,7 +396,7 @@ static const struct scn__key scn__top_keys[] = {
     {"body", scn__code, SCN__FIELD(body), 1, "python",
      "run by every thread, every iteration; `tid` and `iteration` are bound"},
     {"build", scn__strmap, SCN__FIELD(build), 0, "mapping",
-     "c|cython|pythran: source path, relative to the scenario file, compiled with the toolchain's sanitizer"},
+     "c|cython|pythran: module source relative to the scenario, compiled with the toolchain's sanitizer; preload: a C library put in LD_PRELOAD of the runs"},
     {"checks", scn__checks, 0, 0, "mapping", "forbid: [events], max_rss_mb, max_threads"},
     {"env", scn__strmap, SCN__FIELD(env), 0, "mapping", "environment variables of every run"},
     {"expect", scn__expect, 0, 0, "list", "per-version expectations used by verification"},
@@ -514,7 +515,7 @@ scn__defaults(struct scn_scenario *s)
 static int
 scn__validate(struct scn__ctx *c, yaml_node_t *root, struct scn_scenario *s)
 {
-    static const char *const kinds[] = {"c", "cython", "pythran"};
+    static const char *const kinds[] = {"c", "cython", "preload", "pythran"};
 
     if (s->name[0] == '\0' || strspn(s->name, "abcdefghijklmnopqrstuvwxyz"
                                               "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != strlen(s->name))
@@ -531,7 +532,7 @@ scn__validate(struct scn__ctx *c, yaml_node_t *root, struct scn_scenario *s)
         for (j = 0; j < SCN__N(kinds) && strcmp(s->build[i].key, kinds[j]) != 0; j++)
             ;
         if (j == SCN__N(kinds))
-            return scn__fail(c, root, "'build' kinds are c, cython and pythran, got '%s'", s->build[i].key);
+            return scn__fail(c, root, "'build' kinds are c, cython, preload and pythran, got '%s'", s->build[i].key);
         if (s->build[i].value[0] == '/' || strstr(s->build[i].value, ".."))
             return scn__fail(c, root, "'build.%s' must be a relative path below the scenario's directory, got '%s'",
                              s->build[i].key, s->build[i].value);

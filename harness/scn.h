@@ -68,6 +68,7 @@ struct scn_scenario {
     struct scn_code setup, body, teardown;
     unsigned forbid; /* enum scn_event bits */
     long max_rss_mb; /* 0: no limit */
+    long max_vm_mb;  /* peak virtual memory (address space); 0: no limit */
     long max_threads; /* 0: no limit */
     struct scn_expect *expect;
     size_t n_expect;

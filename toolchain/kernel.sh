@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Compiles one scenario kernel (build: {c|cython|pythran: path}) with the toolchain's compiler and
 # sanitizer against its Python and NumPy, cached by content; prints the directory holding the
-# module, to put on sys.path.
+# module, to put on sys.path. build: {preload: path} makes a plain library for LD_PRELOAD.
 # Usage: kernel.sh TOOLCHAIN_JSON KIND SOURCE
 set -euo pipefail
 TC_DIR=$(cd "$(dirname "$0")" && pwd)
@@ -33,6 +33,10 @@ incs=(-I"$inc"); [ "$npinc" = - ] || incs+=(-I"$npinc")
 cxx=${cc/clang/clang++}
 # shellcheck disable=SC2086
 case $kind in
+  preload)
+    # A plain shared library for LD_PRELOAD: no Python, no sanitizer (it runs before the
+    # sanitizer runtime could be told about it).
+    tc_step "compile preload library $mod" "$log" "$cc" -shared -fPIC -g -O1 -o "$tmp/$mod.so" "$src" -ldl ;;
   c)
     tc_step "compile kernel $mod (C, ${san})" "$log" "$cc" -shared -fPIC -g -O1 $flags "${incs[@]}" -o "$tmp/$mod$ext" "$src" ;;
   cython)

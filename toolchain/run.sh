@@ -45,11 +45,21 @@ export PACKAGES
 python=$(bash "$TC_DIR/toolchain.sh" | tail -n 1)
 json="$(dirname "$(dirname "$python")")/toolchain.json"
 harness=$(bash "$TC_DIR/harness.sh" "$json")
-kernels=()
+kernels=() preload=()
 while read -r kind src; do
   [ -n "$kind" ] || continue
-  kernels+=("$(bash "$TC_DIR/kernel.sh" "$json" "$kind" "$(dirname "$scn")/$src")")
+  dir=$(bash "$TC_DIR/kernel.sh" "$json" "$kind" "$(dirname "$scn")/$src")
+  if [ "$kind" = preload ]; then
+    src=$(basename "$src"); preload+=("$dir/${src%.*}.so")
+  else
+    kernels+=("$dir")
+  fi
 done < <("$scntool" build "$scn")
+if [ ${#preload[@]} -gt 0 ]; then
+  # The harness puts these in LD_PRELOAD of the runs only, not of itself.
+  FTSAN_PRELOAD=$(IFS=:; printf '%s' "${preload[*]}")
+  export FTSAN_PRELOAD
+fi
 if [ ${#kernels[@]} -gt 0 ]; then
   FTSAN_KERNELS=$(IFS=:; printf '%s' "${kernels[*]}")
   # The harness puts FTSAN_KERNELS on sys.path; PYTHONPATH carries them into the ordinary

@@ -138,7 +138,7 @@ static const struct bad_case bad_cases[] = {
     {"name: x\nbody: pass\nexpect: [{numpy: '1'}]\n", "b.yaml:3:10: missing required key 'expect.outcome'"},
     {"name: x\nbody: pass\nenv: [A]\n", "b.yaml:3:6: 'env' must be a mapping of names to strings, got a list"},
     {"name: x y\nbody: pass\n", "b.yaml:1:1: 'name' must be letters, digits, '_' and '-', got 'x y'"},
-    {"name: x\nbody: pass\nbuild: {fortran: k.f}\n", "b.yaml:1:1: 'build' kinds are c, cython and pythran, got 'fortran'"},
+    {"name: x\nbody: pass\nbuild: {fortran: k.f}\n", "b.yaml:1:1: 'build' kinds are c, cython, preload and pythran, got 'fortran'"},
     {"name: x\nbody: |\n  \n", "b.yaml:1:1: 'body' is empty"},
     {"", "b.yaml:1:1: empty scenario: it needs at least 'name' and 'body'"},
     {"name: x\nbody: pass\nverify: {san: msan}\n", "b.yaml:1:1: 'verify.san' must be tsan, asan or none, got 'msan'"},
