@@ -96,6 +96,18 @@ test_unsymbolized_log_is_symbolized_late() {
   grep -q 'data-race: lookup (racy_gil.c) <> lookup (racy_gil.c)' "$REPORTS/latest/summary.md"
 }
 
+# The seed scenarios that verify on wheels (SAN=none) in seconds: each on the versions with its
+# bug and the versions that fixed it, as `make verify` runs them. (dlpack_race is covered above;
+# strided_repeat needs two more TSan NumPy builds and is left to `make verify`.)
+test_verify_seed_scenarios_on_wheels() {
+  local s
+  for s in concurrent_imports joblib_bigendian openblas_memory openblas_memory_single openblas_memory_limited; do
+    SCENARIO=$s python3 ci/verify.py >"$REPORTS/verify-$s.txt" 2>&1 || { cat "$REPORTS/verify-$s.txt"; return 1; }
+    grep -q "^| $s " "$REPORTS/verify-$s.txt"
+    ! grep -q 'WRONG\|ERROR' "$REPORTS/verify-$s.txt"
+  done
+}
+
 # A crash is one finding, named by the runtime that saw it, with the Python line behind it.
 test_tsan_segv_is_one_crash_finding() {
   harness "$S/crash_segv.yaml"
