@@ -125,7 +125,9 @@ test_packages_installed_beside_numpy() {
   grep -qx 'threadpoolctl==3.5.0' "$env/packages.txt"
   TSAN_OPTIONS=report_bugs=0 "$py" -c 'import threadpoolctl, numpy, sys; sys.exit(numpy.__version__ != "2.2.5")'
   # Still the sanitizer-built NumPy: its core module calls into the TSan runtime.
-  nm -D "$env"/lib/python3.13t/site-packages/numpy/_core/_multiarray_umath*.so | grep -q __tsan_
+  # (The symbols go through a file: grep -q would close the pipe early, failing nm under pipefail.)
+  nm -D "$env"/lib/python3.13t/site-packages/numpy/_core/_multiarray_umath*.so >"$WORK/nm.txt"
+  grep -q __tsan_ "$WORK/nm.txt"
 }
 
 # pip must never swap the sanitizer-built NumPy for a wheel: a package set that needs another
