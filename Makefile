@@ -41,13 +41,19 @@ test-toolchain:
 test-e2e:
 	@bash tests/e2e/run.sh
 
-# make run SCENARIO=<name or .yaml> [PY= SAN= NUMPY= THREADS= ITERATIONS= RUNS= JOBS= SEED= TIMEOUT=]
+# make run SCENARIO=<name or .yaml> [PY= SAN= NUMPY= THREADS= ITERATIONS= RUNS= JOBS= SEED= TIMEOUT=
+#          MINIMIZE=1 BUDGET=seconds]
 .PHONY: run
 run:
 	@SCENARIO="$(SCENARIO)" THREADS="$(THREADS)" ITERATIONS="$(ITERATIONS)" RUNS="$(RUNS)" \
-	 JOBS="$(JOBS)" SEED="$(SEED)" TIMEOUT="$(TIMEOUT)" bash toolchain/run.sh
+	 JOBS="$(JOBS)" SEED="$(SEED)" TIMEOUT="$(TIMEOUT)" MINIMIZE="$(MINIMIZE)" BUDGET="$(BUDGET)" bash toolchain/run.sh
 
 # make verify [SCENARIO=name]: every scenario on its listed versions, against its expectations.
 .PHONY: verify
 verify:
 	@SCENARIO="$(SCENARIO)" python3 ci/verify.py
+
+# make minimize REPORT=reports/<run-id> [FINDING=id] [BUDGET=seconds]: repro.py and repro.yaml
+.PHONY: minimize
+minimize:
+	@python3 harness/tools/minimize.py $(if $(FINDING),--finding $(FINDING)) $(if $(BUDGET),--budget $(BUDGET)) $(or $(REPORT),reports/latest)

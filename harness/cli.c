@@ -24,11 +24,14 @@ struct cli__opt {
 #define CLI__RUN (1u << CLI_RUN)
 #define CLI__CHILD (1u << CLI_CHILD)
 #define CLI__LIST (1u << CLI_LIST)
+#define CLI__MIN (1u << CLI_MINIMIZE)
 
 /* Sorted by name for bsearch. */
 static const struct cli__opt cli__opts[] = {
+    {"budget", CLI__POSINT, CLI__OFF(budget), CLI__MIN, "SECONDS", "time for minimizing (default 600)"},
     {"catalog", CLI__STR, CLI__OFF(catalog), CLI__RUN, "FILE", "known issues (default known/catalog.json)"},
     {"dir", CLI__STR, CLI__OFF(dir), CLI__CHILD, "DIR", "evidence directory of this run (child only)"},
+    {"finding", CLI__STR, CLI__OFF(finding), CLI__MIN, "ID", "the finding to minimize (default: the report's first)"},
     {"iterations", CLI__POSINT, CLI__OFF(iterations), CLI__RUN | CLI__CHILD, "N", "body executions per thread (overrides the scenario)"},
     {"jobs", CLI__POSINT, CLI__OFF(jobs), CLI__RUN, "N", "runs at once (default: number of cores)"},
     {"reports", CLI__STR, CLI__OFF(reports), CLI__RUN, "DIR", "where reports/<run-id>/ goes (default reports)"},
@@ -51,6 +54,7 @@ static const struct {
     {"run", CLI_RUN, "run SCENARIO (a name under --scenarios or a .yaml path)"},
     {"list", CLI_LIST, "list the scenarios with their summaries"},
     {"keys", CLI_KEYS, "list the keys a scenario may have"},
+    {"minimize", CLI_MINIMIZE, "minimize REPORT_DIR|FINDING_ID: repro.py and repro.yaml for a finding"},
     {"child", CLI_CHILD, "(internal) one run in this process"},
 };
 
@@ -139,7 +143,7 @@ cli_parse(int argc, char **argv, struct cli_opts *opts, struct buf *err)
         if (strcmp(argv[1], cli__cmds[c].name) == 0)
             opts->cmd = cli__cmds[c].cmd;
     if (opts->cmd == CLI_NONE) {
-        buf_printf(err, "unknown command '%s' (commands: run, list, keys; see harness --help)", argv[1]);
+        buf_printf(err, "unknown command '%s' (commands: run, list, keys, minimize; see harness --help)", argv[1]);
         return FT_EUSAGE;
     }
     for (i = 2; i < argc; i++) {
@@ -150,7 +154,7 @@ cli_parse(int argc, char **argv, struct cli_opts *opts, struct buf *err)
         if (strncmp(argv[i], "--", 2) == 0) {
             if ((rc = cli__option(argv, argc, &i, opts, err)) != 0)
                 return rc;
-        } else if (opts->scenario == NULL && (opts->cmd == CLI_RUN || opts->cmd == CLI_CHILD)) {
+        } else if (opts->scenario == NULL && (opts->cmd == CLI_RUN || opts->cmd == CLI_CHILD || opts->cmd == CLI_MINIMIZE)) {
             opts->scenario = argv[i];
         } else {
             buf_printf(err, "unexpected argument '%s'", argv[i]);
@@ -163,6 +167,10 @@ cli_parse(int argc, char **argv, struct cli_opts *opts, struct buf *err)
     }
     if ((opts->cmd == CLI_RUN || opts->cmd == CLI_CHILD) && opts->toolchain == NULL) {
         buf_puts(err, "--toolchain FILE is required (make run passes it; make toolchain builds one)");
+        return FT_EUSAGE;
+    }
+    if (opts->cmd == CLI_MINIMIZE && opts->scenario == NULL) {
+        buf_puts(err, "minimize what? give a report directory or a finding id");
         return FT_EUSAGE;
     }
     if (opts->cmd == CLI_CHILD && opts->dir == NULL) {

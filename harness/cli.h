@@ -4,7 +4,7 @@
 
 #include "buf.h"
 
-enum cli_cmd { CLI_NONE, CLI_RUN, CLI_CHILD, CLI_LIST, CLI_KEYS, CLI_HELP };
+enum cli_cmd { CLI_NONE, CLI_RUN, CLI_CHILD, CLI_LIST, CLI_KEYS, CLI_MINIMIZE, CLI_HELP };
 
 struct cli_opts {
     enum cli_cmd cmd;
@@ -13,10 +13,11 @@ struct cli_opts {
     const char *scenarios; /* default "scenarios" */
     const char *run_id;
     const char *dir;       /* child: its evidence directory */
-    const char *scenario;  /* positional: name or path */
+    const char *scenario;  /* positional: name or path (minimize: report dir or finding id) */
+    const char *finding;   /* minimize: which finding */
     const char *catalog;   /* known issues, default "known/catalog.json" */
     const char *suppressions; /* directory of suppression files, default "suppressions" */
-    long threads, iterations, runs, jobs, timeout, run; /* 0: not given */
+    long threads, iterations, runs, jobs, timeout, run, budget; /* 0: not given */
     long seed;
     int seed_set;
 };

@@ -626,3 +626,35 @@ drv_keys(void)
     buf_free(&b);
     return rc ? FT_EXIT_INFRA : FT_EXIT_CLEAN;
 }
+
+/* The minimizer is Python (it rewrites scenario code through the interpreter's ast); the harness
+ * binary lives in <checkout>/build/<toolchain>/, so the script is two levels up. */
+int
+drv_minimize(const struct cli_opts *o, const char *self)
+{
+    char root[4096], script[4200], budget[32];
+    char *argv[10];
+    int n = 0;
+    char *slash;
+
+    snprintf(root, sizeof(root), "%s", self);
+    for (int up = 0; up < 3 && (slash = strrchr(root, '/')) != NULL; up++)
+        *slash = '\0';
+    snprintf(script, sizeof(script), "%s/harness/tools/minimize.py", root);
+    argv[n++] = "python3";
+    argv[n++] = script;
+    if (o->finding) {
+        argv[n++] = "--finding";
+        argv[n++] = (char *)o->finding;
+    }
+    if (o->budget) {
+        snprintf(budget, sizeof(budget), "%ld", o->budget);
+        argv[n++] = "--budget";
+        argv[n++] = budget;
+    }
+    argv[n++] = (char *)o->scenario;
+    argv[n] = NULL;
+    execvp(argv[0], argv);
+    log_err(errno, "cannot start %s", script);
+    return FT_EXIT_INFRA;
+}

@@ -9,5 +9,8 @@ int drv_run(const struct cli_opts *o, const char *self);
 int drv_child(const struct cli_opts *o);
 int drv_list(const struct cli_opts *o);
 int drv_keys(void);
+/* drv_minimize: hands over to harness/tools/minimize.py of the checkout the binary was built
+ * in; returns only when it cannot be started. */
+int drv_minimize(const struct cli_opts *o, const char *self);
 
 #endif

@@ -50,6 +50,14 @@ main(int argc, char **argv)
     case CLI_KEYS:
         status = drv_keys();
         break;
+    case CLI_MINIMIZE:
+        if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) < 0) {
+            status = FT_EXIT_INFRA;
+            break;
+        }
+        self[n] = '\0';
+        status = drv_minimize(&o, self);
+        break;
     default:
         cli_help(&b);
         fputs(buf_cstr(&b), stdout);

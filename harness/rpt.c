@@ -12,6 +12,7 @@
 #include "buf.h"
 #include "err.h"
 #include "log.h"
+#include "prog.h"
 
 #define RPT__MAX ((size_t)32 << 20)
 
@@ -99,34 +100,6 @@ rpt__stack(struct buf *b, const struct san_stack *s)
         buf_printf(b, "  (%zu frames of sanitizer runtime, libc, interpreter plumbing or harness omitted)\n", skipped);
 }
 
-/* The scenario as a standalone program: plain threading with a Barrier, runnable with any
- * free-threaded interpreter. */
-static void
-rpt__program(struct buf *b, const struct scn_scenario *s)
-{
-    const char *p;
-
-    buf_printf(b, "import threading\n\nseed, run = 0, 0\n");
-    if (s->setup.text)
-        buf_printf(b, "%s%s", s->setup.text, s->setup.text[strlen(s->setup.text) - 1] == '\n' ? "" : "\n");
-    buf_printf(b, "\nN_THREADS, ITERATIONS = %ld, %ld\nbarrier = threading.Barrier(N_THREADS)\n\n\n"
-                  "def worker(tid):\n    for iteration in range(ITERATIONS):\n", s->threads, s->iterations);
-    if (s->barrier == SCN_BARRIER_EACH)
-        buf_puts(b, "        barrier.wait()\n");
-    else
-        buf_puts(b, "        if iteration == 0:\n            barrier.wait()\n");
-    for (p = s->body.text; p && *p;) {
-        size_t n = strcspn(p, "\n");
-
-        buf_printf(b, "        %.*s\n", (int)n, p);
-        p += n + (p[n] == '\n');
-    }
-    buf_puts(b, "\n\nthreads = [threading.Thread(target=worker, args=(t,)) for t in range(N_THREADS)]\n"
-                "for t in threads:\n    t.start()\nfor t in threads:\n    t.join()\n");
-    if (s->teardown.text)
-        buf_printf(b, "%s", s->teardown.text);
-}
-
 static int
 rpt__finding_md(const struct rpt_run *run, const struct sig_finding *x)
 {
@@ -155,7 +128,7 @@ rpt__finding_md(const struct rpt_run *run, const struct sig_finding *x)
     if (x->example.pystack)
         buf_printf(&b, "The Python code running in the reporting thread at the time:\n\n```\n%s```\n\n", x->example.pystack);
     buf_puts(&b, "### Reproduce the code example:\n\n```python\n");
-    rpt__program(&b, s);
+    prog_python(&b, s);
     buf_printf(&b, "```\n\nRun it with a free-threaded interpreter%s; the scenario is `%s`.\n\n", strcmp(run->tc->sanitizer, "none") ?
                (strcmp(run->tc->sanitizer, "tsan") == 0 ? " built with ThreadSanitizer" : " built with AddressSanitizer") : "",
                s->path);

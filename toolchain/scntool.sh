@@ -4,14 +4,14 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$ROOT/toolchain/lib.sh"
 out="$ROOT/build/host/scntool"
-srcs=("$ROOT/harness/tools/scntool.c" "$ROOT/harness/scn.c" "$ROOT/harness/buf.c" "$ROOT/harness/log.c" "$ROOT/harness/ver.c")
+srcs=("$ROOT/harness/tools/scntool.c" "$ROOT/harness/scn.c" "$ROOT/harness/buf.c" "$ROOT/harness/log.c" "$ROOT/harness/ver.c" "$ROOT/harness/prog.c")
 stale=0
 [ -x "$out" ] || stale=1
 for f in "${srcs[@]}" "$ROOT"/harness/*.h; do [ "$f" -nt "$out" ] && stale=1; done
 if [ $stale = 1 ]; then
   bash "$ROOT/toolchain/deps.sh"
   mkdir -p "$(dirname "$out")"
-  "$TC_CC" -std=gnu11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -I"$ROOT/harness" -o "$out.tmp" "${srcs[@]}" -lyaml ||
+  "$TC_CC" -std=gnu11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -I"$ROOT/harness" -o "$out.tmp" "${srcs[@]}" -lyaml -ljansson ||
     tc_die "cannot build $out"
   mv "$out.tmp" "$out"
 fi

@@ -1,9 +1,12 @@
 /* scntool: the scenario loader without an interpreter, for the build scripts: checks a scenario
  * before any toolchain is built, and tells what it needs (packages, compiled kernels). */
+#include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../buf.h"
+#include "../prog.h"
 #include "../err.h"
 #include "../scn.h"
 #include "../ver.h"
@@ -19,6 +22,53 @@ scntool__packages(const struct scn_scenario *s)
             continue;
         printf("%s%s\n", s->packages[i].key, strcmp(spec, "*") == 0 ? "" : spec);
     }
+}
+
+static json_t *
+scntool__pairs(const struct scn_pair *p, size_t n)
+{
+    json_t *o = json_object();
+
+    for (size_t i = 0; i < n; i++)
+        json_object_set_new(o, p[i].key, json_string(p[i].value));
+    return o;
+}
+
+/* The keys a run depends on, as JSON, for the minimizer to rewrite and write back as YAML. */
+static void
+scntool__json(const struct scn_scenario *s)
+{
+    json_t *o = json_object(), *checks = json_object(), *forbid = json_array();
+    char *text;
+
+    json_object_set_new(o, "name", json_string(s->name));
+    json_object_set_new(o, "threads", json_integer(s->threads));
+    json_object_set_new(o, "iterations", json_integer(s->iterations));
+    json_object_set_new(o, "runs", json_integer(s->runs));
+    json_object_set_new(o, "timeout", json_integer(s->timeout));
+    json_object_set_new(o, "barrier", json_string(s->barrier == SCN_BARRIER_EACH ? "each" : "start"));
+    json_object_set_new(o, "env", scntool__pairs(s->env, s->n_env));
+    json_object_set_new(o, "build", scntool__pairs(s->build, s->n_build));
+    for (unsigned ev = 1; ev <= SCN_EV_SYSTEM; ev <<= 1)
+        if (s->forbid & ev)
+            json_array_append_new(forbid, json_string(scn_event_name(ev)));
+    if (json_array_size(forbid))
+        json_object_set(checks, "forbid", forbid);
+    if (s->max_rss_mb)
+        json_object_set_new(checks, "max_rss_mb", json_integer(s->max_rss_mb));
+    if (s->max_vm_mb)
+        json_object_set_new(checks, "max_vm_mb", json_integer(s->max_vm_mb));
+    if (s->max_threads)
+        json_object_set_new(checks, "max_threads", json_integer(s->max_threads));
+    json_decref(forbid);
+    json_object_set_new(o, "checks", checks);
+    json_object_set_new(o, "setup", s->setup.text ? json_string(s->setup.text) : json_null());
+    json_object_set_new(o, "body", json_string(s->body.text));
+    json_object_set_new(o, "teardown", s->teardown.text ? json_string(s->teardown.text) : json_null());
+    text = json_dumps(o, JSON_INDENT(2));
+    puts(text ? text : "{}");
+    free(text);
+    json_decref(o);
 }
 
 /* One line per verification run: "SAN NUMPY PINS" ("-" for no pins). */
@@ -86,9 +136,9 @@ main(int argc, char **argv)
 
     if (argc < 3 || (strcmp(argv[1], "check") && strcmp(argv[1], "packages") && strcmp(argv[1], "build") &&
                      strcmp(argv[1], "sanitizers") && strcmp(argv[1], "name") && strcmp(argv[1], "plan") &&
-                     strcmp(argv[1], "expect")) ||
+                     strcmp(argv[1], "expect") && strcmp(argv[1], "program") && strcmp(argv[1], "json")) ||
         (strcmp(argv[1], "expect") == 0 && argc != 6) || (strcmp(argv[1], "expect") != 0 && argc != 3)) {
-        fprintf(stderr, "usage: scntool check|name|packages|build|sanitizers|plan SCENARIO.yaml\n"
+        fprintf(stderr, "usage: scntool check|name|packages|build|sanitizers|plan|program|json SCENARIO.yaml\n"
                         "       scntool expect SCENARIO.yaml SAN NUMPY PINS\n");
         return FT_EXIT_USAGE;
     }
@@ -105,7 +155,16 @@ main(int argc, char **argv)
     else if (strcmp(argv[1], "build") == 0)
         for (size_t i = 0; i < s.n_build; i++)
             printf("%s %s\n", s.build[i].key, s.build[i].value);
-    else if (strcmp(argv[1], "plan") == 0)
+    else if (strcmp(argv[1], "json") == 0)
+        scntool__json(&s);
+    else if (strcmp(argv[1], "program") == 0) {
+        struct buf b;
+
+        buf_init(&b, (size_t)1 << 22);
+        prog_python(&b, &s);
+        fputs(buf_cstr(&b), stdout);
+        buf_free(&b);
+    } else if (strcmp(argv[1], "plan") == 0)
         scntool__plan(&s);
     else if (strcmp(argv[1], "expect") == 0)
         scntool__expect(&s, argv[3], argv[4], argv[5]);

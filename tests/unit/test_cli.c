@@ -52,7 +52,7 @@ static const struct bad bad_cases[] = {
     {3, {"harness", "run", "--thread=2"}, "unknown option '--thread' (see harness --help)"},
     {3, {"harness", "run", "--threads"}, "--threads needs a value (N)"},
     {3, {"harness", "list", "--threads=2"}, "--threads does not apply to this command"},
-    {2, {"harness", "frob"}, "unknown command 'frob' (commands: run, list, keys; see harness --help)"},
+    {2, {"harness", "frob"}, "unknown command 'frob' (commands: run, list, keys, minimize; see harness --help)"},
     {4, {"harness", "run", "--toolchain", "t.json"}, "which scenario? give a name or a .yaml path (harness list shows the names)"},
     {3, {"harness", "run", "x"}, "--toolchain FILE is required (make run passes it; make toolchain builds one)"},
     {6, {"harness", "run", "--toolchain", "t", "a", "b"}, "unexpected argument 'b'"},
@@ -79,7 +79,7 @@ static void
 test_help_lists_every_option(void **state)
 {
     struct buf b;
-    const char *names[] = {"--dir", "--iterations", "--jobs", "--reports", "--run ", "--run-id", "--runs",
+    const char *names[] = {"--budget", "--finding", "--dir", "--iterations", "--jobs", "--reports", "--run ", "--run-id", "--runs",
                            "--scenarios", "--seed", "--suppressions", "--threads", "--timeout", "--toolchain"};
 
     (void)state;

@@ -1,0 +1,14 @@
+/* A scenario as a standalone Python program (repro.py, the report's code example). */
+#ifndef FT_PROG_H
+#define FT_PROG_H
+
+#include "buf.h"
+#include "scn.h"
+
+/* prog_python: append to b a program that runs s's setup, then s->threads threading.Threads
+ * that meet at a threading.Barrier (before every iteration or once, as the scenario says) and
+ * run the body with `tid` and `iteration` bound, then the teardown. Errors of b (size bound)
+ * leave b cut short. */
+void prog_python(struct buf *b, const struct scn_scenario *s);
+
+#endif

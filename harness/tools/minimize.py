@@ -1,0 +1,317 @@
+"""`harness minimize` / `make minimize REPORT=...`: shrink a finding's scenario to the smallest one
+that still shows the same signature, and write repro.py, repro.yaml and their measured rates next
+to the finding.
+
+Races are flaky, so the oracle is statistical: the original's reproduction rate is measured in
+fresh runs first; each candidate then gets enough runs that a candidate which still reproduces
+at that rate is wrongly rejected with probability under 1 %. Steps, each kept only when the
+signature reappears: threads (halving, down to 2), iterations (down to 1), the statements of
+setup and body (delta debugging on the Python AST of this very interpreter), integer literals
+(halving: array lengths). A time budget bounds the whole; the best result so far is kept when it
+runs out or the user interrupts.
+
+Candidates run through toolchain/run.sh, as `make run` does, on the toolchain of the report."""
+import argparse
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+CONFIDENCE = 0.99          # a reproducing candidate is accepted with at least this probability
+MAX_TRIES = 60             # above this many runs per candidate a finding is too flaky to shrink
+RATE_RUNS = 20             # fresh runs for each published rate
+
+# Run by the toolchain's own interpreter: the scenario's code is parsed by the Python it runs on.
+AST_HELPER = r"""
+import ast, json, sys
+code = sys.stdin.read()
+tree = ast.parse(code)
+stmts = [ast.get_source_segment(code, s) for s in tree.body]
+ints = [[n.lineno, n.col_offset, n.end_col_offset, n.value] for n in ast.walk(tree)
+        if isinstance(n, ast.Constant) and type(n.value) is int and n.value >= 4]
+print(json.dumps({"statements": stmts, "ints": ints}))
+"""
+
+
+class Budget(Exception):
+    pass
+
+
+class Minimizer:
+    def __init__(self, report_dir, finding, budget):
+        self.report_dir = report_dir
+        with open(os.path.join(report_dir, "run.json")) as f:
+            self.run = json.load(f)
+        with open(os.path.join(report_dir, "report.json")) as f:
+            report = json.load(f)
+        found = [x for x in report["findings"] if finding in (None, x["id"])]
+        if not found:
+            sys.exit(f"minimize: no finding {finding or ''} in {report_dir}")
+        self.finding = found[0]
+        self.scenario = self.run["scenario_path"]
+        self.deadline = time.monotonic() + budget
+        self.tries = 0
+        self.log = []
+        tc = self.run["toolchain"]
+        packages = os.path.join(tc["prefix"], "packages.txt")
+        self.env = dict(os.environ, SAN=tc["sanitizer"], NUMPY=tc.get("numpy_version") or "",
+                        PACKAGES=open(packages).read().replace("\n", " ").strip() if os.path.exists(packages) else "")
+        self.scratch = tempfile.mkdtemp(prefix="ftsan-min-")
+
+    # -- running candidates -------------------------------------------------------------------
+    def scenario_text(self, c):
+        """The candidate as YAML: the original's keys, with code as literal blocks."""
+        def block(code):
+            lines = code.splitlines() or ["pass"]
+            return "|\n" + "".join("  " + l + "\n" for l in lines)
+        out = [f"name: {c['name']}", f"threads: {c['threads']}", f"iterations: {c['iterations']}",
+               f"barrier: {c['barrier']}", f"timeout: {c['timeout']}"]
+        for key in ("env", "build", "checks"):
+            if c.get(key):
+                out.append(f"{key}: {json.dumps(c[key])}")
+        for key in ("setup", "body", "teardown"):
+            if c.get(key) is not None:
+                out.append(f"{key}: {block(c[key])}".rstrip("\n"))
+        return "\n".join(out) + "\n"
+
+    def hits(self, c, runs):
+        """In how many of `runs` fresh runs the finding's signature appeared."""
+        if time.monotonic() > self.deadline:
+            raise Budget()
+        self.tries += 1
+        # Next to the original, so its kernels' relative paths still resolve.
+        path = os.path.join(os.path.dirname(self.scenario), f".{c['name']}.min-{os.getpid()}.yaml")
+        reports = os.path.join(self.scratch, str(self.tries))
+        with open(path, "w") as f:
+            f.write(self.scenario_text(c))
+        try:
+            env = dict(self.env, SCENARIO=path, RUNS=str(runs), FTSAN_REPORTS=reports)
+            r = subprocess.run(["bash", "toolchain/run.sh"], cwd=ROOT, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        finally:
+            os.unlink(path)
+        rep = os.path.join(reports, "latest", "report.json")
+        if r.returncode not in (0, 1) or not os.path.exists(rep):
+            return 0        # a candidate that does not run does not reproduce
+        with open(rep) as f:
+            got = json.load(f)
+        shutil.rmtree(reports, ignore_errors=True)
+        return max((x["runs_hit"] for x in got["findings"] if x["id"] == self.finding["id"]), default=0)
+
+    def accept(self, c, what):
+        ok = self.hits(c, self.k) > 0
+        self.log.append({"step": what, "accepted": ok, "threads": c["threads"], "iterations": c["iterations"]})
+        print(f"  {'kept   ' if ok else 'dropped'} {what}", flush=True)
+        return ok
+
+    # -- the steps ----------------------------------------------------------------------------
+    def shrink_int(self, c, key, floor):
+        while c[key] > floor:
+            cand = dict(c, **{key: max(floor, c[key] // 2)})
+            if not self.accept(cand, f"{key} {c[key]} -> {cand[key]}"):
+                return c
+            c = cand
+        return c
+
+    def ast_info(self, code):
+        """Top-level statements and integer literals of code, from the toolchain's interpreter."""
+        env = dict(os.environ, TSAN_OPTIONS="report_bugs=0", ASAN_OPTIONS="detect_leaks=0")
+        r = subprocess.run([self.run["toolchain"]["python"], "-c", AST_HELPER], input=code or "",
+                           capture_output=True, text=True, env=env)
+        if r.returncode != 0:
+            return {"statements": [code] if code else [], "ints": []}
+        return json.loads(r.stdout)
+
+    def statements(self, code):
+        return self.ast_info(code)["statements"]
+
+    def ddmin(self, c, key):
+        """Delta debugging over the top-level statements of c[key]."""
+        stmts = self.statements(c[key])
+        n = 2
+        while len(stmts) >= 2:
+            chunk = math.ceil(len(stmts) / n)
+            reduced = False
+            for i in range(0, len(stmts), chunk):
+                rest = stmts[:i] + stmts[i + chunk:]
+                if not rest:
+                    continue
+                cand = dict(c, **{key: "\n".join(rest) + "\n"})
+                if self.accept(cand, f"{key}: drop {len(stmts) - len(rest)} of {len(stmts)} statements"):
+                    stmts, c, n, reduced = rest, cand, max(n - 1, 2), True
+                    break
+            if not reduced:
+                if n >= len(stmts):
+                    break
+                n = min(len(stmts), n * 2)
+        return c
+
+    def shrink_literals(self, c, key):
+        """Halve integer literals of 4 or more (array lengths, counts) while the finding stays."""
+        if not c.get(key):
+            return c
+        # Last literal first, so the columns of the earlier ones stay valid as texts shrink.
+        for lineno, col, end, value in sorted(self.ast_info(c[key])["ints"], reverse=True):
+            while value >= 4:
+                new = value // 2
+                lines = c[key].splitlines(keepends=True)
+                line = lines[lineno - 1]
+                if line[col:end] != str(value):
+                    break
+                lines[lineno - 1] = line[:col] + str(new) + line[end:]
+                cand = dict(c, **{key: "".join(lines)})
+                if not self.accept(cand, f"{key}: literal {value} -> {new} (line {lineno})"):
+                    break
+                c, value, end = cand, new, col + len(str(new))
+        return c
+
+    # -- the whole ------------------------------------------------------------------------------
+    def original(self):
+        out = subprocess.run([scntool(), "json", self.scenario], cwd=ROOT, capture_output=True, text=True)
+        if out.returncode != 0:
+            sys.exit(out.stderr)
+        c = json.loads(out.stdout)
+        c["threads"], c["iterations"] = self.run["threads"], self.run["iterations"]
+        return c
+
+    def measure(self, c):
+        """The rate of c in fresh runs, and from it the runs each candidate gets: with a
+        pessimistic rate (as if the next two runs missed), a candidate reproducing that often is
+        rejected with probability under 1 - CONFIDENCE."""
+        hits = self.hits(c, RATE_RUNS)
+        p = hits / (RATE_RUNS + 2)
+        if hits == 0:
+            sys.exit(f"minimize: the finding did not reappear in {RATE_RUNS} fresh runs; too flaky to minimize")
+        self.k = math.ceil(math.log(1 - CONFIDENCE) / math.log(1 - p))
+        if self.k > MAX_TRIES:
+            sys.exit(f"minimize: found in {hits} of {RATE_RUNS} fresh runs; a candidate would need {self.k} runs: "
+                     f"too flaky to minimize")
+        print(f"  found in {hits} of {RATE_RUNS} fresh runs: {self.k} run(s) per candidate", flush=True)
+        return hits
+
+    def main(self):
+        t0 = time.monotonic()
+        best = self.original()
+        print(f"minimize: {self.finding['signature']}", flush=True)
+        base = self.measure(best)
+        stopped = None
+        try:
+            best = self.shrink_int(best, "threads", 2)
+            best = self.shrink_int(best, "iterations", 1)
+            # Fewer threads and iterations usually mean a lower rate: measure again, so the
+            # statement steps give each candidate enough runs.
+            if best["threads"] != self.run["threads"] or best["iterations"] != self.run["iterations"]:
+                self.measure(best)
+            for key in ("setup", "body"):
+                if best.get(key):
+                    best = self.ddmin(best, key)
+            for key in ("setup", "body"):
+                best = self.shrink_literals(best, key)
+        except Budget:
+            stopped = "the time budget ran out"
+        except KeyboardInterrupt:
+            stopped = "interrupted"
+        self.deadline = float("inf")
+        self.write(best, base, t0, stopped)
+
+    def rate_of_program(self, best, prog_path):
+        """repro.py run the plain way under the toolchain's interpreter, wrapped in a one-thread
+        scenario (with the same environment, libraries and checks) so its output is parsed and
+        signed like any run's."""
+        c = dict(best, name="repro_py", threads=1, iterations=1, barrier="start", teardown=None,
+                 setup=f"import runpy\nrunpy.run_path({prog_path!r}, run_name='__main__')\n", body="pass\n")
+        return self.hits(c, RATE_RUNS)
+
+    def write(self, best, base, t0, stopped):
+        d = os.path.join(self.report_dir, "findings", self.finding["id"])
+        os.makedirs(d, exist_ok=True)
+        yaml_path = os.path.join(d, "repro.yaml")
+        best = dict(best, name=best["name"] + "_min")
+        atomic(yaml_path, self.scenario_text(best))
+        prog = subprocess.run([scntool(), "program", yaml_path], capture_output=True, text=True).stdout
+        tc = self.run["toolchain"]
+        rate_yaml = self.hits(best, RATE_RUNS)
+        san = {"tsan": "ThreadSanitizer", "asan": "AddressSanitizer"}.get(tc["sanitizer"], "no sanitizer")
+        prog_path = os.path.join(d, "repro.py")
+        atomic(prog_path, prog)
+        rate_py = self.rate_of_program(best, prog_path)
+        header = (f"# Reproducer: {self.finding['signature']}\n"
+                  f"# Shows with a free-threaded CPython {tc['version']} built with {san}"
+                  + (f" and NumPy {tc['numpy_version']} built with it" if tc.get("numpy_version") and tc["sanitizer"] != "none" else
+                     f" and NumPy {tc.get('numpy_version')}" if tc.get("numpy_version") else "") + ".\n"
+                  f"# Expect a {self.finding['kind']} report naming it: found in {rate_py} of {RATE_RUNS} fresh runs of this\n"
+                  f"# program (and in {rate_yaml} of {RATE_RUNS} runs of repro.yaml under the harness). Run it several\n"
+                  f"# times: each run is a fresh process, and first calls are what race.\n"
+                  + (f"# Environment: {' '.join(f'{k}={v}' for k, v in best['env'].items())}\n" if best.get("env") else "")
+                  + (f"# Preloaded: {', '.join(v for k, v in best['build'].items() if k == 'preload')} (see the scenario)\n"
+                     if "preload" in (best.get("build") or {}) else "")
+                  + "#   python3.13t repro.py\n")
+        atomic(prog_path, header + prog)
+        stmts = lambda c: sum(len(self.statements(c.get(k) or "")) for k in ("setup", "body"))
+        summary = {"finding": self.finding["id"], "signature": self.finding["signature"],
+                   "original": {"rate": f"{base}/{RATE_RUNS}", "threads": self.run["threads"],
+                                "iterations": self.run["iterations"], "statements": stmts(self.original())},
+                   "minimized": {"threads": best["threads"], "iterations": best["iterations"], "statements": stmts(best),
+                                 "rate_yaml": f"{rate_yaml}/{RATE_RUNS}", "rate_py": f"{rate_py}/{RATE_RUNS}"},
+                   "runs_per_candidate": self.k, "candidates": self.tries, "seconds": round(time.monotonic() - t0, 1),
+                   "stopped": stopped, "steps": self.log}
+        atomic(os.path.join(d, "minimize.json"), json.dumps(summary, indent=2) + "\n")
+        self.embed(d, header + prog, rate_py, rate_yaml)
+        print(f"minimize: {stmts(self.original())} -> {stmts(best)} statements, {self.run['threads']} -> "
+              f"{best['threads']} threads, {self.run['iterations']} -> {best['iterations']} iterations in "
+              f"{summary['seconds']} s{' (' + stopped + ')' if stopped else ''}\n"
+              f"  repro.py: found in {rate_py} of {RATE_RUNS} fresh runs; repro.yaml: {rate_yaml} of {RATE_RUNS}\n"
+              f"  {d}/repro.py", flush=True)
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+    def embed(self, d, program, rate_py, rate_yaml):
+        """report.md's "Reproduce the code example" becomes repro.py and its rate."""
+        path = os.path.join(d, "report.md")
+        if not os.path.exists(path):
+            return
+        md = open(path).read()
+        head, sep, rest = md.partition("### Reproduce the code example:\n")
+        _, sep2, tail = rest.partition("### Error message:")
+        if not sep or not sep2:
+            return
+        body = (f"\n```python\n{program}```\n\nMinimized by ftsan; found in {rate_py} of {RATE_RUNS} fresh runs of this "
+                f"program ({rate_yaml} of {RATE_RUNS} runs of the minimized scenario, repro.yaml, under the harness).\n\n")
+        atomic(path, head + sep + body + sep2 + tail)
+
+
+def atomic(path, text):
+    with open(path + ".tmp", "w") as f:
+        f.write(text)
+    os.replace(path + ".tmp", path)
+
+
+def scntool():
+    return subprocess.run(["bash", "toolchain/scntool.sh"], cwd=ROOT, check=True, capture_output=True,
+                          text=True).stdout.strip()
+
+
+def main():
+    ap = argparse.ArgumentParser(prog="harness minimize", description=__doc__.splitlines()[0])
+    ap.add_argument("target", help="a report directory (reports/<run-id>) or a finding id")
+    ap.add_argument("--finding", help="which finding of the report (default: the first)")
+    ap.add_argument("--budget", type=float, default=600, help="seconds for the whole (default 600)")
+    a = ap.parse_args()
+    target, finding = a.target, a.finding
+    if not os.path.isdir(target):
+        # A finding id: the newest report that has it.
+        dirs = sorted((os.path.join(ROOT, "reports", r) for r in os.listdir(os.path.join(ROOT, "reports"))),
+                      key=os.path.getmtime, reverse=True)
+        hits = [r for r in dirs if os.path.isdir(os.path.join(r, "findings", target))]
+        if not hits:
+            sys.exit(f"minimize: no report under reports/ has finding {target}")
+        target, finding = hits[0], target
+    Minimizer(os.path.abspath(target), finding, a.budget).main()
+
+
+if __name__ == "__main__":
+    main()
