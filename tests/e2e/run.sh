@@ -108,6 +108,33 @@ test_verify_seed_scenarios_on_wheels() {
   done
 }
 
+# A finding minimized: fewer threads and iterations that still show the same signature, a
+# standalone repro.py whose rate was measured, embedded in the finding's report.
+test_minimize_c_race() {
+  harness "$S/c_race.yaml" RUNS=2
+  [ $rc -eq 1 ]
+  local rep id d
+  rep=$(readlink -f "$REPORTS/latest")
+  python3 harness/tools/minimize.py --budget 300 "$rep" >"$REPORTS/min.txt" 2>&1 || { cat "$REPORTS/min.txt"; return 1; }
+  id=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["findings"][0]["id"])' "$rep/report.json")
+  d="$rep/findings/$id"
+  python3 - "$d" <<'PY'
+import ast, json, sys
+d = sys.argv[1]
+m = json.load(open(d + "/minimize.json"))
+assert m["minimized"]["threads"] == 2 and m["minimized"]["iterations"] == 1, m["minimized"]
+assert m["original"]["threads"] == 4, m["original"]
+prog = open(d + "/repro.py").read()
+ast.parse(prog)
+assert "import racy_gil" in prog and "threading.Barrier" in prog
+assert "# Expect a data-race report naming it: found in" in prog
+hits = int(m["minimized"]["rate_yaml"].split("/")[0])
+assert hits > 0, m["minimized"]
+assert "Minimized by ftsan" in open(d + "/report.md").read()
+open(d + "/repro.yaml").read().index("threads: 2")
+PY
+}
+
 # A crash is one finding, named by the runtime that saw it, with the Python line behind it.
 test_tsan_segv_is_one_crash_finding() {
   harness "$S/crash_segv.yaml"
