@@ -177,6 +177,19 @@ class Minimizer:
             sys.exit(out.stderr)
         c = json.loads(out.stdout)
         c["threads"], c["iterations"] = self.run["threads"], self.run["iterations"]
+        # A candidate that corrupts memory may hang instead of finishing: it gets a few times
+        # what the report's slowest run that finished took, not the scenario's whole timeout.
+        times = []
+        for r in os.listdir(os.path.join(self.report_dir, "evidence")):
+            try:
+                with open(os.path.join(self.report_dir, "evidence", r, "status.json")) as f:
+                    st = json.load(f)
+                if not st["timed_out"]:
+                    times.append(st["seconds"])
+            except (OSError, ValueError, KeyError):
+                pass
+        if times:
+            c["timeout"] = min(c["timeout"], max(30, int(5 * max(times)) + 1))
         return c
 
     def measure(self, c):
