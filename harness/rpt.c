@@ -123,6 +123,8 @@ rpt__finding_md(const struct rpt_run *run, const struct sig_finding *x)
                x->occurrences == 1 ? "" : "s");
     rpt__known(x, &b);
     buf_printf(&b, "%s%s%s.\n\n", x->known_url ? " (" : "", rpt__or(x->known_url, ""), x->known_url ? ")" : "");
+    for (size_t i = 0; i < x->n_also; i++)
+        buf_printf(&b, "%s`%s`%s", i ? ", " : "The same issue was also seen as ", x->also[i], i + 1 == x->n_also ? ".\n\n" : "");
     if (x->example.detail)
         buf_printf(&b, "Detail: %s\n\n", x->example.detail);
     if (x->example.pystack)
@@ -177,8 +179,8 @@ rpt__summary_md(const struct rpt_run *run, const struct sig_findings *f)
         for (size_t i = 0; i < f->n; i++) {
             const struct sig_finding *x = &f->v[i];
 
-            buf_printf(&b, "| [%s](findings/%s/report.md) | %s | `%s` | %s | %d/%d | ", x->id, x->id, san_kind_slug(x->kind),
-                       x->signature, x->component, x->runs_hit, run->runs_done);
+            buf_printf(&b, "| [%s](findings/%s/report.md) | %s | `%s`%s | %s | %d/%d | ", x->id, x->id, san_kind_slug(x->kind),
+                       x->signature, x->n_also ? " (and other signatures)" : "", x->component, x->runs_hit, run->runs_done);
             rpt__known(x, &b);
             buf_puts(&b, " |\n");
         }
@@ -263,6 +265,13 @@ rpt__json(const struct rpt_run *run, const struct sig_findings *f)
         json_object_set_new(j, "known_url", x->known_url ? json_string(x->known_url) : json_null());
         json_object_set_new(j, "fixed_in", x->fixed_in ? json_string(x->fixed_in) : json_null());
         json_object_set_new(j, "example_run", json_integer(x->example_run + 1));
+        {
+            json_t *also = json_array();
+
+            for (size_t k = 0; k < x->n_also; k++)
+                json_array_append_new(also, json_string(x->also[k]));
+            json_object_set_new(j, "also_seen_as", also);
+        }
         for (size_t k = 0; k < x->example.n_stacks; k++)
             json_array_append_new(st, rpt__stack_json(&x->example.stacks[k]));
         json_object_set_new(j, "stacks", st);

@@ -410,7 +410,12 @@ sig__add_one(struct sig_findings *f, const struct san_report *r, int run)
     }
     x->occurrences++;
     if (x->last_run != run) {
-        x->runs_hit++;
+        int *v = realloc(x->runs, (size_t)(x->runs_hit + 1) * sizeof(*v));
+
+        if (v == NULL)
+            return FT_ENOMEM;
+        x->runs = v;
+        x->runs[x->runs_hit++] = run;
         x->last_run = run;
     }
     return 0;
@@ -465,20 +470,28 @@ sig_add_run(struct sig_findings *f, const struct san_reports *r, int run, const 
     return rc;
 }
 
+/* One finding's contents (not the struct). */
+static void
+sig__finding_free(struct sig_finding *x)
+{
+    free(x->signature);
+    free(x->component);
+    free(x->title);
+    free(x->known);
+    free(x->known_url);
+    free(x->fixed_in);
+    free(x->runs);
+    for (size_t k = 0; k < x->n_also; k++)
+        free(x->also[k]);
+    free(x->also);
+    san_report_free(&x->example);
+}
+
 void
 sig_findings_free(struct sig_findings *f)
 {
-    for (size_t i = 0; i < f->n; i++) {
-        struct sig_finding *x = &f->v[i];
-
-        free(x->signature);
-        free(x->component);
-        free(x->title);
-        free(x->known);
-        free(x->known_url);
-        free(x->fixed_in);
-        san_report_free(&x->example);
-    }
+    for (size_t i = 0; i < f->n; i++)
+        sig__finding_free(&f->v[i]);
     free(f->v);
     for (size_t i = 0; i < f->n_supp; i++)
         free(f->supp_rules[i]);
@@ -488,6 +501,59 @@ sig_findings_free(struct sig_findings *f)
         free(f->gil_modules[i]);
     free(f->gil_modules);
     sig_findings_init(f);
+}
+
+/* b into a, same known issue and kind: runs as a union, b's signature kept in a->also. */
+static int
+sig__absorb(struct sig_finding *a, struct sig_finding *b)
+{
+    int *runs = malloc((size_t)(a->runs_hit + b->runs_hit) * sizeof(*runs));
+    char **also = realloc(a->also, (a->n_also + 1 + b->n_also) * sizeof(*also));
+    int n = 0, i = 0, j = 0;
+
+    if (runs == NULL || also == NULL) {
+        free(runs);
+        if (also)
+            a->also = also;
+        return FT_ENOMEM;
+    }
+    while (i < a->runs_hit || j < b->runs_hit) {
+        int r = j >= b->runs_hit || (i < a->runs_hit && a->runs[i] <= b->runs[j]) ? a->runs[i++] : b->runs[j++];
+
+        if (n == 0 || runs[n - 1] != r)
+            runs[n++] = r;
+    }
+    free(a->runs);
+    a->runs = runs;
+    a->runs_hit = n;
+    a->occurrences += b->occurrences;
+    a->also = also;
+    a->also[a->n_also++] = b->signature;
+    b->signature = NULL;
+    for (size_t k = 0; k < b->n_also; k++)
+        a->also[a->n_also++] = b->also[k];
+    b->n_also = 0;
+    return 0;
+}
+
+static int
+sig__merge_known(struct sig_findings *f)
+{
+    for (size_t i = 0; i < f->n; i++)
+        for (size_t j = i + 1; j < f->n;) {
+            struct sig_finding *a = &f->v[i], *b = &f->v[j];
+
+            if (!a->known || !b->known || strcmp(a->known, b->known) != 0 || a->kind != b->kind) {
+                j++;
+                continue;
+            }
+            if (sig__absorb(a, b) != 0)
+                return FT_ENOMEM;
+            sig__finding_free(b);
+            memmove(b, b + 1, (f->n - j - 1) * sizeof(*b));
+            f->n--;
+        }
+    return 0;
 }
 
 /* known/catalog.json: [{"id": "numpy#28881", "url": ..., "kind": "data-race",
@@ -527,5 +593,5 @@ sig_apply_catalog(struct sig_findings *f, const char *json_text, size_t len)
         }
     }
     json_decref(cat);
-    return 0;
+    return sig__merge_known(f);
 }

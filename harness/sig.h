@@ -16,6 +16,9 @@ struct sig_finding {
     int runs_hit;             /* distinct runs it appeared in */
     int occurrences;          /* reports, all runs */
     int last_run;
+    int *runs;                /* the runs it appeared in, ascending (runs_hit of them) */
+    char **also;              /* other signatures of the same known issue, merged into this one */
+    size_t n_also;
     int example_run;          /* the run of the example report */
     struct san_report example; /* a copy of the first report seen (owned) */
     char *known;              /* catalog id ("numpy#28881") or NULL */
@@ -56,7 +59,10 @@ int sig_frame_is_noise(const struct san_frame *f, const char **why);
 /* sig_component: the component a frame belongs to ("numpy", "cpython", "libc", a module name). */
 const char *sig_component(const struct san_frame *f, char *buf, size_t n);
 
-/* Known issues: the catalog (JSON text, see known/catalog.json) applied to every finding. */
+/* Known issues: the catalog (JSON text, see known/catalog.json) applied to every finding. The
+ * same bug reached from several code points (a race on a tuple seen where it is filled and
+ * where it is read) gives several signatures; findings of one known issue and kind become one,
+ * the first keeping its signature and listing the others in `also`, runs counted once. */
 int sig_apply_catalog(struct sig_findings *f, const char *json_text, size_t len);
 
 #endif

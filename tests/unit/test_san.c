@@ -220,9 +220,28 @@ test_dedup_across_runs_and_catalog(void **state)
     assert_int_equal(f.v[0].runs_hit, 4);
     assert_int_equal(f.v[0].occurrences, 12);
     assert_int_equal(strlen(f.v[0].id), 12);
+    /* The same bug under another signature, in runs 3 to 5: one finding after the catalog. */
+    {
+        struct san_reports other;
+
+        san_reports_init(&other);
+        assert_int_equal(san_parse_tsan(log, len, &other), 0);
+        for (size_t i = 0; i < other.n; i++) {
+            free(other.v[i].stacks[1].frames[0].function);
+            other.v[i].stacks[1].frames[0].function = strdup("_npy_parse_arguments");
+        }
+        for (int run = 3; run < 6; run++)
+            assert_int_equal(sig_add_run(&f, &other, run, &p), 0);
+        san_reports_free(&other);
+    }
+    assert_int_equal(f.n, 2);
     assert_int_equal(sig_apply_catalog(&f, cat, strlen(cat)), 0);
+    assert_int_equal(f.n, 1);
     assert_string_equal(f.v[0].known, "numpy#28881");
     assert_string_equal(f.v[0].fixed_in, "numpy 2.2.6");
+    assert_int_equal(f.v[0].runs_hit, 6); /* runs 0-3 and 3-5 */
+    assert_int_equal(f.v[0].n_also, 1);
+    assert_non_null(strstr(f.v[0].also[0], "_npy_parse_arguments"));
     sig_findings_free(&f);
     san_reports_free(&out);
     free(log);
