@@ -257,9 +257,12 @@ class Minimizer:
                   f"# Shows with a free-threaded CPython {tc['version']} built with {san}"
                   + (f" and NumPy {tc['numpy_version']} built with it" if tc.get("numpy_version") and tc["sanitizer"] != "none" else
                      f" and NumPy {tc.get('numpy_version')}" if tc.get("numpy_version") else "") + ".\n"
-                  f"# Expect a {self.finding['kind']} report naming it: found in {rate_py} of {RATE_RUNS} fresh runs of this\n"
-                  f"# program (and in {rate_yaml} of {RATE_RUNS} runs of repro.yaml under the harness). Run it several\n"
-                  f"# times: each run is a fresh process, and first calls are what race.\n"
+                  + (f"# Expect a {self.finding['kind']} report naming it: found in {rate_py} of {RATE_RUNS} fresh runs of this\n"
+                     f"# program (and in {rate_yaml} of {RATE_RUNS} runs of repro.yaml under the harness). Run it several\n"
+                     f"# times: each run is a fresh process, and first calls are what race.\n" if rate_py else
+                     f"# Plain threads did not show it: 0 of {RATE_RUNS} fresh runs of this program, against {rate_yaml} of\n"
+                     f"# {RATE_RUNS} runs of repro.yaml under the harness, whose barrier does not order the threads'\n"
+                     f"# first calls the way threading.Barrier does. Use repro.yaml: make run SCENARIO=<path to it>.\n")
                   + (f"# Environment: {' '.join(f'{k}={v}' for k, v in best['env'].items())}\n" if best.get("env") else "")
                   + (f"# Preloaded: {', '.join(v for k, v in best['build'].items() if k == 'preload')} (see the scenario)\n"
                      if "preload" in (best.get("build") or {}) else "")

@@ -122,12 +122,14 @@ test_minimize_c_race() {
 import ast, json, sys
 d = sys.argv[1]
 m = json.load(open(d + "/minimize.json"))
-assert m["minimized"]["threads"] == 2 and m["minimized"]["iterations"] == 1, m["minimized"]
+assert m["minimized"]["threads"] == 2 and m["minimized"]["iterations"] <= 2, m["minimized"]
 assert m["original"]["threads"] == 4, m["original"]
 prog = open(d + "/repro.py").read()
 ast.parse(prog)
 assert "import racy_gil" in prog and "threading.Barrier" in prog
-assert "# Expect a data-race report naming it: found in" in prog
+# The header states the rate measured for this very program, whatever it was.
+rate_py = int(m["minimized"]["rate_py"].split("/")[0])
+assert (f"found in {rate_py} of 20 fresh runs" in prog) if rate_py else ("0 of 20 fresh runs of this program" in prog), prog[:600]
 hits = int(m["minimized"]["rate_yaml"].split("/")[0])
 assert hits > 0, m["minimized"]
 assert "Minimized by ftsan" in open(d + "/report.md").read()
