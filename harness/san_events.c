@@ -111,27 +111,27 @@ san__gil(json_t *e, struct san_reports *out)
     return (v[out->n_gil++] = strdup(san__jstr(e, "module"))) ? 0 : FT_ENOMEM;
 }
 
+static int
+san__event_line(const char *line, size_t n, struct san_reports *out)
+{
+    json_t *e = json_loadb(line, n, 0, NULL);
+    const char *kind = san__jstr(e, "kind");
+    int rc = 0;
+
+    if (e == NULL)
+        return 0; /* a line cut short by a crash */
+    if (strcmp(kind, "exception") == 0)
+        rc = san__exception(e, out);
+    else if (strcmp(kind, "process") == 0)
+        rc = san__process(e, out);
+    else if (strcmp(kind, "gil") == 0)
+        rc = san__gil(e, out);
+    json_decref(e);
+    return rc;
+}
+
 int
 san_parse_events(const char *text, size_t len, struct san_reports *out)
 {
-    struct san__lines it = {text, text + len};
-    const char *line;
-    size_t n;
-    int rc = 0;
-
-    while (rc == 0 && san__next_line(&it, &line, &n)) {
-        json_t *e = json_loadb(line, n, 0, NULL);
-        const char *kind = san__jstr(e, "kind");
-
-        if (e == NULL)
-            continue; /* a line cut short by a crash */
-        if (strcmp(kind, "exception") == 0)
-            rc = san__exception(e, out);
-        else if (strcmp(kind, "process") == 0)
-            rc = san__process(e, out);
-        else if (strcmp(kind, "gil") == 0)
-            rc = san__gil(e, out);
-        json_decref(e);
-    }
-    return rc;
+    return san__each_line(text, len, san__event_line, out);
 }

@@ -17,5 +17,8 @@ struct san__lines {
     const char *p, *end;
 };
 int san__next_line(struct san__lines *it, const char **line, size_t *n);
+/* san__each_line: fn on every line of text, stopping at the first non-zero return. */
+int san__each_line(const char *text, size_t len, int (*fn)(const char *line, size_t n, struct san_reports *out),
+                   struct san_reports *out);
 
 #endif

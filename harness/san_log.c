@@ -20,6 +20,20 @@ san__next_line(struct san__lines *it, const char **line, size_t *n)
     return 1;
 }
 
+int
+san__each_line(const char *text, size_t len, int (*fn)(const char *line, size_t n, struct san_reports *out),
+               struct san_reports *out)
+{
+    struct san__lines it = {text, text + len};
+    const char *line;
+    size_t n;
+    int rc = 0;
+
+    while (rc == 0 && san__next_line(&it, &line, &n))
+        rc = fn(line, n, out);
+    return rc;
+}
+
 /* The sanitizers' titles, after "ThreadSanitizer: " or "AddressSanitizer: ". Sorted by title;
  * matched as prefixes. */
 static const struct {

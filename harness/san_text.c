@@ -62,14 +62,7 @@ san__stderr_line(const char *line, size_t n, struct san_reports *out)
 int
 san_parse_stderr(const char *text, size_t len, struct san_reports *out)
 {
-    struct san__lines it = {text, text + len};
-    const char *line;
-    size_t n;
-    int rc = 0;
-
-    while (rc == 0 && san__next_line(&it, &line, &n))
-        rc = san__stderr_line(line, n, out);
-    return rc;
+    return san__each_line(text, len, san__stderr_line, out);
 }
 
 /* faulthandler.txt. A fatal error:
