@@ -39,6 +39,7 @@ test-toolchain:
 	@bash tests/toolchain/run.sh
 
 test-e2e:
+	@bash toolchain/deps.sh test
 	@bash tests/e2e/run.sh
 
 # make run SCENARIO=<name or .yaml> [PY= SAN= NUMPY= THREADS= ITERATIONS= RUNS= JOBS= SEED= TIMEOUT=
@@ -57,3 +58,10 @@ verify:
 .PHONY: minimize
 minimize:
 	@python3 harness/tools/minimize.py $(if $(FINDING),--finding $(FINDING)) $(if $(BUDGET),--budget $(BUDGET)) $(or $(REPORT),reports/latest)
+
+# make matrix [SHARD=i/n] [MATRIX=ci/matrix.yaml]; make matrix-merge [DIRS="..."]: the nightly grid
+.PHONY: matrix matrix-merge
+matrix:
+	@SHARD="$(SHARD)" MATRIX="$(MATRIX)" python3 ci/matrix.py
+matrix-merge:
+	@python3 ci/matrix.py merge $(DIRS)

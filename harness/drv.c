@@ -192,6 +192,23 @@ drv__child_env(const struct scn_scenario *s, const struct tc_toolchain *tc, cons
     return env;
 }
 
+/* mkdir -p: every missing directory of path. */
+static int
+drv__mkdirs(const char *path)
+{
+    char p[4096];
+
+    snprintf(p, sizeof(p), "%s", path);
+    for (char *s = p + 1; *s; s++)
+        if (*s == '/') {
+            *s = '\0';
+            if (mkdir(p, 0755) != 0 && errno != EEXIST)
+                return -1;
+            *s = '/';
+        }
+    return mkdir(p, 0755) != 0 && errno != EEXIST ? -1 : 0;
+}
+
 /* reports/<UTC time>-<name>[-N]: a new directory, never an existing one. */
 static int
 drv__report_dir(const struct cli_opts *o, const char *name, char *out, size_t n)
@@ -200,7 +217,7 @@ drv__report_dir(const struct cli_opts *o, const char *name, char *out, size_t n)
     time_t now = time(NULL);
     struct tm tm;
 
-    if (mkdir(o->reports, 0755) != 0 && errno != EEXIST) {
+    if (drv__mkdirs(o->reports) != 0) {
         log_err(errno, "cannot create %s", o->reports);
         return FT_EIO;
     }

@@ -24,6 +24,12 @@ PKGS=(
   libopenblas-dev
 )
 
+# `deps.sh test`: what only the tests need besides.
+TEST_PKGS=(
+  chromium            # renders the matrix page headless
+)
+[ "${1:-}" = test ] && PKGS+=("${TEST_PKGS[@]}")
+
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -137,6 +137,52 @@ open(d + "/repro.yaml").read().index("threads: 2")
 PY
 }
 
+# The nightly grid: two shards of a small matrix, merged; twice, so the second grid compares
+# with the first. The page renders in a real headless browser.
+test_matrix_shards_merge_and_render() {
+  local out="$ROOT/reports/matrix" dom
+  mv "$out" "$REPORTS/matrix-before" 2>/dev/null || true   # keep the user's grids out of the way
+  for night in 1 2; do
+    for sh in 1/2 2/2; do
+      MATRIX=tests/e2e/matrix.yaml SHARD=$sh python3 ci/matrix.py >"$REPORTS/m.txt" 2>&1 || { cat "$REPORTS/m.txt"; return 1; }
+    done
+    python3 ci/matrix.py merge >"$REPORTS/merge-$night.txt" 2>&1 || { cat "$REPORTS/merge-$night.txt"; return 1; }
+  done
+  grep -q '^4 cells; 2 with findings, 0 errors.' "$REPORTS/merge-2.txt"
+  grep -q '^| concurrent_imports (none) | [0-9a-f]\{12\} (numpy#27472) | clean | - | - |$' "$REPORTS/merge-2.txt"
+  grep -q '^| joblib_bigendian (none) | - | - | [0-9a-f]\{12\} (joblib#1545) | clean |$' "$REPORTS/merge-2.txt"
+  grep -q 'Compared with the previous matrix: 2 new, 0 fixed, 0 still present' "$REPORTS/merge-1.txt"
+  grep -q 'Compared with the previous matrix: 0 new, 0 fixed, 2 still present' "$REPORTS/merge-2.txt"
+  dom=$(chromium --headless --no-sandbox --disable-gpu --dump-dom "file://$(readlink -f "$out/latest-full")/index.html" 2>/dev/null)
+  [ "$(grep -o "<td class=\"finding\">" <<<"$dom" | wc -l)" -eq 2 ]
+  [ "$(grep -o "<td class=\"clean\">" <<<"$dom" | wc -l)" -eq 2 ]
+  grep -q 'joblib#1545' <<<"$dom"
+  # Every link of the grid leads to a cell's summary.
+  local href
+  for href in $(grep -o "href=\"[^\"]*\"" <<<"$dom" | sed 's/href="//; s/"$//'); do
+    [ -f "$(readlink -f "$out/latest-full")/$href" ]
+  done
+  rm -rf "$out"; mv "$REPORTS/matrix-before" "$out" 2>/dev/null || true
+}
+
+# The workflow: shards over the make targets a user calls, a cache keyed like the toolchain's,
+# artifacts, and a final job that merges. (actionlint cannot be installed here: see README.)
+test_nightly_workflow_shape() {
+  python3 - <<'PY'
+import yaml
+w = yaml.safe_load(open("ci/nightly.yml"))
+shard, merge = w["jobs"]["shard"], w["jobs"]["merge"]
+assert w[True]["schedule"][0]["cron"]            # PyYAML reads the key `on` as True
+runs = [s.get("run", "") for s in shard["steps"]]
+assert any("make matrix SHARD=${{ matrix.shard }}/${{ env.SHARDS }}" in r for r in runs), runs
+assert len(shard["strategy"]["matrix"]["shard"]) == int(shard["env"]["SHARDS"])
+cache = [s for s in shard["steps"] if s.get("uses", "").startswith("actions/cache@")][0]
+assert "hashFiles('toolchain/**', 'ci/matrix.yaml')" in cache["with"]["key"]
+assert any(s.get("uses", "").startswith("actions/upload-artifact@") for s in shard["steps"])
+assert merge["needs"] == "shard" and any("make matrix-merge" in s.get("run", "") for s in merge["steps"])
+PY
+}
+
 # A crash is one finding, named by the runtime that saw it, with the Python line behind it.
 test_tsan_segv_is_one_crash_finding() {
   harness "$S/crash_segv.yaml"

@@ -1,0 +1,198 @@
+"""`make matrix [SHARD=i/n] [MATRIX=ci/matrix.yaml]` and `make matrix-merge`: the nightly grid.
+
+Each cell of the matrix is one run of toolchain/run.sh (the toolchain built or reused). A run
+writes reports/matrix/<stamp>/cells/<cell>/ and cells.json; `merge` joins the cells.json of
+several shards (reports/matrix/*/cells.json, or the directories given) into one grid. Either way
+the grid is written as index.md and index.html next to cells.json, with a comparison against the
+previous grid (reports/matrix/latest): new, fixed, still present. Exit 0 when every cell ran
+(whatever it found), 3 when a cell could not be run."""
+import hashlib
+import html
+import json
+import os
+import subprocess
+import sys
+import time
+
+import yaml  # PyYAML, from the machine image; the matrix is plain data
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUT = os.path.join(ROOT, "reports", "matrix")
+
+
+def cells(matrix):
+    out = []
+    for e in matrix["cells"]:
+        for py in e.get("python", matrix.get("python", ["3.13.15"])):
+            for np_ in e["numpy"]:
+                for pins in e.get("packages", [""]):
+                    name = f"{e['scenario']}--{e['san']}--py{py}--numpy{np_}" + (f"--{pins.replace('==', '')}" if pins else "")
+                    out.append({"name": name, "scenario": e["scenario"], "san": e["san"], "python": py,
+                                "numpy": np_, "packages": pins})
+    return sorted(out, key=lambda c: c["name"])
+
+
+def shard(cs, spec):
+    if not spec:
+        return cs
+    i, n = (int(x) for x in spec.split("/"))
+    if not 1 <= i <= n:
+        sys.exit(f"SHARD must be i/n with 1 <= i <= n, got {spec}")
+    return [c for k, c in enumerate(cs) if k % n == i - 1]
+
+
+def run_cell(c, dest):
+    env = dict(os.environ, SCENARIO=c["scenario"], SAN=c["san"], PY=c["python"], NUMPY=c["numpy"],
+               PACKAGES=c["packages"], FTSAN_REPORTS=dest, RUNS=os.environ.get("MATRIX_RUNS", ""))
+    t0 = time.monotonic()
+    r = subprocess.run(["bash", "toolchain/run.sh"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE, text=True)
+    res = dict(c, seconds=round(time.monotonic() - t0, 1), exit=r.returncode, findings=[])
+    rep = os.path.join(dest, "latest", "report.json")
+    if r.returncode in (0, 1) and os.path.exists(rep):
+        with open(rep) as f:
+            report = json.load(f)
+        res["report"] = os.path.relpath(os.path.realpath(os.path.join(dest, "latest")), OUT)
+        res["runs"] = report["runs"]["done"]
+        res["findings"] = [{"id": x["id"], "kind": x["kind"], "signature": x["signature"], "known": x["known"],
+                            "runs_hit": x["runs_hit"]} for x in report["findings"]]
+        res["state"] = "finding" if report["findings"] else "clean"
+    else:
+        res["state"] = "error"
+        res["error"] = r.stderr[-2000:]
+    return res
+
+
+def columns(results):
+    return sorted({(r["python"], r["numpy"], r["packages"]) for r in results})
+
+
+def rows(results):
+    return sorted({(r["scenario"], r["san"]) for r in results})
+
+
+def label(col):
+    py, np_, pins = col
+    return f"py {py} / numpy {np_}" + (f" / {pins}" if pins else "")
+
+
+def compare(results, previous):
+    """Findings by (cell, id): new, fixed, still present."""
+    now = {(r["name"], f["id"]): f for r in results for f in r["findings"]}
+    ran = {r["name"] for r in results}
+    before = {(r["name"], f["id"]): f for r in previous for f in r["findings"] if r["name"] in ran}
+    return ({k: now[k] for k in now if k not in before}, {k: before[k] for k in before if k not in now},
+            {k: now[k] for k in now if k in before})
+
+
+def cell_text(r):
+    if r is None:
+        return "-"
+    if r["state"] == "error":
+        return f"error (exit {r['exit']})"
+    if r["state"] == "clean":
+        return "clean"
+    return ", ".join(f["id"] + (f" ({f['known']})" if f["known"] else "") for f in r["findings"])
+
+
+def write(dirpath, results, previous):
+    by = {(r["scenario"], r["san"], r["python"], r["numpy"], r["packages"]): r for r in results}
+    cols, rws = columns(results), rows(results)
+    new, fixed, still = compare(results, previous)
+    md = ["# Matrix", "", f"{len(results)} cells; {sum(r['state'] == 'finding' for r in results)} with findings, "
+          f"{sum(r['state'] == 'error' for r in results)} errors.", "",
+          "| scenario | " + " | ".join(label(c) for c in cols) + " |", "|---|" + "---|" * len(cols)]
+    for s, san in rws:
+        md.append(f"| {s} ({san}) | " + " | ".join(cell_text(by.get((s, san) + c)) for c in cols) + " |")
+    md += ["", f"Compared with the previous matrix: {len(new)} new, {len(fixed)} fixed, {len(still)} still present.", ""]
+    for title, d in (("New", new), ("Fixed", fixed), ("Still present", still)):
+        for (cell, fid), f in sorted(d.items()):
+            md.append(f"- {title}: `{fid}` in {cell}: {f['signature']}")
+    atomic(os.path.join(dirpath, "index.md"), "\n".join(md) + "\n")
+    page = ["<!doctype html><html><head><meta charset='utf-8'><title>ftsan matrix</title><style>",
+            "body{font-family:sans-serif;margin:2em} table{border-collapse:collapse} td,th{border:1px solid #999;"
+            "padding:.3em .6em} td.clean{background:#dfd} td.finding{background:#fdd} td.error{background:#ddd}</style>",
+            "</head><body><h1>Matrix</h1>", f"<p>{len(results)} cells. Compared with the previous matrix: {len(new)} new, "
+            f"{len(fixed)} fixed, {len(still)} still present.</p>", "<table id='grid'><tr><th>scenario</th>"]
+    page += [f"<th>{html.escape(label(c))}</th>" for c in cols] + ["</tr>"]
+    for s, san in rws:
+        page.append(f"<tr><th>{html.escape(s)} ({san})</th>")
+        for c in cols:
+            r = by.get((s, san) + c)
+            if r is None:
+                page.append("<td>-</td>")
+                continue
+            text = html.escape(cell_text(r))
+            # The page sits in reports/matrix/<grid>/; cell reports are relative to reports/matrix/.
+            link = f"<a href='../{html.escape(r['report'])}/summary.md'>{text}</a>" if r.get("report") else text
+            page.append(f"<td class='{r['state']}'>{link}</td>")
+        page.append("</tr>")
+    page.append("</table></body></html>")
+    atomic(os.path.join(dirpath, "index.html"), "\n".join(page) + "\n")
+    atomic(os.path.join(dirpath, "cells.json"), json.dumps(results, indent=2) + "\n")
+
+
+def atomic(path, text):
+    with open(path + ".tmp", "w") as f:
+        f.write(text)
+    os.replace(path + ".tmp", path)
+
+
+def previous_results(exclude):
+    """The last whole grid (a full run or a merge): what tonight's cells are compared with."""
+    latest = os.path.join(OUT, "latest-full")
+    p = os.path.join(latest, "cells.json")
+    if os.path.exists(p) and os.path.realpath(latest) != os.path.realpath(exclude):
+        with open(p) as f:
+            return json.load(f)
+    return []
+
+
+def publish(dirpath, whole):
+    names = ["latest", "latest-full"] if whole else ["latest"]
+    for name in names:
+        link = os.path.join(OUT, f".{name}.tmp")
+        if os.path.lexists(link):
+            os.unlink(link)
+        os.symlink(os.path.basename(dirpath), link)
+        os.replace(link, os.path.join(OUT, name))
+
+
+def newest_shards():
+    """The newest directory of every shard spec (…-shard-1of4, …-shard-2of4, …)."""
+    best = {}
+    for d in sorted(os.listdir(OUT)):
+        if "-shard-" in d:
+            best[d.split("-shard-", 1)[1]] = os.path.join(OUT, d)
+    return list(best.values())
+
+
+def main():
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    if len(sys.argv) > 1 and sys.argv[1] == "merge":
+        srcs = sys.argv[2:] or newest_shards()
+        results = []
+        for d in srcs:
+            with open(os.path.join(d, "cells.json")) as f:
+                results += json.load(f)
+        dirpath = os.path.join(OUT, stamp + "-merged")
+    else:
+        with open(os.path.join(ROOT, os.environ.get("MATRIX") or "ci/matrix.yaml")) as f:
+            todo = shard(cells(yaml.safe_load(f)), os.environ.get("SHARD"))
+        spec = os.environ.get("SHARD")
+        dirpath = os.path.join(OUT, stamp + (f"-shard-{spec.replace('/', 'of')}" if spec else ""))
+        os.makedirs(dirpath, exist_ok=True)
+        results = []
+        for k, c in enumerate(todo, 1):
+            r = run_cell(c, os.path.join(dirpath, "cells", c["name"]))
+            results.append(r)
+            print(f"[matrix] {k}/{len(todo)} {c['name']}: {cell_text(r)} ({r['seconds']} s)", flush=True)
+    os.makedirs(dirpath, exist_ok=True)
+    write(dirpath, results, previous_results(dirpath))
+    publish(dirpath, whole="-shard-" not in os.path.basename(dirpath))
+    print(open(os.path.join(dirpath, "index.md")).read())
+    return 3 if any(r["state"] == "error" for r in results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
