@@ -65,3 +65,8 @@ matrix:
 	@SHARD="$(SHARD)" MATRIX="$(MATRIX)" python3 ci/matrix.py
 matrix-merge:
 	@python3 ci/matrix.py merge $(DIRS)
+
+# make bisect SCENARIO=name RANGE=2.2.0..2.2.6 [SAN=] [RUNS=]: first NumPy release with or without the bug
+.PHONY: bisect
+bisect:
+	@python3 ci/bisect.py --scenario "$(SCENARIO)" --numpy "$(RANGE)" $(if $(filter-out tsan,$(SAN)),--san $(SAN)) $(if $(RUNS),--runs $(RUNS))

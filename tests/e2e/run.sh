@@ -165,6 +165,16 @@ test_matrix_shards_merge_and_render() {
   rm -rf "$out"; mv "$REPORTS/matrix-before" "$out" 2>/dev/null || true
 }
 
+# Bisection over four releases (wheels, seconds each): gallops, halves, retests the boundary.
+test_bisect_concurrent_imports() {
+  python3 ci/bisect.py --scenario concurrent_imports --numpy 2.1.0..2.1.3 --runs 2 >"$REPORTS/b.txt" 2>&1 ||
+    { cat "$REPORTS/b.txt"; return 1; }
+  grep -q '^\[bisect\] 4 releases: 2.1.0, 2.1.1, 2.1.2, 2.1.3$' "$REPORTS/b.txt"
+  grep -q '^bisect: concurrent_imports: fixed in NumPy 2.1.2 (previous release 2.1.1)' "$REPORTS/b.txt"
+  [ "$(grep -c 'NumPy 2.1.2: clean' "$REPORTS/b.txt")" -eq 2 ]        # the boundary was run again
+  rm -rf "$ROOT/reports/bisect/concurrent_imports"
+}
+
 # The workflow: shards over the make targets a user calls, a cache keyed like the toolchain's,
 # artifacts, and a final job that merges. (actionlint cannot be installed here: see README.)
 test_nightly_workflow_shape() {
