@@ -55,6 +55,7 @@ static const struct {
     {"list", CLI_LIST, "list the scenarios with their summaries"},
     {"keys", CLI_KEYS, "list the keys a scenario may have"},
     {"minimize", CLI_MINIMIZE, "minimize REPORT_DIR|FINDING_ID: repro.py and repro.yaml for a finding"},
+    {"bisect", CLI_NONE, "bisect --scenario NAME --numpy A..B [--san S] [--runs N]: first release with/without it"},
     {"child", CLI_CHILD, "(internal) one run in this process"},
 };
 

@@ -644,20 +644,48 @@ drv_keys(void)
     return rc ? FT_EXIT_INFRA : FT_EXIT_CLEAN;
 }
 
-/* The minimizer is Python (it rewrites scenario code through the interpreter's ast); the harness
- * binary lives in <checkout>/build/<toolchain>/, so the script is two levels up. */
-int
-drv_minimize(const struct cli_opts *o, const char *self)
+/* A script of the checkout the binary was built in: the binary lives in
+ * <checkout>/build/<toolchain>/harness. */
+static void
+drv__script(const char *self, const char *rel, char *out, size_t n)
 {
-    char root[4096], script[4200], budget[32];
-    char *argv[10];
-    int n = 0;
+    char root[4096];
     char *slash;
 
     snprintf(root, sizeof(root), "%s", self);
     for (int up = 0; up < 3 && (slash = strrchr(root, '/')) != NULL; up++)
         *slash = '\0';
-    snprintf(script, sizeof(script), "%s/harness/tools/minimize.py", root);
+    snprintf(out, n, "%s/%s", root, rel);
+}
+
+int
+drv_bisect(int argc, char **argv, const char *self)
+{
+    char script[4200];
+    char **v = calloc((size_t)argc + 3, sizeof(*v));
+
+    if (v == NULL)
+        return FT_EXIT_INFRA;
+    drv__script(self, "ci/bisect.py", script, sizeof(script));
+    v[0] = "python3";
+    v[1] = script;
+    for (int i = 0; i < argc; i++)
+        v[i + 2] = argv[i];
+    execvp(v[0], v);
+    log_err(errno, "cannot start %s", script);
+    free(v);
+    return FT_EXIT_INFRA;
+}
+
+/* The minimizer is Python: it rewrites scenario code through the interpreter's ast. */
+int
+drv_minimize(const struct cli_opts *o, const char *self)
+{
+    char script[4200], budget[32];
+    char *argv[10];
+    int n = 0;
+
+    drv__script(self, "harness/tools/minimize.py", script, sizeof(script));
     argv[n++] = "python3";
     argv[n++] = script;
     if (o->finding) {

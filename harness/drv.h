@@ -12,5 +12,7 @@ int drv_keys(void);
 /* drv_minimize: hands over to harness/tools/minimize.py of the checkout the binary was built
  * in; returns only when it cannot be started. */
 int drv_minimize(const struct cli_opts *o, const char *self);
+/* drv_bisect: hands over to ci/bisect.py with the given arguments. */
+int drv_bisect(int argc, char **argv, const char *self);
 
 #endif

@@ -1,6 +1,7 @@
 /* harness: runs thread-safety scenarios against a free-threaded CPython. Only main exits. */
 #include <limits.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -18,6 +19,11 @@ main(int argc, char **argv)
     ssize_t n;
     int status;
 
+    /* bisect is Python (ci/bisect.py); its options are its own. */
+    if (argc > 1 && strcmp(argv[1], "bisect") == 0 && (n = readlink("/proc/self/exe", self, sizeof(self) - 1)) > 0) {
+        self[n] = '\0';
+        return drv_bisect(argc - 2, argv + 2, self);
+    }
     buf_init(&b, 1 << 16);
     if (cli_parse(argc, argv, &o, &b) != 0) {
         log_err(0, "%s", buf_cstr(&b));

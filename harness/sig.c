@@ -503,6 +503,12 @@ sig_findings_free(struct sig_findings *f)
     sig_findings_init(f);
 }
 
+static int
+sig__int_cmp(const void *a, const void *b)
+{
+    return *(const int *)a - *(const int *)b;
+}
+
 /* b into a, same known issue and kind: runs as a union, b's signature kept in a->also. */
 static int
 sig__absorb(struct sig_finding *a, struct sig_finding *b)
@@ -517,6 +523,9 @@ sig__absorb(struct sig_finding *a, struct sig_finding *b)
             a->also = also;
         return FT_ENOMEM;
     }
+    /* Runs end in any order (several at once): sorted here, merged below. */
+    qsort(a->runs, (size_t)a->runs_hit, sizeof(*a->runs), sig__int_cmp);
+    qsort(b->runs, (size_t)b->runs_hit, sizeof(*b->runs), sig__int_cmp);
     while (i < a->runs_hit || j < b->runs_hit) {
         int r = j >= b->runs_hit || (i < a->runs_hit && a->runs[i] <= b->runs[j]) ? a->runs[i++] : b->runs[j++];
 

@@ -16,7 +16,7 @@ struct sig_finding {
     int runs_hit;             /* distinct runs it appeared in */
     int occurrences;          /* reports, all runs */
     int last_run;
-    int *runs;                /* the runs it appeared in, ascending (runs_hit of them) */
+    int *runs;                /* the runs it appeared in (runs_hit of them), in the order they ended */
     char **also;              /* other signatures of the same known issue, merged into this one */
     size_t n_also;
     int example_run;          /* the run of the example report */

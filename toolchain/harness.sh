@@ -11,6 +11,8 @@ json=$1
 key=$(python3 -c 'import json,os,sys; d=json.load(open(sys.argv[1])); print(os.path.basename(d["base_prefix"]) + "-" + d["sanitizer"])' "$json")
 build="$ROOT/build/$key"
 mkdir -p "$build"
+# Two `make run` at once must not link the same binary at once.
+tc_lock "harness-$key"
 python3 - "$json" >"$build/config.mk.tmp" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
