@@ -16,7 +16,7 @@ deps:
 toolchain:
 	@bash toolchain/toolchain.sh
 
-test: test-unit test-toolchain test-e2e
+test: test-unit test-fuzz test-toolchain test-e2e
 
 # Unit tests: the modules that need no interpreter, built with ASan and UBSan, one binary per
 # tests/unit/test_<module>.c.
@@ -70,3 +70,30 @@ matrix-merge:
 .PHONY: bisect
 bisect:
 	@python3 ci/bisect.py --scenario "$(SCENARIO)" --numpy "$(RANGE)" $(if $(filter-out tsan,$(SAN)),--san $(SAN)) $(if $(RUNS),--runs $(RUNS))
+
+# Fuzzing: libFuzzer targets built with ASan and UBSan, seeded with the real fixtures and scenarios.
+# `make test` runs each briefly (FUZZ_SECONDS); `make fuzz` runs each for FUZZ_RUNS executions.
+FUZZ_TARGETS := scn tsan asan stderr faulthandler gdb events pystacks
+FUZZ_SECONDS ?= 10
+FUZZ_RUNS    ?= 1000000
+FUZZ_SRCS    := harness/buf.c harness/log.c harness/scn.c harness/san.c harness/san_log.c harness/san_text.c \
+                harness/san_events.c harness/sig.c
+FUZZ_BINS    := $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
+
+build/fuzz/fuzz_%: tests/fuzz/fuzz_parsers.c $(FUZZ_SRCS) $(wildcard harness/*.h)
+	@mkdir -p $(@D)
+	$(UNIT_CC) -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	  -DFUZZ_TARGET=$(call fuzz_index,$*) -Iharness -o $@ $< $(FUZZ_SRCS) -lyaml -ljansson
+
+fuzz_index = $(words $(wordlist 1,$(call fuzz_pos,$(1)),$(FUZZ_TARGETS)))
+fuzz_pos = $(strip $(foreach i,1 2 3 4 5 6 7 8,$(if $(filter $(1),$(word $(i),$(FUZZ_TARGETS))),$(i))))
+
+.PHONY: fuzz test-fuzz fuzz-build
+fuzz-build: deps
+	@$(MAKE) -s $(FUZZ_BINS)
+
+test-fuzz: fuzz-build
+	@bash tests/fuzz/run.sh -max_total_time=$(FUZZ_SECONDS)
+
+fuzz: fuzz-build
+	@bash tests/fuzz/run.sh -runs=$(FUZZ_RUNS)

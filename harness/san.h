@@ -89,7 +89,9 @@ void san_report_free(struct san_report *r);
 int san_report_copy(struct san_report *dst, const struct san_report *src);
 
 /* Parsers: append what they recognise in text to *out. 0, or FT_ENOMEM. Text they do not
- * recognise is skipped, never an error: logs are written by programs that are crashing. */
+ * recognise is skipped, never an error: logs are written by programs that are crashing.
+ * text[len] must be '\0' (evd_read_file's buffers are): the line matchers use the C string
+ * functions, which stop there. */
 int san_parse_tsan(const char *text, size_t len, struct san_reports *out);
 int san_parse_asan(const char *text, size_t len, struct san_reports *out);
 /* stderr of a run: glibc malloc aborts ("free(): invalid size") and UBSan runtime errors. */

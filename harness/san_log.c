@@ -79,6 +79,16 @@ struct san__reader {
     int in_supp;          /* inside "Suppressions used:" */
 };
 
+/* A decimal number in text that may hold any digits at all: what does not fit an int is 0. */
+static int
+san__int(const char *s)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+
+    return end != s && v >= 0 && v <= 0x7fffffff ? (int)v : 0;
+}
+
 /* The report's title: after the runtime's name, up to " (pid=" or " on address", e.g.
  *   WARNING: ThreadSanitizer: data race (pid=40474)
  *   ==9==ERROR: AddressSanitizer: heap-use-after-free on address 0x6 at pc 0x5 bp 0x7 sp 0x7
@@ -86,7 +96,8 @@ struct san__reader {
 static int
 san__open(struct san__reader *r, const char *line, size_t n, const char *marker)
 {
-    const char *t = strstr(line, marker) + strlen(marker);
+    /* memmem, as the caller found it: a NUL byte inside the line would stop strstr. */
+    const char *t = (const char *)memmem(line, n, marker, strlen(marker)) + strlen(marker);
     size_t tn = n - (size_t)(t - line);
     char title[256];
     const char *cut;
@@ -98,10 +109,10 @@ san__open(struct san__reader *r, const char *line, size_t n, const char *marker)
         title[cut - title] = '\0';
     if ((r->cur = san__report_new(r->out, san__kind_of(title), title)) == NULL)
         return FT_ENOMEM;
-    if ((cut = strstr(line, "pid=")) != NULL)
-        r->cur->pid = atoi(cut + 4);
+    if ((cut = strstr(line, "pid=")) != NULL && cut < line + n)
+        r->cur->pid = san__int(cut + 4);
     else if (line[0] == '=' && line[1] == '=')
-        r->cur->pid = atoi(line + 2); /* "==1234==ERROR: ..." */
+        r->cur->pid = san__int(line + 2); /* "==1234==ERROR: ..." */
     r->start = line;
     r->stack = NULL;
     r->label = NULL;

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Runs every fuzz target over a corpus seeded with real inputs: the scenarios for the loader,
+# the evidence captured in tests/fixtures for the parsers. Arguments go to libFuzzer
+# (-max_total_time=N or -runs=N). Ends with "fuzz: N passed, N failed" (a target passes when it
+# found no crash, hang or leak); the executions of each are printed and kept in
+# build/fuzz/stats.tsv.
+set -uo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$ROOT"
+B=build/fuzz
+pass=0 fail=0
+seed() { # seed TARGET FILE...: copy the seeds into the target's corpus
+  local t=$1; shift
+  mkdir -p "$B/corpus_$t"
+  for f in "$@"; do [ -f "$f" ] && cp "$f" "$B/corpus_$t/seed-$(echo "$f" | tr '/' '_')"; done
+}
+seed scn scenarios/*.yaml tests/e2e/scenarios/*.yaml bench/scenarios/*.yaml
+seed tsan tests/fixtures/*/tsan.*
+seed asan tests/fixtures/*/asan.*
+seed stderr tests/fixtures/*/stderr.txt
+seed faulthandler tests/fixtures/*/faulthandler.txt
+seed gdb tests/fixtures/*/gdb.txt
+seed events tests/fixtures/*/events.jsonl
+seed pystacks tests/fixtures/*/tsan.* tests/fixtures/*/pystack.txt
+: >"$B/stats.tsv"
+for t in scn tsan asan stderr faulthandler gdb events pystacks; do
+  log="$B/fuzz_$t.log"
+  # -artifact_prefix keeps crash inputs in build/fuzz/; -rss_limit_mb bounds a runaway input.
+  if "$B/fuzz_$t" "$B/corpus_$t" -artifact_prefix="$B/crash_${t}_" -print_final_stats=1 -rss_limit_mb=2048 \
+      -timeout=10 "$@" >"$log" 2>&1; then
+    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
+    printf 'PASS fuzz_%s: %s executions, no crash, hang or leak\n' "$t" "$execs"
+    printf '%s\t%s\t%s\n' "$t" "$execs" "$*" >>"$B/stats.tsv"
+    pass=$((pass + 1))
+  else
+    printf 'FAIL fuzz_%s (log: %s)\n' "$t" "$log"
+    grep -E 'ERROR|SUMMARY|Test unit written' "$log" | head -n 5 | sed 's/^/    /'
+    fail=$((fail + 1))
+  fi
+done
+printf 'fuzz: %d passed, %d failed\n' "$pass" "$fail"
+[ $fail -eq 0 ]
