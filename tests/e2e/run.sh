@@ -193,6 +193,79 @@ assert merge["needs"] == "shard" and any("make matrix-merge" in s.get("run", "")
 PY
 }
 
+# Faults. SIGINT in the middle of a run: the running children are killed and reaped, the runs
+# that finished keep their evidence, and the reports are written for them.
+test_sigint_mid_run_keeps_evidence_and_reports() {
+  local pid h
+  env NUMPY= FTSAN_REPORTS="$REPORTS" SCENARIO="$S/slow_runs.yaml" JOBS=1 bash toolchain/run.sh >"$REPORTS/int.txt" 2>&1 &
+  pid=$!
+  for _ in $(seq 200); do [ -f "$REPORTS"/*-slow_runs/evidence/run-0002/status.json ] && break; sleep 0.1; done 2>/dev/null
+  h=$(pgrep -f "harness run .*slow_runs.yaml" | head -n 1)
+  [ -n "$h" ] && kill -INT "$h"
+  wait "$pid" || true
+  grep -q 'interrupted: [23] of 6 runs finished' "$REPORTS/int.txt"
+  local d
+  d=$(ls -d "$REPORTS"/*-slow_runs | tail -n 1)
+  [ -f "$d/evidence/run-0001/status.json" ] && [ -f "$d/evidence/run-0002/status.json" ]
+  grep -q '^| runs | [23] of 6' "$d/summary.md"
+  python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$d/report.json"
+  ! pgrep -f "harness child .*slow_runs.yaml" >/dev/null
+}
+
+# SIGKILL: nothing can be written any more, but what was written stays whole: the evidence of
+# the finished runs, and no half-written report file (they are written whole or not at all).
+test_sigkill_mid_run_leaves_evidence_whole() {
+  local pid h d
+  env NUMPY= FTSAN_REPORTS="$REPORTS/k" SCENARIO="$S/slow_runs.yaml" JOBS=1 bash toolchain/run.sh >/dev/null 2>&1 &
+  pid=$!
+  for _ in $(seq 200); do [ -f "$REPORTS"/k/*-slow_runs/evidence/run-0001/status.json ] && break; sleep 0.1; done 2>/dev/null
+  h=$(pgrep -f "harness run .*slow_runs.yaml" | head -n 1)
+  kill -KILL "$h"
+  wait "$pid" || true
+  pkill -KILL -f "harness child .*slow_runs.yaml" || true   # orphans of the killed supervisor
+  d=$(ls -d "$REPORTS"/k/*-slow_runs | tail -n 1)
+  python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$d/evidence/run-0001/status.json"
+  python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$d/run.json"
+  [ ! -e "$d/summary.md" ] && [ -z "$(find "$d" -name '*.tmp')" ]
+}
+
+# A child that forks a grandchild and floods stderr: the run ends, its process group is killed
+# (no grandchild left), and 32 MiB of stderr went to a file without stalling anything.
+test_fork_and_flood() {
+  harness "$S/fork_and_flood.yaml"
+  [ $rc -eq 0 ] || [ $rc -eq 1 ]
+  [ "$(stat -c %s "$ev/run-0001/stderr.txt")" -ge $((32 * 1024 * 1024)) ]
+  grep -q '"exited": true' "$ev/run-0001/status.json"
+  sleep 0.5
+  ! pgrep -f "harness child .*fork_and_flood.yaml" >/dev/null
+}
+
+# The reports on a full file system: a clear error naming the file and the reason, exit 3.
+test_full_disk_is_a_clear_error() {
+  local m="$REPORTS/tiny" out
+  mkdir -p "$m"
+  mount -t tmpfs -o size=64k tmpfs "$m" || { echo "cannot mount a tmpfs here"; return 1; }
+  rc=0
+  out=$(env NUMPY= FTSAN_REPORTS="$m" SCENARIO="$S/fork_and_flood.yaml" bash toolchain/run.sh 2>&1) || rc=$?
+  umount "$m"
+  [ $rc -eq 3 ] || { echo "exit $rc"; echo "$out" | tail -5; return 1; }
+  grep -q 'No space left on device' <<<"$out"
+}
+
+# Two `make run` at once: both finish, in report directories of their own, with the same
+# verdict, and the toolchain cache and the harness binary stay whole.
+test_two_runs_at_once() {
+  local a b
+  env NUMPY= FTSAN_REPORTS="$REPORTS/two" SCENARIO="$S/c_race.yaml" RUNS=2 bash toolchain/run.sh >"$REPORTS/a.txt" 2>&1 &
+  a=$!
+  env NUMPY= FTSAN_REPORTS="$REPORTS/two" SCENARIO="$S/c_race.yaml" RUNS=2 bash toolchain/run.sh >"$REPORTS/b.txt" 2>&1 &
+  b=$!
+  rc=0; wait $a || rc=$?; [ $rc -eq 1 ] || { cat "$REPORTS/a.txt"; return 1; }
+  rc=0; wait $b || rc=$?; [ $rc -eq 1 ] || { cat "$REPORTS/b.txt"; return 1; }
+  [ "$(ls -d "$REPORTS"/two/*-c_race* | wc -l)" -eq 2 ]
+  for d in "$REPORTS"/two/*-c_race*; do grep -q 'lookup (racy_gil.c)' "$d/summary.md"; done
+}
+
 # A crash is one finding, named by the runtime that saw it, with the Python line behind it.
 test_tsan_segv_is_one_crash_finding() {
   harness "$S/crash_segv.yaml"
