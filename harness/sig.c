@@ -210,7 +210,9 @@ sig__short_function(const char *name, char *out, size_t n)
             continue;
         }
         if (strncmp(name + i, "operator()", 10) == 0 && depth == 0) {
-            memcpy(tmp + k, "operator()", 10 < sizeof(tmp) - k - 1 ? 10 : 0);
+            if (k + 10 >= sizeof(tmp))
+                break; /* a name this long is cut (found by fuzzing) */
+            memcpy(tmp + k, "operator()", 10);
             k += 10;
             i += 9;
             continue;

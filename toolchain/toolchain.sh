@@ -26,6 +26,8 @@ case $PY in [0-9]*.[0-9]*.[0-9]*) ;; *) tc_usage_die "PY must be a full CPython 
 [ -z "$NUMPY" ] || [[ $NUMPY =~ ^[0-9]+\.[0-9]+\.[0-9]+([a-z]+[0-9]+)?$ ]] ||
   tc_usage_die "NUMPY must be a release version such as 2.2.5, got '$NUMPY'"
 
+# A command failing where no step reports it still says where, instead of a silent exit.
+trap 'tc_say "error: unexpected failure at ${BASH_SOURCE[0]}:$LINENO (exit $?)"' ERR
 t_start=$SECONDS
 "$TC_DIR/deps.sh"
 [ "$SAN" = tsan ] && tc_tsan_probe

@@ -3,7 +3,8 @@
 # the evidence captured in tests/fixtures for the parsers. Arguments go to libFuzzer
 # (-max_total_time=N or -runs=N). Ends with "fuzz: N passed, N failed" (a target passes when it
 # found no crash, hang or leak); the executions of each are printed and kept in
-# build/fuzz/stats.tsv.
+# build/fuzz/stats.tsv. tests/fuzz/regressions/ holds inputs that once crashed a parser; they
+# seed the corpora, so every run tries them first.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
@@ -16,7 +17,7 @@ seed() { # seed TARGET FILE...: copy the seeds into the target's corpus
 }
 seed scn scenarios/*.yaml tests/e2e/scenarios/*.yaml bench/scenarios/*.yaml
 seed tsan tests/fixtures/*/tsan.*
-seed asan tests/fixtures/*/asan.*
+seed asan tests/fixtures/*/asan.* tests/fuzz/regressions/asan-*
 seed stderr tests/fixtures/*/stderr.txt
 seed faulthandler tests/fixtures/*/faulthandler.txt
 seed gdb tests/fixtures/*/gdb.txt
