@@ -429,9 +429,11 @@ drv__child_argv(const char *self, const struct cli_opts *o, const struct scn_sce
     v[n++] = strdup("--seed");
     v[n++] = strdup("{seed}");
     v[n++] = strdup("--threads");
-    asprintf(&v[n++], "%ld", s->threads);
+    if (asprintf(&v[n++], "%ld", s->threads) < 0)
+        v[n - 1] = NULL;
     v[n++] = strdup("--iterations");
-    asprintf(&v[n++], "%ld", s->iterations);
+    if (asprintf(&v[n++], "%ld", s->iterations) < 0)
+        v[n - 1] = NULL;
     v[n++] = strdup(s->path);
     for (int i = 0; i < n; i++)
         if (v[i] == NULL)

@@ -102,25 +102,36 @@ evd__sanitizer_logs(const char *dir, struct san_reports *out)
 
 /* The child's summary line in events.jsonl: its resident memory and threads after setup. */
 static void
-evd__summary(const char *dir, struct evd_status *st)
+evd__summary(const char *text, struct evd_status *st)
 {
-    char path[4200], *text, *line;
-    size_t len;
-
-    snprintf(path, sizeof(path), "%s/events.jsonl", dir);
-    if ((text = evd_read_file(path, EVD__MAX_LOG, &len)) == NULL)
-        return;
-    for (line = text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+    for (const char *line = text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
         json_t *e = json_loadb(line, strcspn(line, "\n"), 0, NULL);
+        const char *kind = json_string_value(json_object_get(e, "kind"));
 
-        if (e && strcmp(json_string_value(json_object_get(e, "kind")) ? json_string_value(json_object_get(e, "kind")) : "", "summary") == 0) {
+        if (kind && strcmp(kind, "summary") == 0) {
             st->setup_rss_kb = (long)json_integer_value(json_object_get(e, "setup_rss_kb"));
             st->setup_threads = (long)json_integer_value(json_object_get(e, "setup_threads"));
             st->setup_vm_kb = (long)json_integer_value(json_object_get(e, "setup_vm_kb"));
         }
         json_decref(e);
     }
+}
+
+/* events.jsonl, read once: the child's events become reports, its summary figures go to st. */
+static int
+evd__events(const char *dir, struct san_reports *out, struct evd_status *st)
+{
+    char path[4200], *text;
+    size_t len;
+    int rc;
+
+    snprintf(path, sizeof(path), "%s/events.jsonl", dir);
+    if ((text = evd_read_file(path, EVD__MAX_LOG, &len)) == NULL)
+        return 0; /* the child died before it wrote any */
+    evd__summary(text, st);
+    rc = san_parse_events(text, len, out);
     free(text);
+    return rc;
 }
 
 int
@@ -133,13 +144,13 @@ evd_read_run(const char *dir, const struct evd_symbols *sy, struct san_reports *
     memset(st, 0, sizeof(*st));
     if ((rc = evd__status(dir, st)) != 0)
         return rc;
-    evd__summary(dir, st);
+
     if ((rc = evd__sanitizer_logs(dir, out)) != 0)
         return rc;
     if (sy && sy->symbolizer && sym_resolve(out, sy->symbolizer, sy->search) < 0)
         return FT_ENOMEM;
     if ((rc = evd__file(dir, "stderr.txt", san_parse_stderr, out)) != 0 ||
-        (rc = evd__file(dir, "events.jsonl", san_parse_events, out)) != 0)
+        (rc = evd__events(dir, out, st)) != 0)
         return rc;
     snprintf(path, sizeof(path), "%s/faulthandler.txt", dir);
     if ((text = evd_read_file(path, EVD__MAX_LOG, &len)) != NULL) {

@@ -666,14 +666,13 @@ scn_free(struct scn_scenario *s)
 }
 
 static int
-scn__help_table(struct buf *out, const char *prefix, const struct scn__key *keys, size_t n)
+scn__help_table(struct buf *out, const struct scn__key *keys, size_t n)
 {
     int rc = 0;
 
     for (size_t i = 0; i < n && rc == 0; i++)
         rc = buf_printf(out, "  %-22s %-10s %s%s\n", keys[i].name, keys[i].type, keys[i].help,
                         keys[i].required ? " (required)" : "");
-    (void)prefix;
     return rc;
 }
 
@@ -682,13 +681,13 @@ scn_keys_help(struct buf *out)
 {
     int rc = buf_puts(out, "Scenario keys:\n");
 
-    rc = rc ? rc : scn__help_table(out, "", scn__top_keys, SCN__N(scn__top_keys));
+    rc = rc ? rc : scn__help_table(out, scn__top_keys, SCN__N(scn__top_keys));
     rc = rc ? rc : buf_puts(out, "requires:\n");
-    rc = rc ? rc : scn__help_table(out, "requires", scn__requires_keys, SCN__N(scn__requires_keys));
+    rc = rc ? rc : scn__help_table(out, scn__requires_keys, SCN__N(scn__requires_keys));
     rc = rc ? rc : buf_puts(out, "checks:\n");
-    rc = rc ? rc : scn__help_table(out, "checks", scn__checks_keys, SCN__N(scn__checks_keys));
+    rc = rc ? rc : scn__help_table(out, scn__checks_keys, SCN__N(scn__checks_keys));
     rc = rc ? rc : buf_puts(out, "verify:\n");
-    rc = rc ? rc : scn__help_table(out, "verify", scn__verify_keys, SCN__N(scn__verify_keys));
+    rc = rc ? rc : scn__help_table(out, scn__verify_keys, SCN__N(scn__verify_keys));
     rc = rc ? rc : buf_puts(out, "expect (each entry):\n");
-    return rc ? rc : scn__help_table(out, "expect", scn__expect_keys, SCN__N(scn__expect_keys));
+    return rc ? rc : scn__help_table(out, scn__expect_keys, SCN__N(scn__expect_keys));
 }
