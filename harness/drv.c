@@ -345,18 +345,18 @@ drv__on_done(const struct run_result *r, const char *dir, void *arg)
     fflush(stderr);
 }
 
-/* known/catalog.json applied to the findings; a missing catalog only means no "known" marks. */
-static void
+/* known/catalog.json applied to the findings (a missing catalog only means no "known" marks),
+ * then the races of one bug grouped. 0 or FT_ENOMEM. */
+static int
 drv__catalog(const struct cli_opts *o, struct sig_findings *f)
 {
     size_t len;
     char *text = evd_read_file(o->catalog, (size_t)1 << 22, &len);
 
-    if (text == NULL)
-        return;
-    if (sig_apply_catalog(f, text, len) != 0)
+    if (text != NULL && sig_apply_catalog(f, text, len) != 0)
         log_err(0, "%s: not a JSON list of known issues; findings are not matched against it", o->catalog);
     free(text);
+    return sig_group_races(f);
 }
 
 static int
@@ -499,6 +499,21 @@ drv__search_free(const char *search[8])
         free((char *)search[k]);
 }
 
+/* The scenario's Python compiles, or nothing runs: a syntax error is the scenario's, not a
+ * finding of every run. */
+static int
+drv__compile(const struct scn_scenario *s, const struct tc_toolchain *tc)
+{
+    struct buf err;
+    int rc;
+
+    buf_init(&err, 4096);
+    if ((rc = py_check(s, tc->python, &err)) != 0)
+        log_err(0, "%s", buf_cstr(&err));
+    buf_free(&err);
+    return rc;
+}
+
 /* After the runs: the catalog, the reports, reports/latest, the summary on stderr. Returns the
  * exit status. */
 static int
@@ -510,8 +525,7 @@ drv__finish(const struct cli_opts *o, const struct scn_scenario *s, const struct
                           .tsan_options = drv__env_value(envp, "TSAN_OPTIONS"),
                           .asan_options = drv__env_value(envp, "ASAN_OPTIONS")};
 
-    drv__catalog(o, &prog->findings);
-    if (rpt_write(&rpt, &prog->findings) != 0)
+    if (drv__catalog(o, &prog->findings) != 0 || rpt_write(&rpt, &prog->findings) != 0)
         return FT_EXIT_INFRA;
     drv__latest(o->reports, dir);
     drv__print_summary(dir, &prog->findings, (int)prog->done);
@@ -536,6 +550,10 @@ drv_run(const struct cli_opts *o, const char *self)
     if ((rc = drv__load(o, &s, &tc)) != 0)
         return drv__exit_for(rc);
     sig_findings_init(&prog.findings);
+    if ((rc = drv__compile(&s, &tc)) != 0) {
+        status = drv__exit_for(rc);
+        goto out;
+    }
     if ((status = drv__prepare(o, &s, &tc, dir, sizeof(dir), &n_supp)) != 0)
         goto out;
     status = FT_EXIT_INFRA;

@@ -134,6 +134,32 @@ evd__events(const char *dir, struct san_reports *out, struct evd_status *st)
     return rc;
 }
 
+/* gdb.txt of a hung run: every thread's native stack, attached to its hang report. */
+static int
+evd__native_stacks(const char *dir, struct san_reports *out, size_t first)
+{
+    char path[4200], *text;
+    struct san_stack *threads = NULL;
+    size_t len, n = 0;
+    int rc = 0;
+
+    snprintf(path, sizeof(path), "%s/gdb.txt", dir);
+    if ((text = evd_read_file(path, EVD__MAX_LOG, &len)) == NULL)
+        return 0; /* gdb could not attach: the Python stacks are all there is */
+    rc = san_parse_gdb(text, len, &threads, &n);
+    for (size_t i = first; rc == 0 && i < out->n; i++)
+        if (out->v[i].kind == SAN_HANG) {
+            rc = san_attach_native(&out->v[i], threads, n);
+            n = 0;
+            break;
+        }
+    for (size_t i = 0; i < n; i++)
+        san_stack_free(&threads[i]);
+    free(threads);
+    free(text);
+    return rc;
+}
+
 int
 evd_read_run(const char *dir, const struct evd_symbols *sy, struct san_reports *out, struct evd_status *st)
 {
@@ -165,6 +191,7 @@ evd_read_run(const char *dir, const struct evd_symbols *sy, struct san_reports *
             have |= out->v[i].kind == SAN_HANG;
         if (!have && (rc = san_add_hang(out)) != 0)
             return rc;
+        rc = evd__native_stacks(dir, out, first);
     }
     if (rc == 0)
         san_merge_crash(out, first);

@@ -53,7 +53,7 @@ py__now(void)
 
 /* Source padded with blank lines so that line numbers in tracebacks are the scenario file's. */
 static PyObject *
-py__compile(const struct scn_code *code, const char *path, const char *what)
+py__compile(const struct scn_code *code, const char *path)
 {
     struct buf src;
     PyObject *co = NULL; /* new ref */
@@ -65,8 +65,6 @@ py__compile(const struct scn_code *code, const char *path, const char *what)
     if (buf_puts(&src, code->text) != 0)
         goto out;
     co = Py_CompileString(buf_cstr(&src), path, Py_file_input);
-    if (co == NULL)
-        log_err(0, "%s: the scenario's %s does not compile (see events.jsonl)", path, what);
 out:
     buf_free(&src);
     return co;
@@ -325,7 +323,7 @@ py__run_phase(const struct py_job *job, const struct scn_code *code, const char 
 
     if (code->text == NULL)
         return 0;
-    if ((co = py__compile(code, job->scn->path, phase)) == NULL) {
+    if ((co = py__compile(code, job->scn->path)) == NULL) {
         py__record_exception(phase, -1, -1);
         return FT_ESCENARIO;
     }
@@ -387,7 +385,7 @@ py__run(const struct py_job *job, json_t *summary)
     if ((rc = py__run_phase(job, &job->scn->setup, "setup", ns)) != 0)
         goto out;
     py__proc_figures(summary);
-    if ((body = py__compile(&job->scn->body, job->scn->path, "body")) == NULL) {
+    if ((body = py__compile(&job->scn->body, job->scn->path)) == NULL) {
         py__record_exception("body", -1, -1);
         rc = FT_ESCENARIO;
         goto out;
@@ -440,4 +438,62 @@ py_run(const struct py_job *job)
     py__hooks_close();
     ev_close();
     return status;
+}
+
+/* The raised SyntaxError (or other compile error) as "path:line:column: ..."; clears it. The
+ * column is the file's: the block's indentation plus Python's 1-based offset in the line. */
+static void
+py__compile_error(const struct scn_code *code, const char *path, const char *what, struct buf *err)
+{
+    PyObject *exc = PyErr_GetRaisedException(); /* new ref */
+    PyObject *lineno = NULL, *offset = NULL, *msg = NULL;
+    long line = code->line, col = 1;
+
+    if (exc && PyErr_GivenExceptionMatches(exc, PyExc_SyntaxError)) {
+        lineno = PyObject_GetAttrString(exc, "lineno");
+        offset = PyObject_GetAttrString(exc, "offset");
+        msg = PyObject_GetAttrString(exc, "msg");
+        if (lineno && PyLong_Check(lineno))
+            line = PyLong_AsLong(lineno);
+        if (offset && PyLong_Check(offset))
+            col = PyLong_AsLong(offset);
+    } else if (exc) {
+        msg = PyObject_Str(exc);
+    }
+    PyErr_Clear();
+    buf_printf(err, "%s:%ld:%ld: the scenario's %s does not compile: %s: %s", path, line, col + code->column, what,
+               exc ? Py_TYPE(exc)->tp_name : "error", msg && PyUnicode_Check(msg) ? PyUnicode_AsUTF8(msg) : "?");
+    PyErr_Clear();
+    Py_XDECREF(lineno);
+    Py_XDECREF(offset);
+    Py_XDECREF(msg);
+    Py_XDECREF(exc);
+}
+
+int
+py_check(const struct scn_scenario *s, const char *python, struct buf *err)
+{
+    const struct scn_code *blocks[] = {&s->setup, &s->body, &s->teardown};
+    const char *names[] = {"setup", "body", "teardown"};
+    struct py_job job = {.scn = s, .python = python};
+    int rc = 0;
+
+    if (py__init(&job) != 0) {
+        buf_printf(err, "cannot start the interpreter %s to compile the scenario", python);
+        return FT_EPYTHON;
+    }
+    for (size_t i = 0; i < 3 && rc == 0; i++) {
+        PyObject *co; /* new ref */
+
+        if (blocks[i]->text == NULL)
+            continue;
+        if ((co = py__compile(blocks[i], s->path)) == NULL) {
+            py__compile_error(blocks[i], s->path, names[i], err);
+            rc = FT_ESCENARIO;
+        }
+        Py_XDECREF(co);
+    }
+    if (Py_FinalizeEx() < 0 && rc == 0)
+        rc = FT_EPYTHON;
+    return rc;
 }

@@ -3,6 +3,7 @@
 #ifndef FT_PY_H
 #define FT_PY_H
 
+#include "buf.h"
 #include "scn.h"
 
 struct py_job {
@@ -24,5 +25,11 @@ enum py_exit {
 /* py_run: run the job in this process. Call once, in a fresh process, before any thread exists.
  * Returns an enum py_exit value for main to exit with. */
 int py_run(const struct py_job *job);
+
+/* py_check: compile the scenario's setup, body and teardown in this process (an interpreter
+ * started and finalized here, before any run), so a syntax error is a scenario error naming
+ * "file:line:column" in *err (FT_ESCENARIO), not a finding of every run. FT_EPYTHON when the
+ * interpreter does not start. */
+int py_check(const struct scn_scenario *s, const char *python, struct buf *err);
 
 #endif

@@ -57,7 +57,8 @@ rpt__known(const struct sig_finding *x, struct buf *b)
 
 /* Source paths as a reader wants them: from the project's own root on. Build trees put
  * sources under temporary directories ("/tmp/pip-req-build-x/numpy/_core/src/...", the
- * toolchain cache's "Python-3.13.15/Objects/..."); the part before the root says nothing. */
+ * toolchain cache's "Python-3.13.15/Objects/..."); the part before the root says nothing, and
+ * CPython's own sources read as in its repository ("Objects/methodobject.c"). */
 static const char *
 rpt__short_path(const char *path)
 {
@@ -72,7 +73,43 @@ rpt__short_path(const char *path)
     }
     if (best && strncmp(best, "/site-packages/", 15) == 0)
         best += 14;
+    else if (best && strncmp(best, "/Python-3.", 10) == 0 && strchr(best + 1, '/'))
+        best = strchr(best + 1, '/');
     return best ? best + 1 : path;
+}
+
+/* text with every absolute path shortened: from its project root on (rpt__short_path), else
+ * to its last component, so a report names no directory of the machine it was made on (the
+ * toolchain cache, the checkout, the reports). A path starts at a '/' that begins a word, a
+ * quoted string or an option's value, and ends at white space, a quote or a parenthesis. */
+static void
+rpt__put_stripped(struct buf *b, const char *text)
+{
+    const char *p = text;
+
+    while (p && *p) {
+        size_t n = strcspn(p, "/");
+        const char *tok, *end, *shortp, *slash;
+        char path[4096];
+
+        buf_append(b, p, n);
+        p += n;
+        if (*p == '\0')
+            break;
+        if (p > text && !strchr(" \t\n\"'`(=,[", p[-1])) {
+            buf_append(b, p, 1);
+            p++;
+            continue;
+        }
+        tok = p;
+        end = tok + strcspn(tok, " \t\n\"'`()[],");
+        snprintf(path, sizeof(path), "%.*s", (int)(end - tok), tok);
+        shortp = rpt__short_path(path);
+        if (shortp == path && (slash = strrchr(path, '/')) != NULL && slash[1])
+            shortp = slash + 1;
+        buf_puts(b, shortp);
+        p = end;
+    }
 }
 
 /* A stack without its noise: "#i function file:line (component)", and how many were skipped. */
@@ -98,6 +135,17 @@ rpt__stack(struct buf *b, const struct san_stack *s)
     }
     if (skipped)
         buf_printf(b, "  (%zu frames of sanitizer runtime, libc, interpreter plumbing or harness omitted)\n", skipped);
+}
+
+/* Whether one of r's stacks is labelled with line (a heap block's location heads its
+ * allocation stack, which rpt__stack prints already). */
+static int
+rpt__has_stack(const struct san_report *r, const char *line)
+{
+    for (size_t i = 0; i < r->n_stacks; i++)
+        if (r->stacks[i].label && strncmp(line, r->stacks[i].label, strlen(r->stacks[i].label)) == 0)
+            return 1;
+    return 0;
 }
 
 static int
@@ -127,29 +175,48 @@ rpt__finding_md(const struct rpt_run *run, const struct sig_finding *x)
         buf_printf(&b, "%s`%s`%s", i ? ", " : "The same issue was also seen as ", x->also[i], i + 1 == x->n_also ? ".\n\n" : "");
     if (x->example.detail)
         buf_printf(&b, "Detail: %s\n\n", x->example.detail);
-    if (x->example.pystack)
-        buf_printf(&b, "The Python code running in the reporting thread at the time:\n\n```\n%s```\n\n", x->example.pystack);
+    if (x->example.pystack) {
+        buf_puts(&b, "The Python code running in the reporting thread at the time:\n\n```\n");
+        rpt__put_stripped(&b, x->example.pystack);
+        buf_puts(&b, "```\n\n");
+    }
     buf_puts(&b, "### Reproduce the code example:\n\n```python\n");
     prog_python(&b, s);
-    buf_printf(&b, "```\n\nRun it with a free-threaded interpreter%s; the scenario is `%s`.\n\n", strcmp(run->tc->sanitizer, "none") ?
-               (strcmp(run->tc->sanitizer, "tsan") == 0 ? " built with ThreadSanitizer" : " built with AddressSanitizer") : "",
-               s->path);
+    buf_printf(&b, "```\n\nRun it with a free-threaded interpreter%s; the scenario is `", strcmp(run->tc->sanitizer, "none") ?
+               (strcmp(run->tc->sanitizer, "tsan") == 0 ? " built with ThreadSanitizer" : " built with AddressSanitizer") : "");
+    rpt__put_stripped(&b, s->path);
+    buf_puts(&b, "`.\n\n");
     buf_puts(&b, "### Error message:\n\n```\n");
     buf_printf(&b, "%s\n", x->title);
     for (size_t i = 0; i < x->example.n_stacks; i++)
         rpt__stack(&b, &x->example.stacks[i]);
-    buf_puts(&b, "```\n\n");
-    if (x->example.raw)
-        buf_printf(&b, "<details><summary>Full report (run %d)</summary>\n\n```\n%s\n```\n</details>\n\n", x->example_run + 1,
-                   x->example.raw);
+    /* What the race was on: the line a maintainer reads first after the two stacks. */
+    if (x->example.location && !rpt__has_stack(&x->example, x->example.location)) {
+        rpt__put_stripped(&b, x->example.location);
+        buf_puts(&b, "\n");
+    }
+    for (size_t i = 0; i < x->n_memory; i++)
+        buf_printf(&b, "%s%s", i ? "; " : "Memory raced on: ", x->memory[i]);
+    buf_puts(&b, x->n_memory ? "\n```\n\n" : "```\n\n");
+    if (x->example.raw) {
+        buf_printf(&b, "<details><summary>Full report (run %d)</summary>\n\n```\n", x->example_run + 1);
+        rpt__put_stripped(&b, x->example.raw);
+        buf_puts(&b, "\n```\n</details>\n\n");
+    }
     buf_printf(&b, "### Python and NumPy Versions:\n\n```\n%s\n%s (free-threaded, %s)\n```\n\n",
                run->tc->numpy_version ? run->tc->numpy_version : "NumPy not installed", run->tc->version,
                rpt__san_name(run->tc->sanitizer));
     buf_printf(&b, "### Runtime Environment:\n\n```\nsanitizer: %s\n", rpt__san_name(run->tc->sanitizer));
-    if (run->tsan_options && strcmp(run->tc->sanitizer, "tsan") == 0)
-        buf_printf(&b, "TSAN_OPTIONS: %s\n", run->tsan_options);
-    if (run->asan_options && strcmp(run->tc->sanitizer, "asan") == 0)
-        buf_printf(&b, "ASAN_OPTIONS: %s\n", run->asan_options);
+    if (run->tsan_options && strcmp(run->tc->sanitizer, "tsan") == 0) {
+        buf_puts(&b, "TSAN_OPTIONS: ");
+        rpt__put_stripped(&b, run->tsan_options);
+        buf_puts(&b, "\n");
+    }
+    if (run->asan_options && strcmp(run->tc->sanitizer, "asan") == 0) {
+        buf_puts(&b, "ASAN_OPTIONS: ");
+        rpt__put_stripped(&b, run->asan_options);
+        buf_puts(&b, "\n");
+    }
     buf_printf(&b, "cores: %ld\ncompiler: %s\n```\n", sysconf(_SC_NPROCESSORS_ONLN), rpt__or(run->tc->cc, "?"));
     snprintf(path, sizeof(path), "%s/report.md", dir);
     rc = b.data ? rpt_write_text(path, b.data, b.len) : FT_ENOMEM;
@@ -271,7 +338,12 @@ rpt__json(const struct rpt_run *run, const struct sig_findings *f)
             for (size_t k = 0; k < x->n_also; k++)
                 json_array_append_new(also, json_string(x->also[k]));
             json_object_set_new(j, "also_seen_as", also);
+            also = json_array();
+            for (size_t k = 0; k < x->n_memory; k++)
+                json_array_append_new(also, json_string(x->memory[k]));
+            json_object_set_new(j, "memory", also);
         }
+        json_object_set_new(j, "location", x->example.location ? json_string(x->example.location) : json_null());
         for (size_t k = 0; k < x->example.n_stacks; k++)
             json_array_append_new(st, rpt__stack_json(&x->example.stacks[k]));
         json_object_set_new(j, "stacks", st);

@@ -1,6 +1,7 @@
 /* Report containers, kinds, and the frame formats shared by every parser. */
 #include "san.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,6 +46,12 @@ san__stack_free(struct san_stack *s)
 }
 
 void
+san_stack_free(struct san_stack *s)
+{
+    san__stack_free(s);
+}
+
+void
 san_report_free(struct san_report *r)
 {
     for (size_t i = 0; i < r->n_stacks; i++)
@@ -54,6 +61,7 @@ san_report_free(struct san_report *r)
     free(r->raw);
     free(r->pystack);
     free(r->detail);
+    free(r->location);
     memset(r, 0, sizeof(*r));
 }
 
@@ -68,6 +76,7 @@ san_report_copy(struct san_report *dst, const struct san_report *src)
     SAN__DUP(raw);
     SAN__DUP(pystack);
     SAN__DUP(detail);
+    SAN__DUP(location);
 #undef SAN__DUP
     if (src->n_stacks && (dst->stacks = calloc(src->n_stacks, sizeof(*dst->stacks))) == NULL)
         return FT_ENOMEM;
@@ -342,6 +351,32 @@ int
 san_add_hang(struct san_reports *out)
 {
     return san__report_new(out, SAN_HANG, "timed out") ? 0 : FT_ENOMEM;
+}
+
+int
+san_attach_native(struct san_report *r, struct san_stack *threads, size_t n)
+{
+    struct san_stack *v = realloc(r->stacks, (r->n_stacks + n) * sizeof(*v));
+
+    if (v == NULL && n)
+        return FT_ENOMEM;
+    r->stacks = v;
+    for (size_t i = 0; i < n; i++) {
+        char *label = NULL;
+
+        const char *l = threads[i].label ? threads[i].label : "thread";
+        size_t ln = strlen(l);
+
+        while (ln && l[ln - 1] == ':')
+            ln--;
+        if (asprintf(&label, "native %.*s", (int)ln, l) < 0)
+            return FT_ENOMEM;
+        free(threads[i].label);
+        threads[i].label = label;
+        r->stacks[r->n_stacks++] = threads[i];
+        memset(&threads[i], 0, sizeof(threads[i]));
+    }
+    return 0;
 }
 
 int

@@ -66,6 +66,7 @@ struct san_report {
     char *raw;             /* the report's text as found */
     char *pystack;         /* Python traceback at the time of the report, when known */
     char *detail;          /* kind-specific: exception message, process command, limit breached */
+    char *location;        /* TSan's "Location is global 'x' of size 8 at 0x..." line, when given */
     int pid;
 };
 
@@ -86,6 +87,7 @@ void san_reports_free(struct san_reports *r);
 /* san_report_free: one report's contents (not the struct). san_report_copy: a deep copy into
  * *dst (free it with san_report_free); 0 or FT_ENOMEM. */
 void san_report_free(struct san_report *r);
+void san_stack_free(struct san_stack *s);
 int san_report_copy(struct san_report *dst, const struct san_report *src);
 
 /* Parsers: append what they recognise in text to *out. 0, or FT_ENOMEM. Text they do not
@@ -112,6 +114,11 @@ int san_attach_pystacks(const char *text, size_t len, int pid, struct san_report
 void san_merge_crash(struct san_reports *out, size_t from);
 /* san_add_hang: a hang report with no stacks (a run stuck too hard to dump them). */
 int san_add_hang(struct san_reports *out);
+
+/* san_attach_native: gdb's thread stacks (san_parse_gdb) appended to a hang report's stacks,
+ * labelled "native Thread N (...)"; the stacks are moved out of threads (left empty, still to
+ * be freed by the caller with free()). 0 or FT_ENOMEM. */
+int san_attach_native(struct san_report *r, struct san_stack *threads, size_t n);
 
 /* san_add_resource: a resource limit breached (title names the limit, detail the figures). */
 int san_add_resource(struct san_reports *out, const char *title, const char *detail);

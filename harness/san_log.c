@@ -189,6 +189,14 @@ san__line(struct san__reader *r, const char *line, size_t n, const char *runtime
         return rc;
     }
     r->stack = NULL;
+    /* What memory the race is on: a global names itself; a heap block's allocation stack
+     * follows with this line as its label. */
+    if (n > 14 && r->cur->location == NULL && strncmp(line + strspn(line, " "), "Location is ", 12) == 0) {
+        const char *l = line + strspn(line, " ");
+
+        if ((r->cur->location = strndup(l, n - (size_t)(l - line))) == NULL)
+            return FT_ENOMEM;
+    }
     if (n > 0) {
         r->label = line + strspn(line, " ");
         r->label_len = n - (size_t)(r->label - line);

@@ -9,6 +9,7 @@
 #include <yaml.h>
 
 #include "err.h"
+#include "ver.h"
 
 #define SCN__MAX_FILE (1 << 20)
 
@@ -16,6 +17,8 @@ struct scn__ctx {
     const char *name;
     yaml_document_t *doc;
     struct buf *err;
+    const char *text; /* the file, to measure the indentation of code blocks */
+    size_t len;
 };
 
 struct scn__key;
@@ -94,6 +97,19 @@ scn__str(struct scn__ctx *c, const struct scn__key *k, const char *key, yaml_nod
     int rc = scn__want(c, key, v, YAML_SCALAR_NODE, "a string");
 
     return rc ? rc : scn__dup((char **)((char *)base + k->offset), scn__scalar(v));
+}
+
+/* A version range ("<=2.2.5", ">=2.1,<2.3", "*"): parsed now, so a typo is an error here and
+ * not a silent mismatch in `make verify`. */
+static int
+scn__range(struct scn__ctx *c, const struct scn__key *k, const char *key, yaml_node_t *v, void *base)
+{
+    int rc = scn__str(c, k, key, v, base);
+
+    if (rc == 0 && ver_match(scn__scalar(v), "0") < 0)
+        return scn__fail(c, v, "'%s' must be a version range such as \"<=2.2.5\" or \">=2.1,<2.3\", got '%s'", key,
+                         scn__scalar(v));
+    return rc;
 }
 
 /* Positive integers, written plainly: `threads: 8`, not `threads: "8"` or `8.0`. */
@@ -178,6 +194,38 @@ scn__strmap(struct scn__ctx *c, const struct scn__key *k, const char *key, yaml_
     return 0;
 }
 
+/* Package name -> version range (expect.packages). */
+static int
+scn__rangemap(struct scn__ctx *c, const struct scn__key *k, const char *key, yaml_node_t *v, void *base)
+{
+    int rc = scn__strmap(c, k, key, v, base);
+    yaml_node_pair_t *p;
+
+    for (p = rc ? NULL : v->data.mapping.pairs.start; p && p < v->data.mapping.pairs.top; p++) {
+        yaml_node_t *vn = yaml_document_get_node(c->doc, p->value);
+
+        if (ver_match(scn__scalar(vn), "0") < 0)
+            return scn__fail(c, vn, "'%s.%s' must be a version range such as \"<=1.4.2\", got '%s'", key,
+                             scn__scalar(yaml_document_get_node(c->doc, p->key)), scn__scalar(vn));
+    }
+    return rc;
+}
+
+/* Leading spaces of the line (1-based) in text: a block scalar's indentation, which libyaml
+ * strips and a Python error's column needs back. */
+static int
+scn__indent(const struct scn__ctx *c, int line)
+{
+    const char *p = c->text, *end = c->text + c->len;
+
+    for (int l = 1; l < line && p < end; l++) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+
+        p = nl ? nl + 1 : end;
+    }
+    return (int)strspn(p, " ");
+}
+
 /* Python source. Block scalars (`body: |`) start on the line after the key. */
 static int
 scn__code(struct scn__ctx *c, const struct scn__key *k, const char *key, yaml_node_t *v, void *base)
@@ -191,8 +239,13 @@ scn__code(struct scn__ctx *c, const struct scn__key *k, const char *key, yaml_no
     if ((rc = scn__dup(&code->text, scn__scalar(v))) != 0)
         return rc;
     code->line = (int)v->start_mark.line + 1;
-    if (st == YAML_LITERAL_SCALAR_STYLE || st == YAML_FOLDED_SCALAR_STYLE)
+    code->column = (int)v->start_mark.column;
+    if (st == YAML_LITERAL_SCALAR_STYLE || st == YAML_FOLDED_SCALAR_STYLE) {
         code->line++;
+        code->column = scn__indent(c, code->line);
+    } else if (st == YAML_SINGLE_QUOTED_SCALAR_STYLE || st == YAML_DOUBLE_QUOTED_SCALAR_STYLE) {
+        code->column++;
+    }
     return 0;
 }
 
@@ -310,7 +363,7 @@ _Static_assert(offsetof(struct scn_expect, n_packages) == offsetof(struct scn_ex
 /* Sorted by name. */
 static const struct scn__key scn__requires_keys[] = {
     {"packages", scn__strmap, SCN__FIELD(packages), 0, "mapping", "package name -> version spec"},
-    {"python", scn__str, SCN__FIELD(requires_python), 0, "string", "CPython version range"},
+    {"python", scn__range, SCN__FIELD(requires_python), 0, "string", "CPython version range"},
 };
 
 static const struct scn__key scn__checks_keys[] = {
@@ -324,10 +377,10 @@ static const struct scn__key scn__expect_keys[] = {
     {"kind", scn__str, SCN__EXPECT(kind), 0, "string", "finding kind, e.g. data-race"},
     {"known", scn__str, SCN__EXPECT(known), 0, "string", "upstream reference, e.g. numpy#28881"},
     {"match", scn__str, SCN__EXPECT(match), 0, "string", "text the signature contains"},
-    {"numpy", scn__str, SCN__EXPECT(numpy), 0, "string", "NumPy version range"},
+    {"numpy", scn__range, SCN__EXPECT(numpy), 0, "string", "NumPy version range"},
     {"outcome", scn__outcome, SCN__EXPECT(outcome), 1, "word", "found | clean"},
-    {"packages", scn__strmap, SCN__EXPECT(packages), 0, "mapping", "package name -> version range"},
-    {"python", scn__str, SCN__EXPECT(python), 0, "string", "CPython version range"},
+    {"packages", scn__rangemap, SCN__EXPECT(packages), 0, "mapping", "package name -> version range"},
+    {"python", scn__range, SCN__EXPECT(python), 0, "string", "CPython version range"},
     {"san", scn__str, SCN__EXPECT(san), 0, "string", "sanitizer it applies to"},
 };
 
@@ -545,7 +598,8 @@ scn_parse(const char *text, size_t len, const char *name, struct scn_scenario *o
 {
     yaml_parser_t parser;
     yaml_document_t doc;
-    struct scn__ctx c = {name, &doc, err};
+    struct scn__ctx c = {name, &doc, err, text, len};
+    yaml_document_t extra;
     yaml_node_t *root;
     int rc = FT_ESCENARIO, have_doc = 0;
 
@@ -562,6 +616,21 @@ scn_parse(const char *text, size_t len, const char *name, struct scn_scenario *o
         goto out;
     }
     have_doc = 1;
+    /* One scenario per file: a second document would be ignored silently. */
+    if (!yaml_parser_load(&parser, &extra)) {
+        buf_free(err);
+        buf_printf(err, "%s:%zu:%zu: YAML syntax error after the scenario: %s", name, parser.problem_mark.line + 1,
+                   parser.problem_mark.column + 1, parser.problem ? parser.problem : "unreadable");
+        goto out;
+    }
+    if (yaml_document_get_root_node(&extra) != NULL) {
+        buf_free(err);
+        buf_printf(err, "%s:%zu:%zu: a second YAML document: a scenario file holds exactly one scenario", name,
+                   extra.start_mark.line + 1, extra.start_mark.column + 1);
+        yaml_document_delete(&extra);
+        goto out;
+    }
+    yaml_document_delete(&extra);
     root = yaml_document_get_root_node(&doc);
     if (root == NULL) {
         scn__fail(&c, NULL, "empty scenario: it needs at least 'name' and 'body'");

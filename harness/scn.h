@@ -30,6 +30,7 @@ struct scn_pair {
 struct scn_code {
     char *text;
     int line;
+    int column; /* 0-based column of the code's first character in the file (its indentation) */
 };
 
 /* One expectation: on versions matching numpy/python, the outcome is found or clean. */

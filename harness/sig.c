@@ -30,8 +30,10 @@ static const struct {
     {"asan_thread_start", SIG__PREFIX, "sanitizer runtime"},
     {"asan_interceptors", SIG__FILE, "sanitizer interceptor"},    /* asan_interceptors.cpp.o */
     {"sanitizer_common", SIG__FILE, "sanitizer runtime"},
+    {"sysdeps/", SIG__FILE, "libc"},                               /* gdb: glibc's sources */
     {"tsan_interceptors", SIG__FILE, "sanitizer interceptor"},    /* tsan_interceptors_posix.cpp.o */
     /* libc, and the libc calls the runtimes intercept: the caller is the interesting frame. */
+    {"__GI_", SIG__PREFIX, "libc"},                                /* gdb's names of libc's own */
     {"__GI_abort", SIG__EXACT, "libc"},
     {"__GI_raise", SIG__EXACT, "libc"},
     {"__libc_message", SIG__EXACT, "libc"},
@@ -41,6 +43,7 @@ static const struct {
     {"_int_free", SIG__EXACT, "libc"},
     {"_int_malloc", SIG__EXACT, "libc"},
     {"_start", SIG__EXACT, "libc"},
+    {"./nptl/", SIG__FILE, "libc"},                                /* gdb: glibc's sources */
     {"abort", SIG__EXACT, "libc"},
     {"bcmp", SIG__EXACT, "libc"},
     {"calloc", SIG__EXACT, "libc"},
@@ -304,6 +307,42 @@ sig__hung_frame(const struct san_report *r)
     return fallback;
 }
 
+/* Where a hung run's threads block in native code: the meaningful top frame most of the
+ * worker threads' native stacks (gdb's, labelled "native ...") share; the main thread's when
+ * no worker runs (stuck in setup). */
+static const struct san_frame *
+sig__blocked_frame(const struct san_report *r)
+{
+    const struct san_frame *best = NULL, *main_top = NULL;
+    int best_n = 0;
+
+    for (size_t i = 0; i < r->n_stacks; i++) {
+        const struct san_stack *s = &r->stacks[i];
+        const struct san_frame *top;
+        int worker = 0, n = 0;
+
+        if (!s->label || strncmp(s->label, "native ", 7) != 0 || (top = sig__top(s)) == NULL)
+            continue;
+        for (size_t k = 0; k < s->n && !worker; k++)
+            worker = s->frames[k].function && strcmp(s->frames[k].function, "py__worker_main") == 0;
+        if (!worker) {
+            main_top = main_top ? main_top : top;
+            continue;
+        }
+        for (size_t j = 0; j < r->n_stacks; j++) {
+            const struct san_frame *o = r->stacks[j].label && strncmp(r->stacks[j].label, "native ", 7) == 0
+                                            ? sig__top(&r->stacks[j]) : NULL;
+
+            n += o && o->function && top->function && strcmp(o->function, top->function) == 0;
+        }
+        if (n > best_n) {
+            best = top;
+            best_n = n;
+        }
+    }
+    return best ? best : main_top;
+}
+
 int
 sig_signature(const struct san_report *r, char *out, size_t n, char *comp, size_t compn)
 {
@@ -339,6 +378,10 @@ sig_signature(const struct san_report *r, char *out, size_t n, char *comp, size_
             sig__frame_str(top, a, sizeof(a));
             snprintf(out + strlen(out), n - strlen(out), " in %s", a);
         }
+        if (r->kind == SAN_HANG && (top = sig__blocked_frame(r)) != NULL) {
+            sig__frame_str(top, b, sizeof(b));
+            snprintf(out + strlen(out), n - strlen(out), ", blocked in %s", b);
+        }
         break;
     default:
         /* Crashes and other sanitizer reports: kind plus the top three meaningful frames. */
@@ -354,6 +397,31 @@ sig_signature(const struct san_report *r, char *out, size_t n, char *comp, size_
         snprintf(comp, compn, "%s", top ? sig_component(top, cbuf, sizeof(cbuf)) : "unknown");
     }
     return out[0] ? 0 : FT_ENOTFOUND;
+}
+
+void
+sig_memory(const struct san_report *r, char *out, size_t n)
+{
+    const char *loc = r->location, *q, *e;
+    char frames[768];
+
+    out[0] = '\0';
+    if (loc == NULL)
+        return;
+    /* Location is global 'from_dlpack.call_kwnames' of size 8 at 0x7f.. (module+0x65) */
+    if (strncmp(loc, "Location is global '", 20) == 0 && (q = loc + 20) && (e = strchr(q, '\'')) != NULL) {
+        snprintf(out, n, "global '%.*s'", (int)(e - q), q);
+        return;
+    }
+    /* Location is heap block of size 136 at 0x7b.. allocated by thread T1: <its stack> */
+    if (strncmp(loc, "Location is heap block", 22) == 0)
+        for (size_t i = 0; i < r->n_stacks; i++)
+            if (r->stacks[i].label && strncmp(r->stacks[i].label, "Location is heap block", 22) == 0) {
+                sig__top_n(&r->stacks[i], 3, frames, sizeof(frames));
+                if (frames[0])
+                    snprintf(out, n, "heap block from %s", frames);
+                return;
+            }
 }
 
 /* FNV-1a, 64 bits: stable across machines and runs. */
@@ -385,6 +453,8 @@ sig__counts(const struct san_report *r, const struct sig_policy *p)
     return 0;
 }
 
+static int sig__add_strs(char ***list, size_t *n, char *const *add, size_t nadd, long **counts, const long *addc);
+
 static int
 sig__add_one(struct sig_findings *f, const struct san_report *r, int run)
 {
@@ -411,6 +481,13 @@ sig__add_one(struct sig_findings *f, const struct san_report *r, int run)
             return FT_ENOMEM;
     }
     x->occurrences++;
+    if (r->kind == SAN_DATA_RACE) {
+        char mem[1024], *one = mem;
+
+        sig_memory(r, mem, sizeof(mem));
+        if (mem[0] && sig__add_strs(&x->memory, &x->n_memory, &one, 1, NULL, NULL) != 0)
+            return FT_ENOMEM;
+    }
     if (x->last_run != run) {
         int *v = realloc(x->runs, (size_t)(x->runs_hit + 1) * sizeof(*v));
 
@@ -486,6 +563,9 @@ sig__finding_free(struct sig_finding *x)
     for (size_t k = 0; k < x->n_also; k++)
         free(x->also[k]);
     free(x->also);
+    for (size_t k = 0; k < x->n_memory; k++)
+        free(x->memory[k]);
+    free(x->memory);
     san_report_free(&x->example);
 }
 
@@ -544,7 +624,16 @@ sig__absorb(struct sig_finding *a, struct sig_finding *b)
     for (size_t k = 0; k < b->n_also; k++)
         a->also[a->n_also++] = b->also[k];
     b->n_also = 0;
-    return 0;
+    return sig__add_strs(&a->memory, &a->n_memory, b->memory, b->n_memory, NULL, NULL);
+}
+
+/* Drops f->v[j] after it was absorbed. */
+static void
+sig__drop(struct sig_findings *f, size_t j)
+{
+    sig__finding_free(&f->v[j]);
+    memmove(&f->v[j], &f->v[j + 1], (f->n - j - 1) * sizeof(f->v[j]));
+    f->n--;
 }
 
 static int
@@ -560,10 +649,71 @@ sig__merge_known(struct sig_findings *f)
             }
             if (sig__absorb(a, b) != 0)
                 return FT_ENOMEM;
-            sig__finding_free(b);
-            memmove(b, b + 1, (f->n - j - 1) * sizeof(*b));
-            f->n--;
+            sig__drop(f, j);
         }
+    return 0;
+}
+
+/* The two racing frames of a data-race signature "data-race: A <> B", into a and b. */
+static void
+sig__race_frames(const char *sig, char *a, char *b, size_t n)
+{
+    const char *p = strncmp(sig, "data-race: ", 11) == 0 ? sig + 11 : sig, *sep = strstr(p, " <> ");
+
+    snprintf(a, n, "%.*s", sep ? (int)(sep - p) : (int)strlen(p), p);
+    snprintf(b, n, "%s", sep ? sep + 4 : "");
+}
+
+/* Whether two data-race findings are one bug: a racing frame or a memory key in common. */
+static int
+sig__same_bug(const struct sig_finding *x, const struct sig_finding *y)
+{
+    char xa[512], xb[512], ya[512], yb[512];
+
+    for (size_t i = 0; i < x->n_memory; i++)
+        for (size_t j = 0; j < y->n_memory; j++)
+            if (strcmp(x->memory[i], y->memory[j]) == 0)
+                return 1;
+    sig__race_frames(x->signature, xa, xb, sizeof(xa));
+    sig__race_frames(y->signature, ya, yb, sizeof(ya));
+    return (xa[0] && (strcmp(xa, ya) == 0 || strcmp(xa, yb) == 0)) || (xb[0] && (strcmp(xb, ya) == 0 || strcmp(xb, yb) == 0));
+}
+
+/* The finding a group is named after: a known one, else the first signature in sort order. */
+static int
+sig__leads(const struct sig_finding *x, const struct sig_finding *y)
+{
+    if ((x->known != NULL) != (y->known != NULL))
+        return x->known != NULL;
+    return strcmp(x->signature, y->signature) < 0;
+}
+
+int
+sig_group_races(struct sig_findings *f)
+{
+    int merged = 1;
+
+    /* Pairwise until nothing joins: a chain a~b~c joins through b whatever the order. */
+    while (merged) {
+        merged = 0;
+        for (size_t i = 0; i < f->n && !merged; i++)
+            for (size_t j = i + 1; j < f->n && !merged; j++) {
+                struct sig_finding *a = &f->v[i], *b = &f->v[j], tmp;
+
+                if (a->kind != SAN_DATA_RACE || b->kind != SAN_DATA_RACE || !sig__same_bug(a, b) ||
+                    (a->known && b->known && strcmp(a->known, b->known) != 0))
+                    continue;
+                if (sig__leads(b, a)) { /* the lead stays at i, where the earlier finding was */
+                    tmp = *a;
+                    *a = *b;
+                    *b = tmp;
+                }
+                if (sig__absorb(a, b) != 0)
+                    return FT_ENOMEM;
+                sig__drop(f, j);
+                merged = 1;
+            }
+    }
     return 0;
 }
 

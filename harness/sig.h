@@ -17,8 +17,10 @@ struct sig_finding {
     int occurrences;          /* reports, all runs */
     int last_run;
     int *runs;                /* the runs it appeared in (runs_hit of them), in the order they ended */
-    char **also;              /* other signatures of the same known issue, merged into this one */
+    char **also;              /* other signatures of the same bug, merged into this one */
     size_t n_also;
+    char **memory;            /* data races: what memory they were on ("global 'x'", "heap block from f (a.c)") */
+    size_t n_memory;
     int example_run;          /* the run of the example report */
     struct san_report example; /* a copy of the first report seen (owned) */
     char *known;              /* catalog id ("numpy#28881") or NULL */
@@ -64,5 +66,17 @@ const char *sig_component(const struct san_frame *f, char *buf, size_t n);
  * where it is read) gives several signatures; findings of one known issue and kind become one,
  * the first keeping its signature and listing the others in `also`, runs counted once. */
 int sig_apply_catalog(struct sig_findings *f, const char *json_text, size_t len);
+
+/* sig_group_races: one bug, one finding. TSan prints a report per pair of racing accesses, so
+ * one unsynchronised lazy initialisation gives several signatures (the fill against each read).
+ * Data-race findings on the same memory (the same global, or heap blocks allocated at the same
+ * place) or sharing a racing frame become one: the group's first signature in sort order keeps
+ * its id (stable across runs and machines as long as that pair is seen), the others are listed
+ * in `also`; a known issue keeps its own signature, and two different known issues never join.
+ * Call after sig_apply_catalog. 0 or FT_ENOMEM. */
+int sig_group_races(struct sig_findings *f);
+
+/* sig_memory: the memory key of one data-race report into out ("" when TSan did not say). */
+void sig_memory(const struct san_report *r, char *out, size_t n);
 
 #endif

@@ -39,6 +39,29 @@ ver_cmp(const char *a, const char *b)
     return 0;
 }
 
+/* A release version as ranges write it: numbers joined by dots, an optional pre-release
+ * suffix ("2.2.0rc1", "3.14.0b2"). */
+static int
+ver__valid(const char *v)
+{
+    const char *p = v;
+
+    for (;;) {
+        if (!isdigit((unsigned char)*p))
+            return 0;
+        while (isdigit((unsigned char)*p))
+            p++;
+        if (*p != '.')
+            break;
+        p++;
+    }
+    while (isalpha((unsigned char)*p))
+        p++;
+    while (isdigit((unsigned char)*p))
+        p++;
+    return *p == '\0';
+}
+
 static int
 ver__clause(const char *c, size_t n, const char *version)
 {
@@ -65,6 +88,8 @@ ver__clause(const char *c, size_t n, const char *version)
         return FT_EUSAGE;
     memcpy(v, c + k, n - k);
     v[n - k] = '\0';
+    if (!ver__valid(v))
+        return FT_EUSAGE;
     cmp = ver_cmp(version, v);
     switch (op) {
     case 0: return cmp <= 0;

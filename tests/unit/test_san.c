@@ -127,16 +127,17 @@ test_hang_faulthandler_and_gdb(void **state)
     assert_string_equal(sign(&out.v[0], NULL), "hang: timed out in <module> (timeout_sleep.yaml)");
     assert_int_equal(san_parse_gdb(gdb, glen, &threads, &n), 0);
     assert_true(n >= 3);
-    for (i = 0; i < n; i++) {
-        for (size_t k = 0; k < threads[i].n; k++) {
+    for (i = 0; i < n; i++)
+        for (size_t k = 0; k < threads[i].n; k++)
             saw_sleep |= threads[i].frames[k].function && strcmp(threads[i].frames[k].function, "time_sleep") == 0;
-            san_frame_free(&threads[i].frames[k]);
-        }
-        free(threads[i].frames);
-        free(threads[i].label);
-    }
-    free(threads);
     assert_true(saw_sleep);
+    /* The native stacks join the hang, which is then signed by where the workers block too. */
+    assert_int_equal(san_attach_native(&out.v[0], threads, n), 0);
+    free(threads);
+    assert_int_equal(out.v[0].n_stacks, 3 + n);
+    assert_string_equal(out.v[0].stacks[3].label, "native Thread 4 (Thread 0x7f0134bfd6c0 (LWP 13293) \"harness\")");
+    assert_string_equal(sign(&out.v[0], NULL),
+                        "hang: timed out in <module> (timeout_sleep.yaml), blocked in pysleep (timemodule.c)");
     /* The same dump without a timeout and without "Fatal Python error" is no report at all. */
     san_reports_free(&out);
     assert_int_equal(san_parse_faulthandler(fh, len, 0, &out), 0);
@@ -246,6 +247,75 @@ test_dedup_across_runs_and_catalog(void **state)
     sig_findings_free(&f);
     san_reports_free(&out);
     free(log);
+}
+
+/* The races of one bug become one finding: reports on the same global, or sharing a racing
+ * frame, join; an unrelated race stays apart; the lead is the first signature in sort order. */
+static void
+test_races_of_one_bug_are_one_finding(void **state)
+{
+    struct san_reports out, other, apart, heap;
+    struct sig_policy p = {0};
+    struct sig_findings f;
+    size_t len, hlen;
+    char *log = fixture("tests/fixtures/tsan_dlpack_race", "tsan.", &len, NULL);
+    char *hlog = fixture("tests/fixtures/tsan_c_race", "tsan.", &hlen, NULL);
+    char mem[512];
+
+    (void)state;
+    sig_findings_init(&f);
+    san_reports_init(&out);
+    san_reports_init(&other);
+    san_reports_init(&apart);
+    san_reports_init(&heap);
+    assert_int_equal(san_parse_tsan(log, len, &out), 0);
+    assert_int_equal(san_parse_tsan(log, len, &other), 0);
+    assert_int_equal(san_parse_tsan(log, len, &apart), 0);
+    assert_int_equal(san_parse_tsan(hlog, hlen, &heap), 0);
+    assert_non_null(out.v[0].location);
+    assert_string_equal(out.v[0].location, "Location is global 'from_dlpack.call_kwnames' of size 8 at 0x7f8d8b259580 "
+                                           "(_multiarray_umath.cpython-313t-x86_64-linux-gnu.so+0x659580)");
+    sig_memory(&out.v[0], mem, sizeof(mem));
+    assert_string_equal(mem, "global 'from_dlpack.call_kwnames'");
+    for (size_t i = 0; i < heap.n; i++) {
+        sig_memory(&heap.v[i], mem, sizeof(mem));
+        if (heap.v[i].location && strstr(heap.v[i].location, "heap block"))
+            assert_string_equal(mem, "heap block from lookup (racy_gil.c)");
+    }
+    /* The same memory reached from another function: one bug. */
+    for (size_t i = 0; i < other.n; i++) {
+        free(other.v[i].stacks[1].frames[0].function);
+        other.v[i].stacks[1].frames[0].function = strdup("_npy_parse_arguments");
+    }
+    /* Other functions, no location: another bug. */
+    for (size_t i = 0; i < apart.n; i++) {
+        free(apart.v[i].location);
+        apart.v[i].location = NULL;
+        for (size_t k = 0; k < 2; k++) {
+            free(apart.v[i].stacks[k].frames[0].function);
+            apart.v[i].stacks[k].frames[0].function = strdup(k ? "zz_reader" : "zz_writer");
+        }
+    }
+    assert_int_equal(sig_add_run(&f, &other, 0, &p), 0);
+    assert_int_equal(sig_add_run(&f, &apart, 1, &p), 0);
+    assert_int_equal(sig_add_run(&f, &out, 2, &p), 0);
+    assert_int_equal(f.n, 3);
+    assert_int_equal(sig_group_races(&f), 0);
+    assert_int_equal(f.n, 2);
+    assert_string_equal(f.v[0].signature, "data-race: _npy_parse_arguments (dlpack.c) <> from_dlpack (dlpack.c)");
+    assert_int_equal(f.v[0].n_also, 1);
+    assert_string_equal(f.v[0].also[0], "data-race: from_dlpack (dlpack.c) <> from_dlpack (dlpack.c)");
+    assert_int_equal(f.v[0].runs_hit, 2);
+    assert_int_equal(f.v[0].n_memory, 3); /* call_kwnames, dl_cpu_device_tuple, max_version */
+    assert_string_equal(f.v[1].signature, "data-race: zz_reader (dlpack.c) <> zz_writer (dlpack.c)");
+    assert_int_equal(f.v[1].n_also, 0);
+    sig_findings_free(&f);
+    san_reports_free(&out);
+    san_reports_free(&other);
+    san_reports_free(&apart);
+    san_reports_free(&heap);
+    free(log);
+    free(hlog);
 }
 
 static void
@@ -382,6 +452,7 @@ main(void)
         cmocka_unit_test(test_exception_root_cause),
         cmocka_unit_test(test_process_events_and_policy),
         cmocka_unit_test(test_dedup_across_runs_and_catalog),
+        cmocka_unit_test(test_races_of_one_bug_are_one_finding),
         cmocka_unit_test(test_asan_use_after_free),
         cmocka_unit_test(test_tsan_segv_merged_with_faulthandler),
         cmocka_unit_test(test_glibc_abort_merged_with_faulthandler),

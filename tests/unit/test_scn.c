@@ -149,6 +149,14 @@ static const struct bad_case bad_cases[] = {
      "b.yaml:8:1: YAML syntax error: did not find expected ',' or '}' while parsing a flow mapping"},
     {"name: x\nbody: pass\n  bad: indent\n",
      "b.yaml:3:6: YAML syntax error: mapping values are not allowed in this context"},
+    {"name: x\nbody: pass\nexpect:\n  - {numpy: \">=abc\", outcome: clean}\n",
+     "b.yaml:4:13: 'expect.numpy' must be a version range such as \"<=2.2.5\" or \">=2.1,<2.3\", got '>=abc'"},
+    {"name: x\nbody: pass\nrequires: {python: \"3.13+\"}\n",
+     "b.yaml:3:20: 'requires.python' must be a version range such as \"<=2.2.5\" or \">=2.1,<2.3\", got '3.13+'"},
+    {"name: x\nbody: pass\nexpect:\n  - {outcome: found, packages: {joblib: \"1.4.x,\"}}\n",
+     "b.yaml:4:41: 'expect.packages.joblib' must be a version range such as \"<=1.4.2\", got '1.4.x,'"},
+    {"name: x\nbody: pass\n---\nname: y\nbody: pass\n",
+     "b.yaml:3:1: a second YAML document: a scenario file holds exactly one scenario"},
 };
 
 static void
@@ -168,6 +176,27 @@ test_bad_scenarios(void **state)
         assert_null(s.name); /* nothing left to free */
         buf_free(&err);
     }
+}
+
+/* Code blocks know where they start: line and indentation, for a Python error's column. */
+static void
+test_code_positions(void **state)
+{
+    static const char text[] = "name: x\nsetup: import os\nbody: |\n    a = 1\n    b = (\nteardown: 'pass'\n";
+    struct scn_scenario s;
+    struct buf err;
+
+    (void)state;
+    buf_init(&err, 4096);
+    assert_int_equal(scn_parse(text, strlen(text), "p.yaml", &s, &err), 0);
+    assert_int_equal(s.setup.line, 2);
+    assert_int_equal(s.setup.column, 7);
+    assert_int_equal(s.body.line, 4);
+    assert_int_equal(s.body.column, 4);
+    assert_int_equal(s.teardown.line, 6);
+    assert_int_equal(s.teardown.column, 11);
+    scn_free(&s);
+    buf_free(&err);
 }
 
 static void
@@ -191,6 +220,7 @@ main(void)
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_verify_and_package_expectations),
         cmocka_unit_test(test_bad_scenarios),
+        cmocka_unit_test(test_code_positions),
         cmocka_unit_test(test_load_missing_file),
     };
 
