@@ -77,7 +77,7 @@ FUZZ_TARGETS := scn tsan asan stderr faulthandler gdb events pystacks
 FUZZ_SECONDS ?= 10
 FUZZ_RUNS    ?= 1000000
 FUZZ_SRCS    := harness/buf.c harness/log.c harness/scn.c harness/san.c harness/san_log.c harness/san_text.c \
-                harness/san_events.c harness/sig.c
+                harness/san_events.c harness/sig.c harness/ver.c
 FUZZ_BINS    := $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
 
 build/fuzz/fuzz_%: tests/fuzz/fuzz_parsers.c $(FUZZ_SRCS) $(wildcard harness/*.h)
