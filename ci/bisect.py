@@ -4,8 +4,9 @@ released NumPy version in A..B where a scenario's finding appears, or where it i
 The releases come from the package index (sdists, no pre-releases). Each probe is a `make run`
 of the scenario on that version (built with the scenario's verification sanitizer). From the
 end of the range that differs, the search gallops (1, 2, 4, ... releases ahead) until the state
-changes, then halves the interval. Races are flaky, so the version found as the boundary is run
-again with three times as many runs before it is believed, and the result says how sure it is:
+changes, then halves the interval. Races are flaky, so the clean release at the boundary (the
+boundary itself for "fixed in", the release before it for "appears in") is run again with three
+times as many runs before it is believed, and the result says how sure it is:
 the chance that a version called clean still had the bug, given the rate seen where it was found."""
 import importlib.util
 import json
@@ -16,7 +17,7 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "ci"))
-from verify import lines, scntool  # noqa: E402  (the same expectation logic make verify uses)
+from verify import REPORTS, lines, scntool  # noqa: E402  (the same expectation logic make verify uses)
 
 
 def releases(lo, hi):
@@ -48,7 +49,7 @@ class Bisect:
 
     def probe(self, version, runs):
         env = dict(os.environ, SCENARIO=self.scn, SAN=self.san, NUMPY=version, RUNS=str(runs),
-                   FTSAN_REPORTS=os.path.join(ROOT, "reports", "bisect", os.path.basename(self.scn)[:-5], version))
+                   FTSAN_REPORTS=os.path.join(REPORTS, "bisect", os.path.basename(self.scn)[:-5], version))
         r = subprocess.run(["bash", "toolchain/run.sh"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                            stderr=subprocess.PIPE, text=True)
         rep = os.path.join(env["FTSAN_REPORTS"], "latest", "report.json")
@@ -92,13 +93,19 @@ class Bisect:
             print(f"bisect: {'found' if first else 'clean'} at both ends of {lo}..{hi}: no boundary in this range")
             return 0
         want = last
+        retested = set()
         while True:
             i = self.boundary(vs, want)
-            # Believe a clean verdict only after three times as many runs.
-            if want or not self.probe(vs[i], 3 * self.runs):
+            # The clean side of the boundary: the boundary itself when the bug was fixed there,
+            # the release before it when the bug appeared there. A clean verdict is believed only
+            # after three times as many runs; if the bug shows then, the boundary moves.
+            c = i if not want else i - 1
+            if vs[c] in retested or not self.probe(vs[c], 3 * self.runs):
                 break
-            if i == len(vs) - 1:
-                break
+            retested.add(vs[c])
+            if c in (0, len(vs) - 1):
+                print(f"bisect: found at both ends of {lo}..{hi} once {vs[c]} was run again: no boundary in this range")
+                return 0
         found_at = [v for v in vs if self.seen.get(v, (0, 0))[0] > 0]
         h = sum(self.seen[v][0] for v in found_at)
         n = sum(self.seen[v][1] for v in found_at)

@@ -17,7 +17,7 @@ import time
 import yaml  # PyYAML, from the machine image; the matrix is plain data
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-OUT = os.path.join(ROOT, "reports", "matrix")
+OUT = os.path.join(REPORTS, "matrix")
 
 
 def cells(matrix):

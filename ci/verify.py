@@ -13,6 +13,8 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Where reports go: FTSAN_REPORTS, as for `make run`, else the checkout's reports/.
+REPORTS = os.path.abspath(os.environ.get("FTSAN_REPORTS") or os.path.join(ROOT, "reports"))
 
 
 def scntool():
@@ -58,7 +60,7 @@ def main():
     only = os.environ.get("SCENARIO")
     names = [only] if only else sorted(f[:-5] for f in os.listdir(os.path.join(ROOT, "scenarios")) if f.endswith(".yaml"))
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    reports = os.path.join(ROOT, "reports", "verify", stamp)
+    reports = os.path.join(REPORTS, "verify", stamp)
     os.makedirs(reports, exist_ok=True)
     rows, status = [], 0
     for name in names:
@@ -92,8 +94,8 @@ def main():
     table = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     table += ["| " + " | ".join(r) + " |" for r in rows]
     text = "\n".join(table) + "\n"
-    for path in (os.path.join(ROOT, "reports", "verify", stamp + ".md"),
-                 os.path.join(ROOT, "reports", "verify", "latest.md")):
+    for path in (os.path.join(REPORTS, "verify", stamp + ".md"),
+                 os.path.join(REPORTS, "verify", "latest.md")):
         with open(path + ".tmp", "w") as f:
             f.write(text)
         os.replace(path + ".tmp", path)

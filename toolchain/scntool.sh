@@ -4,7 +4,9 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$ROOT/toolchain/lib.sh"
 out="$ROOT/build/host/scntool"
-srcs=("$ROOT/harness/tools/scntool.c" "$ROOT/harness/scn.c" "$ROOT/harness/buf.c" "$ROOT/harness/log.c" "$ROOT/harness/ver.c" "$ROOT/harness/prog.c")
+srcs=("$ROOT/harness/tools/scntool.c" "$ROOT/harness/scn.c" "$ROOT/harness/buf.c" "$ROOT/harness/log.c" "$ROOT/harness/ver.c" "$ROOT/harness/prog.c"
+      "$ROOT/harness/evd.c" "$ROOT/harness/san.c" "$ROOT/harness/san_log.c" "$ROOT/harness/san_text.c"
+      "$ROOT/harness/san_events.c" "$ROOT/harness/sig.c" "$ROOT/harness/sym.c" "$ROOT/harness/run.c")
 stale=0
 [ -x "$out" ] || stale=1
 for f in "${srcs[@]}" "$ROOT"/harness/*.h; do [ "$f" -nt "$out" ] && stale=1; done

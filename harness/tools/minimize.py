@@ -10,12 +10,18 @@ setup and body (delta debugging on the Python AST of this very interpreter), int
 (halving: array lengths). A time budget bounds the whole; the best result so far is kept when it
 runs out or the user interrupts.
 
-Candidates run through toolchain/run.sh, as `make run` does, on the toolchain of the report."""
+Candidates run through toolchain/run.sh, as `make run` does, on the toolchain of the report; their
+scenario files live in the report's own directory (minimize/), never among the user's scenarios.
+The budget bounds the wall time of the whole, the run in progress included: a candidate still
+running when it is spent is stopped. SIGINT and SIGTERM stop it the same way, and what was
+found so far is written."""
 import argparse
+import glob
 import json
 import math
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -42,6 +48,39 @@ class Budget(Exception):
     pass
 
 
+class Interrupted(Exception):
+    pass
+
+
+def _interrupted(signum, frame):
+    raise Interrupted(signal.Signals(signum).name)
+
+
+def run_bounded(argv, deadline, **kw):
+    """subprocess.run in a session of its own, stopped (SIGTERM to its group, which the harness
+    answers by stopping its runs and writing what it has; SIGKILL 15 s later) when the deadline
+    passes or this process is interrupted. Raises Budget at the deadline."""
+    p = subprocess.Popen(argv, start_new_session=True, **kw)
+    try:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise Budget()
+        try:
+            out, err = p.communicate(timeout=left if math.isfinite(left) else None)
+        except subprocess.TimeoutExpired:
+            raise Budget()
+        return subprocess.CompletedProcess(argv, p.returncode, out, err)
+    finally:
+        if p.poll() is None:
+            for sig, wait in ((signal.SIGTERM, 15), (signal.SIGKILL, 5)):
+                try:
+                    os.killpg(p.pid, sig)
+                    p.wait(timeout=wait)
+                    break
+                except (ProcessLookupError, subprocess.TimeoutExpired):
+                    continue
+
+
 class Minimizer:
     def __init__(self, report_dir, finding, budget):
         self.report_dir = report_dir
@@ -53,8 +92,16 @@ class Minimizer:
         if not found:
             sys.exit(f"minimize: no finding {finding or ''} in {report_dir}")
         self.finding = found[0]
+        # The finding's signatures: a candidate reproduces when any of them comes out (races of
+        # one bug are one finding, and which pair TSan prints first varies).
+        self.sigs = {self.finding["signature"], *self.finding.get("also_seen_as", [])}
         self.scenario = self.run["scenario_path"]
-        self.deadline = time.monotonic() + budget
+        if not os.path.isabs(self.scenario):
+            self.scenario = os.path.join(ROOT, self.scenario)
+        self.start = time.monotonic()
+        self.end = self.start + budget      # the whole, final rates included
+        self.deadline = self.end            # the shrinking steps; lowered once a rate is known
+        self.workdir = os.path.join(report_dir, "minimize")
         self.tries = 0
         self.log = []
         tc = self.run["toolchain"]
@@ -62,7 +109,22 @@ class Minimizer:
         self.env = dict(os.environ, SAN=tc["sanitizer"], NUMPY=tc.get("numpy_version") or "",
                         PACKAGES=open(packages).read().replace("\n", " ").strip() if os.path.exists(packages) else "")
         self.scratch = tempfile.mkdtemp(prefix="ftsan-min-")
+        os.makedirs(self.workdir, exist_ok=True)
+        self.link_builds(self.workdir)
 
+    def link_builds(self, d):
+        """The scenario's compiled sources (build: paths relative to the scenario file), linked
+        into d at the same relative paths, so a candidate written there builds the same kernels."""
+        out = subprocess.run([scntool(), "build", self.scenario], capture_output=True, text=True)
+        for line in out.stdout.splitlines():
+            kind, _, src = line.partition(" ")
+            dst = os.path.join(d, src)
+            os.makedirs(os.path.dirname(dst), exist_ok=True)
+            if not os.path.lexists(dst):
+                os.symlink(os.path.join(os.path.dirname(self.scenario), src), dst)
+
+    def same_bug(self, x):
+        return bool(self.sigs & {x["signature"], *x.get("also_seen_as", [])})
     # -- running candidates -------------------------------------------------------------------
     def scenario_text(self, c):
         """The candidate as YAML: the original's keys, with code as literal blocks."""
@@ -79,20 +141,20 @@ class Minimizer:
                 out.append(f"{key}: {block(c[key])}".rstrip("\n"))
         return "\n".join(out) + "\n"
 
-    def hits(self, c, runs):
+    def hits(self, c, runs, deadline=None):
         """In how many of `runs` fresh runs the finding's signature appeared."""
-        if time.monotonic() > self.deadline:
+        deadline = self.deadline if deadline is None else deadline
+        if time.monotonic() > deadline:
             raise Budget()
         self.tries += 1
-        # Next to the original, so its kernels' relative paths still resolve.
-        path = os.path.join(os.path.dirname(self.scenario), f".{c['name']}.min-{os.getpid()}.yaml")
+        path = os.path.join(self.workdir, f"candidate-{self.tries:04d}.yaml")
         reports = os.path.join(self.scratch, str(self.tries))
         with open(path, "w") as f:
             f.write(self.scenario_text(c))
         try:
             env = dict(self.env, SCENARIO=path, RUNS=str(runs), FTSAN_REPORTS=reports)
-            r = subprocess.run(["bash", "toolchain/run.sh"], cwd=ROOT, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            r = run_bounded(["bash", "toolchain/run.sh"], deadline, cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         finally:
             os.unlink(path)
         rep = os.path.join(reports, "latest", "report.json")
@@ -101,7 +163,7 @@ class Minimizer:
         with open(rep) as f:
             got = json.load(f)
         shutil.rmtree(reports, ignore_errors=True)
-        return max((x["runs_hit"] for x in got["findings"] if x["id"] == self.finding["id"]), default=0)
+        return max((x["runs_hit"] for x in got["findings"] if self.same_bug(x)), default=0)
 
     def accept(self, c, what):
         ok = self.hits(c, self.k) > 0
@@ -196,7 +258,11 @@ class Minimizer:
         """The rate of c in fresh runs, and from it the runs each candidate gets: with a
         pessimistic rate (as if the next two runs missed), a candidate reproducing that often is
         rejected with probability under 1 - CONFIDENCE."""
+        t0 = time.monotonic()
         hits = self.hits(c, RATE_RUNS)
+        # The final rates (repro.yaml under the harness, repro.py as its own processes) must fit
+        # in the budget too: the shrinking steps stop early enough to leave them their time.
+        self.deadline = min(self.deadline, self.end - 2.5 * (time.monotonic() - t0))
         p = hits / (RATE_RUNS + 2)
         if hits == 0:
             sys.exit(f"minimize: the finding did not reappear in {RATE_RUNS} fresh runs; too flaky to minimize")
@@ -207,13 +273,11 @@ class Minimizer:
         print(f"  found in {hits} of {RATE_RUNS} fresh runs: {self.k} run(s) per candidate", flush=True)
         return hits
 
-    def main(self):
-        t0 = time.monotonic()
-        best = self.original()
-        print(f"minimize: {self.finding['signature']}", flush=True)
-        base = self.measure(best)
-        stopped = None
+    def shrink(self, best):
+        """The steps, in order; returns (best so far, the original's rate, why it stopped early)."""
+        base = None
         try:
+            base = self.measure(best)
             best = self.shrink_int(best, "threads", 2)
             best = self.shrink_int(best, "iterations", 1)
             # Fewer threads and iterations usually mean a lower rate: measure again, so the
@@ -226,55 +290,98 @@ class Minimizer:
             for key in ("setup", "body"):
                 best = self.shrink_literals(best, key)
         except Budget:
-            stopped = "the time budget ran out"
-        except KeyboardInterrupt:
-            stopped = "interrupted"
-        self.deadline = float("inf")
-        self.write(best, base, t0, stopped)
+            return best, base, "the time budget ran out"
+        except Interrupted as e:
+            return best, base, f"interrupted ({e})"
+        return best, base, None
 
-    def rate_of_program(self, best, prog_path):
-        """repro.py run the plain way under the toolchain's interpreter, wrapped in a one-thread
-        scenario (with the same environment, libraries and checks) so its output is parsed and
-        signed like any run's."""
-        c = dict(best, name="repro_py", threads=1, iterations=1, barrier="start", teardown=None,
-                 setup=f"import runpy\nrunpy.run_path({prog_path!r}, run_name='__main__')\n", body="pass\n")
-        return self.hits(c, RATE_RUNS)
+    def main(self):
+        best = self.original()
+        print(f"minimize: {self.finding['signature']}", flush=True)
+        old = {sig: signal.signal(sig, _interrupted) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            best, base, stopped = self.shrink(best)
+            self.write(best, base, self.start, stopped)
+        finally:
+            for sig, h in old.items():
+                signal.signal(sig, h)
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def rate_of_program(self, best, prog_path, deadline):
+        """repro.py run as its header tells a user to: its own process each time, under the
+        toolchain's interpreter with the GIL off and the scenario's environment. A run shows the
+        bug when its sanitizer output, signed as the harness signs runs (scntool sign), has one
+        of the finding's signatures. None when the budget ran out before RATE_RUNS runs."""
+        tc = self.run["toolchain"]
+        tcjson = os.path.join(os.path.dirname(os.path.dirname(tc["python"])), "toolchain.json")
+        kernels, preload = [], []
+        out = subprocess.run([scntool(), "build", self.scenario], capture_output=True, text=True)
+        for line in out.stdout.splitlines():
+            kind, _, src = line.partition(" ")
+            d = subprocess.run(["bash", "toolchain/kernel.sh", tcjson, kind,
+                                os.path.join(os.path.dirname(self.scenario), src)],
+                               cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
+            if kind == "preload":
+                preload.append(os.path.join(d, os.path.splitext(os.path.basename(src))[0] + ".so"))
+            else:
+                kernels.append(d)
+        hits = 0
+        for i in range(RATE_RUNS):
+            logs = os.path.join(self.scratch, f"py-{i}")
+            os.makedirs(logs, exist_ok=True)
+            opts = f"log_path={logs}/san:halt_on_error=0"
+            if tc.get("symbolizer"):
+                opts += f":external_symbolizer_path={tc['symbolizer']}"
+            env = dict(os.environ, **(best.get("env") or {}), PYTHON_GIL="0", TSAN_OPTIONS=opts,
+                       ASAN_OPTIONS=opts + ":detect_leaks=0")
+            if kernels:
+                env["PYTHONPATH"] = ":".join(kernels)
+            if preload:
+                env["LD_PRELOAD"] = ":".join(preload)
+            argv = (["setarch", os.uname().machine, "-R"] if tc.get("setarch") else []) + [tc["python"], prog_path]
+            try:
+                with open(os.path.join(logs, "stderr"), "w") as err:
+                    run_bounded(argv, min(deadline, time.monotonic() + best["timeout"]), cwd=logs, env=env,
+                                stdout=subprocess.DEVNULL, stderr=err)
+            except Budget:
+                if time.monotonic() >= deadline:
+                    return None
+            signed = subprocess.run([scntool(), "sign", *glob.glob(os.path.join(logs, "*"))],
+                                    capture_output=True, text=True)
+            if signed.returncode == 0 and any(self.same_bug(x) for x in json.loads(signed.stdout)["findings"]):
+                hits += 1
+        return hits
 
     def write(self, best, base, t0, stopped):
         d = os.path.join(self.report_dir, "findings", self.finding["id"])
         os.makedirs(d, exist_ok=True)
+        self.link_builds(d)
         yaml_path = os.path.join(d, "repro.yaml")
         best = dict(best, name=best["name"] + "_min")
         atomic(yaml_path, self.scenario_text(best))
         prog = subprocess.run([scntool(), "program", yaml_path], capture_output=True, text=True).stdout
         tc = self.run["toolchain"]
-        rate_yaml = self.hits(best, RATE_RUNS)
-        san = {"tsan": "ThreadSanitizer", "asan": "AddressSanitizer"}.get(tc["sanitizer"], "no sanitizer")
         prog_path = os.path.join(d, "repro.py")
         atomic(prog_path, prog)
-        rate_py = self.rate_of_program(best, prog_path)
-        header = (f"# Reproducer: {self.finding['signature']}\n"
-                  f"# Shows with a free-threaded CPython {tc['version']} built with {san}"
-                  + (f" and NumPy {tc['numpy_version']} built with it" if tc.get("numpy_version") and tc["sanitizer"] != "none" else
-                     f" and NumPy {tc.get('numpy_version')}" if tc.get("numpy_version") else "") + ".\n"
-                  + (f"# Expect a {self.finding['kind']} report naming it: found in {rate_py} of {RATE_RUNS} fresh runs of this\n"
-                     f"# program (and in {rate_yaml} of {RATE_RUNS} runs of repro.yaml under the harness). Run it several\n"
-                     f"# times: each run is a fresh process, and first calls are what race.\n" if rate_py else
-                     f"# Plain threads did not show it: 0 of {RATE_RUNS} fresh runs of this program, against {rate_yaml} of\n"
-                     f"# {RATE_RUNS} runs of repro.yaml under the harness, whose barrier does not order the threads'\n"
-                     f"# first calls the way threading.Barrier does. Use repro.yaml: make run SCENARIO=<path to it>.\n")
-                  + (f"# Environment: {' '.join(f'{k}={v}' for k, v in best['env'].items())}\n" if best.get("env") else "")
-                  + (f"# Preloaded: {', '.join(v for k, v in best['build'].items() if k == 'preload')} (see the scenario)\n"
-                     if "preload" in (best.get("build") or {}) else "")
-                  + "#   python3.13t repro.py\n")
+        rate_yaml = rate_py = None
+        if stopped is None or not stopped.startswith("interrupted"):
+            try:
+                rate_yaml = self.hits(best, RATE_RUNS, deadline=self.end)
+                rate_py = self.rate_of_program(best, prog_path, self.end)
+            except Budget:
+                stopped = stopped or "the time budget ran out"
+            except Interrupted as e:
+                stopped = f"interrupted ({e})"
+        header = self.header(best, tc, rate_py, rate_yaml)
         atomic(prog_path, header + prog)
         stmts = lambda c: sum(len(self.statements(c.get(k) or "")) for k in ("setup", "body"))
         summary = {"finding": self.finding["id"], "signature": self.finding["signature"],
-                   "original": {"rate": f"{base}/{RATE_RUNS}", "threads": self.run["threads"],
+                   "original": {"rate": f"{base}/{RATE_RUNS}" if base is not None else None, "threads": self.run["threads"],
                                 "iterations": self.run["iterations"], "statements": stmts(self.original())},
                    "minimized": {"threads": best["threads"], "iterations": best["iterations"], "statements": stmts(best),
-                                 "rate_yaml": f"{rate_yaml}/{RATE_RUNS}", "rate_py": f"{rate_py}/{RATE_RUNS}"},
-                   "runs_per_candidate": self.k, "candidates": self.tries, "seconds": round(time.monotonic() - t0, 1),
+                                 "rate_yaml": f"{rate_yaml}/{RATE_RUNS}" if rate_yaml is not None else None,
+                                 "rate_py": f"{rate_py}/{RATE_RUNS}" if rate_py is not None else None},
+                   "runs_per_candidate": getattr(self, "k", None), "candidates": self.tries, "seconds": round(time.monotonic() - t0, 1),
                    "stopped": stopped, "steps": self.log}
         atomic(os.path.join(d, "minimize.json"), json.dumps(summary, indent=2) + "\n")
         self.embed(d, header + prog, rate_py, rate_yaml)
@@ -284,6 +391,27 @@ class Minimizer:
               f"  repro.py: found in {rate_py} of {RATE_RUNS} fresh runs; repro.yaml: {rate_yaml} of {RATE_RUNS}\n"
               f"  {d}/repro.py", flush=True)
         shutil.rmtree(self.scratch, ignore_errors=True)
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def header(self, best, tc, rate_py, rate_yaml):
+        san = {"tsan": "ThreadSanitizer", "asan": "AddressSanitizer"}.get(tc["sanitizer"], "no sanitizer")
+        of = lambda n: f"{n} of {RATE_RUNS}" if n is not None else "(not measured: the minimization was stopped)"
+        return (f"# Reproducer: {self.finding['signature']}\n"
+                f"# Shows with a free-threaded CPython {tc['version']} built with {san}"
+                + (f" and NumPy {tc['numpy_version']} built with it" if tc.get("numpy_version") and tc["sanitizer"] != "none" else
+                   f" and NumPy {tc.get('numpy_version')}" if tc.get("numpy_version") else "") + ".\n"
+                + (f"# Expect a {self.finding['kind']} report naming it: found in {rate_py} of {RATE_RUNS} fresh runs of this\n"
+                   f"# program (and in {of(rate_yaml)} runs of repro.yaml under the harness). Run it several\n"
+                   f"# times: each run is a fresh process, and first calls are what race.\n" if rate_py else
+                   f"# Plain threads did not show it: 0 of {RATE_RUNS} fresh runs of this program, against {of(rate_yaml)}\n"
+                   f"# runs of repro.yaml under the harness, whose barrier does not order the threads'\n"
+                   f"# first calls the way threading.Barrier does. Use repro.yaml: make run SCENARIO=<path to it>.\n"
+                   if rate_py == 0 else
+                   f"# Rates not measured: the minimization was stopped before it could run this program.\n")
+                + (f"# Environment: {' '.join(f'{k}={v}' for k, v in best['env'].items())}\n" if best.get("env") else "")
+                + (f"# Preloaded: {', '.join(v for k, v in best['build'].items() if k == 'preload')} (see the scenario)\n"
+                   if "preload" in (best.get("build") or {}) else "")
+                + "#   PYTHON_GIL=0 python3.13t repro.py\n")
 
     def embed(self, d, program, rate_py, rate_yaml):
         """report.md's "Reproduce the code example" becomes repro.py and its rate."""
@@ -295,8 +423,10 @@ class Minimizer:
         _, sep2, tail = rest.partition("### Error message:")
         if not sep or not sep2:
             return
-        body = (f"\n```python\n{program}```\n\nMinimized by ftsan; found in {rate_py} of {RATE_RUNS} fresh runs of this "
-                f"program ({rate_yaml} of {RATE_RUNS} runs of the minimized scenario, repro.yaml, under the harness).\n\n")
+        rate = (f"found in {rate_py} of {RATE_RUNS} fresh runs of this program ({rate_yaml} of {RATE_RUNS} runs of the "
+                f"minimized scenario, repro.yaml, under the harness)" if rate_py is not None and rate_yaml is not None
+                else "its rates were not measured (the minimization was stopped)")
+        body = f"\n```python\n{program}```\n\nMinimized by ftsan; {rate}.\n\n"
         atomic(path, head + sep + body + sep2 + tail)
 
 

@@ -8,7 +8,10 @@
 #include "../buf.h"
 #include "../prog.h"
 #include "../err.h"
+#include "../evd.h"
+#include "../san.h"
 #include "../scn.h"
+#include "../sig.h"
 #include "../ver.h"
 
 /* requires.packages as pip requirements; "*" means any version; numpy is the toolchain's. */
@@ -127,6 +130,61 @@ scntool__expect(const struct scn_scenario *s, const char *san, const char *numpy
     return FT_EXIT_CLEAN;
 }
 
+/* `scntool sign FILE...`: sanitizer output of any program (a log_path file, or a captured
+ * stderr) parsed and signed exactly as the harness signs its runs, races of one bug grouped:
+ * JSON {"findings": [{kind, signature, also_seen_as, functions}]}. What the benchmark and the
+ * minimizer use to decide whether a plain program showed a bug. */
+static int
+scntool__sign(int n, char **files)
+{
+    struct sig_findings f;
+    struct sig_policy p = {0};
+    json_t *o = json_object(), *fa = json_array();
+    int rc = FT_EXIT_CLEAN;
+
+    sig_findings_init(&f);
+    for (int i = 0; i < n && rc == FT_EXIT_CLEAN; i++) {
+        struct san_reports r;
+        size_t len;
+        char *text = evd_read_file(files[i], (size_t)64 << 20, &len);
+
+        if (text == NULL) {
+            fprintf(stderr, "harness: error: cannot read %s\n", files[i]);
+            rc = FT_EXIT_USAGE;
+            break;
+        }
+        san_reports_init(&r);
+        if (san_parse_tsan(text, len, &r) != 0 || san_parse_asan(text, len, &r) != 0 || sig_add_run(&f, &r, i, &p) != 0)
+            rc = FT_EXIT_INFRA;
+        san_reports_free(&r);
+        free(text);
+    }
+    if (rc == FT_EXIT_CLEAN && sig_group_races(&f) != 0)
+        rc = FT_EXIT_INFRA;
+    for (size_t i = 0; rc == FT_EXIT_CLEAN && i < f.n; i++) {
+        json_t *x = json_object(), *also = json_array(), *fns = json_array();
+
+        json_object_set_new(x, "kind", json_string(san_kind_slug(f.v[i].kind)));
+        json_object_set_new(x, "signature", json_string(f.v[i].signature));
+        for (size_t k = 0; k < f.v[i].n_also; k++)
+            json_array_append_new(also, json_string(f.v[i].also[k]));
+        json_object_set_new(x, "also_seen_as", also);
+        for (size_t k = 0; k < f.v[i].example.n_stacks; k++)
+            for (size_t j = 0; j < f.v[i].example.stacks[k].n; j++)
+                if (f.v[i].example.stacks[k].frames[j].function)
+                    json_array_append_new(fns, json_string(f.v[i].example.stacks[k].frames[j].function));
+        json_object_set_new(x, "functions", fns);
+        json_object_set_new(x, "occurrences", json_integer(f.v[i].occurrences));
+        json_array_append_new(fa, x);
+    }
+    json_object_set_new(o, "findings", fa);
+    if (rc == FT_EXIT_CLEAN && (json_dumpf(o, stdout, JSON_INDENT(2)) != 0 || putchar('\n') == EOF))
+        rc = FT_EXIT_INFRA;
+    json_decref(o);
+    sig_findings_free(&f);
+    return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -134,12 +192,15 @@ main(int argc, char **argv)
     struct buf err;
     int rc;
 
+    if (argc >= 2 && strcmp(argv[1], "sign") == 0)
+        return scntool__sign(argc - 2, argv + 2);
     if (argc < 3 || (strcmp(argv[1], "check") && strcmp(argv[1], "packages") && strcmp(argv[1], "build") &&
                      strcmp(argv[1], "sanitizers") && strcmp(argv[1], "name") && strcmp(argv[1], "plan") &&
                      strcmp(argv[1], "expect") && strcmp(argv[1], "program") && strcmp(argv[1], "json")) ||
         (strcmp(argv[1], "expect") == 0 && argc != 6) || (strcmp(argv[1], "expect") != 0 && argc != 3)) {
         fprintf(stderr, "usage: scntool check|name|packages|build|sanitizers|plan|program|json SCENARIO.yaml\n"
-                        "       scntool expect SCENARIO.yaml SAN NUMPY PINS\n");
+                        "       scntool expect SCENARIO.yaml SAN NUMPY PINS\n"
+                        "       scntool sign LOG...   (sanitizer output signed as the harness signs it)\n");
         return FT_EXIT_USAGE;
     }
     buf_init(&err, 4096);
