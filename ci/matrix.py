@@ -17,6 +17,9 @@ import time
 import yaml  # PyYAML, from the machine image; the matrix is plain data
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "ci"))
+from verify import REPORTS  # noqa: E402  (where reports go: FTSAN_REPORTS, else reports/)
+
 OUT = os.path.join(REPORTS, "matrix")
 
 
