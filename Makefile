@@ -7,7 +7,7 @@ NUMPY    ?= 2.2.5
 PACKAGES ?=
 export PY SAN NUMPY PACKAGES PY_SRC PYTHON
 
-.PHONY: toolchain deps test test-unit test-toolchain test-e2e
+.PHONY: toolchain deps test test-unit test-py test-toolchain test-e2e
 
 deps:
 	@bash toolchain/deps.sh
@@ -16,7 +16,9 @@ deps:
 toolchain:
 	@bash toolchain/toolchain.sh
 
-test: test-unit test-fuzz test-toolchain test-e2e
+# The end-to-end and toolchain tests are pytest's (tests/e2e, tests/toolchain), run by the system
+# Python in one session, so its closing line counts them all. PYTEST_ARGS: e.g. -k dlpack, -x.
+test: test-unit test-fuzz test-py
 
 # Unit tests: the modules that need no interpreter, built with ASan and UBSan, one binary per
 # tests/unit/test_<module>.c.
@@ -35,12 +37,16 @@ test-unit: deps
 	@$(MAKE) -s $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do ASAN_OPTIONS=detect_leaks=1 $$t; done
 
+test-py:
+	@bash toolchain/deps.sh test
+	@python3 -m pytest tests/toolchain tests/e2e $(PYTEST_ARGS)
+
 test-toolchain:
-	@bash tests/toolchain/run.sh
+	@python3 -m pytest tests/toolchain $(PYTEST_ARGS)
 
 test-e2e:
 	@bash toolchain/deps.sh test
-	@bash tests/e2e/run.sh
+	@python3 -m pytest tests/e2e $(PYTEST_ARGS)
 
 # make run SCENARIO=<name or .yaml> [PY= SAN= NUMPY= THREADS= ITERATIONS= RUNS= JOBS= SEED= TIMEOUT=
 #          MINIMIZE=1 BUDGET=seconds]

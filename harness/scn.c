@@ -450,7 +450,7 @@ static const struct scn__key scn__top_keys[] = {
      "run by every thread, every iteration; `tid` and `iteration` are bound"},
     {"build", scn__strmap, SCN__FIELD(build), 0, "mapping",
      "c|cython|pythran: module source relative to the scenario, compiled with the toolchain's sanitizer; preload: a C library put in LD_PRELOAD of the runs"},
-    {"checks", scn__checks, 0, 0, "mapping", "forbid: [events], max_rss_mb, max_threads"},
+    {"checks", scn__checks, 0, 0, "mapping", "forbid: [events], max_rss_mb, max_vm_mb, max_threads"},
     {"env", scn__strmap, SCN__FIELD(env), 0, "mapping", "environment variables of every run"},
     {"expect", scn__expect, 0, 0, "list", "per-version expectations used by verification"},
     {"iterations", scn__posint, SCN__FIELD(iterations), 0, "integer",

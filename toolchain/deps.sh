@@ -29,6 +29,10 @@ TEST_PKGS=(
   chromium            # renders the matrix page headless
 )
 [ "${1:-}" = test ] && PKGS+=("${TEST_PKGS[@]}")
+# The tests are pytest's, run by the system Python, and read YAML with PyYAML.
+if [ "${1:-}" = test ] && ! python3 -c 'import pytest, yaml' 2>/dev/null; then
+  tc_step "pip install pytest PyYAML" "$(tc_logdir)/pip-test.log" python3 -m pip install pytest PyYAML
+fi
 
 missing=()
 for p in "${PKGS[@]}"; do

@@ -1,0 +1,227 @@
+#!/usr/bin/env python3
+"""Detection benchmark: how often one invocation finds a race, and what it costs, three ways.
+
+  (a) harness   one fresh run of the scenario (`make run ... RUNS=1`), as a user starts it;
+  (b) plain     the scenario as a plain program (threading + Barrier, `scntool program`);
+  (c) pytest    the scenario's body as a test under pytest-run-parallel, with --parallel-threads
+                and --iterations equal to the scenario's (its `thread_index` and
+                `iteration_index` fixtures are `tid` and `iteration`),
+                setup at module level, run the way its documentation says: `pytest
+                --parallel-threads=N --iterations=M`.
+
+All three run on the same toolchain interpreter (same TSan CPython, same NumPy build, same
+packages), with the same setarch handling, PYTHON_GIL=0 for (b) and (c) as the harness forces the
+GIL off. Each invocation is a fresh process tree; its CPU time (user + system of everything it
+started, from the kernel's accounting of waited-for children) and wall time are measured.
+
+A hit is decided from structured evidence only: (a) report.json's findings; (b) and (c) the TSan
+logs (log_path) signed exactly as the harness signs its runs (`scntool sign`). Either way a hit
+is a data-race finding whose signature, or a signature of the same bug it was grouped with, names
+the bug's function. An invocation that did not run (exit status other than 0, or TSan's 66 for
+(b)/(c); for (a) anything but 0 or 1, a missing report.json, or a run the harness could not run;
+for pytest also nothing collected or a failed test) is an error: counted and shown, never a miss.
+
+Logs of every invocation stay under bench/out/<bug>/<way>/<n>/ (git-ignored). Rows are appended
+to bench/detection.tsv with the command that produced them.
+
+Usage: bench/detection.py [--invocations 20] [--bugs dlpack_race,...] [--ways harness,plain,pytest]"""
+import argparse
+import datetime
+import glob
+import json
+import os
+import resource
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUT = os.path.join(ROOT, "bench", "out")
+TSV = os.path.join(ROOT, "bench", "detection.tsv")
+PYTEST_PKGS = "pytest==9.0.3 pytest-run-parallel==0.10.0"
+
+# bug: (scenario, NumPy version or "" for none, the function a hit names, what kind of race)
+BUGS = {
+    "dlpack_race": ("scenarios/dlpack_race.yaml", "2.2.5", "from_dlpack", "lazy initialisation (first call only)"),
+    "strided_repeat": ("scenarios/strided_repeat.yaml", "2.2.2", "PyArray_Repeat", "shared scratch buffer (every call)"),
+    "c_race": ("tests/e2e/scenarios/c_race.yaml", "", "lookup", "lazy initialisation in C (first call only)"),
+    "counter_race": ("bench/scenarios/counter_race.yaml", "", "bump", "unsynchronised counter (every call)"),
+}
+WAYS = ("harness", "plain", "pytest")
+
+
+def sh(argv, **kw):
+    return subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, **kw)
+
+
+def scntool():
+    return sh(["bash", "toolchain/scntool.sh"], check=True).stdout.strip()
+
+
+class Bug:
+    def __init__(self, name, tool):
+        self.name = name
+        self.scn, self.numpy, self.fn, self.what = BUGS[name]
+        self.tool = tool
+        self.spec = json.loads(sh([tool, "json", self.scn], check=True).stdout)
+        scn_pkgs = sh([tool, "packages", self.scn], check=True).stdout.split()
+        # As toolchain/run.sh composes it: the user's packages, then the scenario's.
+        self.packages = " ".join(PYTEST_PKGS.split() + scn_pkgs)
+        env = dict(os.environ, SAN="tsan", NUMPY=self.numpy, PACKAGES=self.packages)
+        tc = subprocess.run(["bash", "toolchain/toolchain.sh"], cwd=ROOT, env=env, capture_output=True, text=True)
+        if tc.returncode != 0:
+            sys.exit(f"detection: toolchain for {name} failed:\n{tc.stderr[-2000:]}")
+        self.python = tc.stdout.strip().splitlines()[-1]
+        self.tcjson = os.path.join(os.path.dirname(os.path.dirname(self.python)), "toolchain.json")
+        self.tc = json.load(open(self.tcjson))
+        self.kernels, self.preload = [], []
+        for line in sh([tool, "build", self.scn], check=True).stdout.splitlines():
+            kind, _, src = line.partition(" ")
+            d = sh(["bash", "toolchain/kernel.sh", self.tcjson, kind, os.path.join(os.path.dirname(self.scn), src)],
+                   check=True).stdout.strip().splitlines()[-1]
+            (self.preload if kind == "preload" else self.kernels).append(
+                os.path.join(d, os.path.splitext(os.path.basename(src))[0] + ".so") if kind == "preload" else d)
+        self.work = os.path.join(OUT, name)
+        shutil.rmtree(self.work, ignore_errors=True)
+        os.makedirs(self.work)
+        self.plain = os.path.join(self.work, "plain.py")
+        with open(self.plain, "w") as f:
+            f.write(sh([tool, "program", self.scn], check=True).stdout)
+        self.test = os.path.join(self.work, "test_body.py")
+        with open(self.test, "w") as f:
+            f.write(self.pytest_file())
+
+    def pytest_file(self):
+        """Setup at module level (once per process, as the scenario's); the body as one test that
+        pytest-run-parallel calls on every thread, --iterations times each."""
+        s = self.spec
+        body = "".join("    " + l + "\n" for l in s["body"].splitlines())
+        return (f"seed, run = 0, 0\n{s['setup'] or ''}\n\n\n"
+                "def test_body(thread_index, iteration_index):\n"
+                "    tid, iteration = thread_index, iteration_index\n"
+                f"{body}")
+
+    def sanitizer_env(self, logs):
+        opts = f"log_path={logs}/tsan:halt_on_error=0"
+        if self.tc.get("symbolizer"):
+            opts += f":external_symbolizer_path={self.tc['symbolizer']}"
+        env = dict(os.environ, **(self.spec.get("env") or {}), PYTHON_GIL="0", TSAN_OPTIONS=opts)
+        if self.kernels:
+            env["PYTHONPATH"] = ":".join(self.kernels)
+        if self.preload:
+            env["LD_PRELOAD"] = ":".join(self.preload)
+        return env
+
+    def names_fn(self, findings):
+        return any(f["kind"] == "data-race" and any(self.fn in s for s in [f["signature"], *f.get("also_seen_as", [])])
+                   for f in findings)
+
+    def invoke(self, way, i):
+        """One invocation: (outcome, cpu seconds, wall seconds); outcome is hit, miss or error."""
+        logs = os.path.join(self.work, way, f"{i:03d}")
+        os.makedirs(logs)
+        pre = ["setarch", os.uname().machine, "-R"] if self.tc.get("setarch") else []
+        s = self.spec
+        if way == "harness":
+            env = dict(os.environ, SCENARIO=self.scn, SAN="tsan", NUMPY=self.numpy, PACKAGES=" ".join(PYTEST_PKGS.split()),
+                       RUNS="1", FTSAN_REPORTS=os.path.join(logs, "reports"))
+            argv, cwd = ["bash", "toolchain/run.sh"], ROOT
+        elif way == "plain":
+            env, argv, cwd = self.sanitizer_env(logs), pre + [self.python, self.plain], logs
+        else:
+            env = self.sanitizer_env(logs)
+            argv = pre + [self.python, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                          f"--parallel-threads={s['threads']}", f"--iterations={s['iterations']}", self.test]
+            cwd = logs
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t0 = time.monotonic()
+        with open(os.path.join(logs, "output.txt"), "w") as out:
+            rc = subprocess.run(argv, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT).returncode
+        wall = time.monotonic() - t0
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        with open(os.path.join(logs, "exit"), "w") as f:
+            f.write(f"{rc}\n")
+        if way == "harness":
+            rep = os.path.join(logs, "reports", "latest", "report.json")
+            if rc not in (0, 1) or not os.path.exists(rep):
+                return "error", cpu, wall
+            rep = json.load(open(rep))
+            if rep["runs"]["failed"] or rep["runs"]["done"] != 1:
+                return "error", cpu, wall
+            return ("hit" if self.names_fn(rep["findings"]) else "miss"), cpu, wall
+        if rc not in (0, 66):
+            return "error", cpu, wall
+        tsan = glob.glob(os.path.join(logs, "tsan.*"))
+        signed = sh([self.tool, "sign", *tsan]) if tsan else None
+        if signed is not None and signed.returncode != 0:
+            return "error", cpu, wall
+        findings = json.loads(signed.stdout)["findings"] if signed else []
+        return ("hit" if self.names_fn(findings) else "miss"), cpu, wall
+
+
+def quantile(xs, q):
+    xs = sorted(xs)
+    k = (len(xs) - 1) * q
+    lo, hi = int(k), min(int(k) + 1, len(xs) - 1)
+    return xs[lo] + (xs[hi] - xs[lo]) * (k - lo)
+
+
+def summarize(rows):
+    """Per-invocation rate over the invocations that ran, and CPU seconds to first detection: a
+    user reruns until a hit, so the waits are the CPU spent from one hit to the next."""
+    ran = [r for r in rows if r[0] != "error"]
+    hits = sum(r[0] == "hit" for r in rows)
+    waits, acc = [], 0.0
+    for outcome, cpu, _ in rows:
+        acc += cpu
+        if outcome == "hit":
+            waits.append(acc)
+            acc = 0.0
+    total = sum(r[1] for r in rows)
+    return {
+        "invocations": len(rows), "hits": hits, "misses": sum(r[0] == "miss" for r in rows),
+        "errors": len(rows) - len(ran), "rate": f"{hits / len(ran):.2f}" if ran else "-",
+        "cpu_s": f"{statistics.mean(r[1] for r in rows):.1f}", "wall_s": f"{statistics.mean(r[2] for r in rows):.1f}",
+        "ttd_median": f"{statistics.median(waits):.1f}" if waits else f">{total:.0f} (never)",
+        "ttd_p90": f"{quantile(waits, 0.9):.1f}" if waits else f">{total:.0f} (never)",
+    }
+
+
+COLUMNS = ("date", "bug", "numpy", "way", "invocations", "hits", "misses", "errors", "rate", "cpu_s", "wall_s",
+           "ttd_median", "ttd_p90", "command")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--invocations", type=int, default=20)
+    ap.add_argument("--bugs", default=",".join(BUGS))
+    ap.add_argument("--ways", default=",".join(WAYS))
+    a = ap.parse_args()
+    tool = scntool()
+    command = "bench/detection.py " + " ".join(shlex.quote(x) for x in sys.argv[1:])
+    if not os.path.exists(TSV):
+        with open(TSV, "w") as f:
+            f.write("\t".join(COLUMNS) + "\n")
+    for name in a.bugs.split(","):
+        bug = Bug(name, tool)
+        for way in a.ways.split(","):
+            rows = []
+            for i in range(1, a.invocations + 1):
+                rows.append(bug.invoke(way, i))
+                print(f"[detection] {name} {way} {i}/{a.invocations}: {rows[-1][0]} ({rows[-1][1]:.1f} s CPU)", flush=True)
+            with open(os.path.join(bug.work, way, "rows.tsv"), "w") as f:
+                f.writelines(f"{o}\t{c:.2f}\t{w:.2f}\n" for o, c, w in rows)
+            s = summarize(rows)
+            row = dict(s, date=datetime.date.today().isoformat(), bug=name, numpy=bug.numpy or "none", way=way,
+                       command=command)
+            with open(TSV, "a") as f:
+                f.write("\t".join(str(row[c]) for c in COLUMNS) + "\n")
+            print("\t".join(str(row[c]) for c in COLUMNS[1:-1]), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,103 @@
+"""Shared fixtures of the end-to-end and toolchain tests (pytest, run by the system Python).
+
+Every test asserts on what the harness wrote for programs (report.json, run.json,
+status.json, events.jsonl), never on text that could contain a word by accident. Reports go to a
+directory of the test's own (FTSAN_REPORTS): a user's reports/ is never read, moved or deleted."""
+import json
+import os
+import subprocess
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SCN = os.path.join("tests", "e2e", "scenarios")
+
+
+def load_json(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def events(run_dir):
+    """A run's events.jsonl as a list of dicts."""
+    with open(os.path.join(run_dir, "events.jsonl")) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+class Run:
+    """One `make run` (toolchain/run.sh) and what it left: exit status, output, report."""
+
+    def __init__(self, proc, reports):
+        self.rc = proc.returncode
+        self.out = proc.stdout
+        self.reports = reports
+        latest = os.path.join(reports, "latest")
+        self.dir = os.path.realpath(latest) if os.path.exists(latest) else None
+
+    @property
+    def report(self):
+        return load_json(os.path.join(self.dir, "report.json"))
+
+    @property
+    def run_json(self):
+        return load_json(os.path.join(self.dir, "run.json"))
+
+    def evidence(self, n=1):
+        return os.path.join(self.dir, "evidence", f"run-{n:04d}")
+
+    def status(self, n=1):
+        return load_json(os.path.join(self.evidence(n), "status.json"))
+
+    def events(self, n=1):
+        return events(self.evidence(n))
+
+    def findings(self, kind=None):
+        return [f for f in self.report["findings"] if kind in (None, f["kind"])]
+
+    def __repr__(self):
+        return f"<run exit {self.rc}>\n{self.out[-3000:]}"
+
+
+@pytest.fixture
+def reports(tmp_path):
+    d = tmp_path / "reports"
+    d.mkdir()
+    return str(d)
+
+
+@pytest.fixture
+def harness(reports):
+    """harness(scenario, NAME=value, ...): toolchain/run.sh as `make run` calls it, on the TSan
+    toolchain without NumPy unless NUMPY is given, reports in the test's own directory."""
+
+    def run(scenario, **env):
+        e = dict(os.environ, NUMPY="", SCENARIO=scenario, FTSAN_REPORTS=env.pop("FTSAN_REPORTS", reports))
+        e.update({k: str(v) for k, v in env.items()})
+        p = subprocess.run(["bash", "toolchain/run.sh"], cwd=ROOT, env=e, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True)
+        return Run(p, e["FTSAN_REPORTS"])
+
+    return run
+
+
+def sh(argv, **kw):
+    """A command in the checkout; its exit status, output and error output."""
+    env = dict(os.environ, **{k: str(v) for k, v in kw.pop("env", {}).items()})
+    return subprocess.run(argv, cwd=kw.pop("cwd", ROOT), env=env, capture_output=True, text=True, **kw)
+
+
+def scntool():
+    return sh(["bash", "toolchain/scntool.sh"], check=True).stdout.strip()
+
+
+def toolchain(san="tsan", numpy="", packages=""):
+    """The interpreter of a toolchain, built or reused as `make toolchain` does."""
+    out = sh(["bash", "toolchain/toolchain.sh"], env={"SAN": san, "NUMPY": numpy, "PACKAGES": packages})
+    assert out.returncode == 0, out.stderr[-3000:]
+    return out.stdout.strip().splitlines()[-1]
+
+
+def harness_binary(san="tsan"):
+    """The harness binary of the bare toolchain, built when stale."""
+    tcjson = os.path.join(os.path.dirname(os.path.dirname(toolchain(san))), "toolchain.json")
+    return sh(["bash", "toolchain/harness.sh", tcjson], check=True).stdout.strip().splitlines()[-1]

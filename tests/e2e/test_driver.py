@@ -1,0 +1,172 @@
+"""The driver end to end: real scenarios through toolchain/run.sh (as `make run` calls it) on the
+real TSan toolchain, each asserting on the evidence and the reports left behind."""
+import os
+import re
+import subprocess
+
+from conftest import ROOT, SCN, harness_binary
+
+
+def test_yaml_syntax_error_names_line_7_and_writes_nothing(harness, reports):
+    r = harness(f"{SCN}/syntax_error_line7.yaml")
+    assert r.rc == 2, r
+    assert "syntax_error_line7.yaml:7:27: YAML syntax error" in r.out, r
+    assert os.listdir(reports) == []
+
+
+def test_python_syntax_error_is_a_scenario_error(harness, reports, tmp_path):
+    """A body that does not compile: exit 2 before any run, naming the scenario's own line and
+    column, and nothing written."""
+    bad = tmp_path / "bad_body.yaml"
+    bad.write_text("name: bad_body\nthreads: 2\niterations: 1\nruns: 2\nsetup: |\n  import os\n"
+                   "body: |\n  x = 1\n  def (\n")
+    r = harness(str(bad))
+    assert r.rc == 2, r
+    assert re.search(r"bad_body\.yaml:9:7: the scenario's body does not compile: SyntaxError: ", r.out), r
+    assert os.listdir(reports) == []
+
+
+def test_bad_scenario_values_are_errors(harness, reports, tmp_path):
+    for text, message in [
+        ("name: x\nbody: pass\nexpect:\n  - {numpy: \">=abc\", outcome: clean}\n",
+         "x.yaml:4:13: 'expect.numpy' must be a version range"),
+        ("name: x\nbody: pass\n---\nname: y\nbody: pass\n",
+         "x.yaml:3:1: a second YAML document: a scenario file holds exactly one scenario"),
+    ]:
+        p = tmp_path / "x.yaml"
+        p.write_text(text)
+        r = harness(str(p))
+        assert r.rc == 2, r
+        assert message in r.out, r
+    assert os.listdir(reports) == []
+
+
+def test_bad_command_line_value_is_exit_2(harness, reports):
+    r = harness(f"{SCN}/worker_exception.yaml", THREADS="zero")
+    assert r.rc == 2 and "THREADS must be a positive integer, got 'zero'" in r.out, r
+    r = harness("no_such_scenario")
+    assert r.rc == 2 and "no scenario 'no_such_scenario' in scenarios/" in r.out, r
+    assert os.listdir(reports) == []
+
+
+def test_hang_is_killed_with_python_and_native_stacks(harness):
+    r = harness(f"{SCN}/timeout_sleep.yaml")
+    assert r.rc == 1, r
+    st = r.status()
+    assert st["timed_out"] is True and st["signal_name"] == "KILL", st
+    (hang,) = r.findings("hang")
+    # Signed by where it hangs in Python and where the workers block in native code.
+    assert hang["signature"] == "hang: timed out in <module> (timeout_sleep.yaml), blocked in pysleep (timemodule.c)", hang
+    labels = [s["label"] or "" for s in hang["stacks"]]
+    native = [s for s in hang["stacks"] if (s["label"] or "").startswith("native Thread ")]
+    assert len(native) >= 3, labels                        # two workers and the main thread, from gdb
+    assert sum(any(f["function"] == "time_sleep" for f in s["frames"]) for s in native) == 2, labels
+    python = [s for s in hang["stacks"] if not (s["label"] or "").startswith("native ")]
+    assert any(f["file"].endswith("timeout_sleep.yaml") and f["line"] == 10 for s in python for f in s["frames"]), python
+    assert subprocess.run(["pgrep", "-f", "timeout_sleep.yaml"], capture_output=True).returncode == 1
+
+
+def test_worker_exception_keeps_thread_and_traceback(harness):
+    r = harness(f"{SCN}/worker_exception.yaml")
+    assert r.rc == 1, r
+    ev = r.events()
+    (exc,) = [e for e in ev if e["kind"] == "exception"]
+    assert (exc["tid"], exc["iteration"], exc["type"]) == (2, 1, "ZeroDivisionError"), exc
+    assert 'worker_exception.yaml", line 9, in check' in exc["traceback"]
+    (summary,) = [e for e in ev if e["kind"] == "summary"]
+    assert summary["body_exceptions"] == 1 and summary["body_completed"] == 11, summary
+    (f,) = r.findings("exception")
+    assert f["signature"] == "exception: ZeroDivisionError at check (worker_exception.yaml)", f
+
+
+def test_process_events_with_python_stacks(harness):
+    r = harness(f"{SCN}/process_events.yaml")
+    assert r.rc == 1, r
+    by = {e["event"]: e for e in r.events() if e["kind"] == "process"}
+    assert set(by) == {"subprocess.Popen", "os.system", "fork"}, sorted(by)
+    assert ("spawn_child", 10) in [(f["function"], f["line"]) for f in by["subprocess.Popen"]["stack"]]
+    assert by["os.system"]["args"] == "(b'true',)"
+    assert 'process_events.yaml", line 12 in c_fork' in by["fork"]["traceback"], by["fork"]
+    assert {f["kind"] for f in r.findings()} == {"process-event"}
+
+
+def test_c_race_found_in_every_run_with_python_line_and_gil_module(harness):
+    """The harness's barrier does not order the threads' first calls: the planted lazy
+    initialisation race is reported in every run."""
+    r = harness(f"{SCN}/c_race.yaml", RUNS=3)
+    assert r.rc == 1, r
+    (f,) = r.findings("data-race")
+    assert f["signature"] == "data-race: lookup (racy_gil.c) <> lookup (racy_gil.c)", f
+    assert f["runs_hit"] == 3, f
+    assert "c_race.yaml\", line 10 in <module>" in f["python_traceback"], f
+    assert f["memory"] and all(m in ("global 'table'", "heap block from lookup (racy_gil.c)") for m in f["memory"]), f
+    assert r.report["gil_would_enable"] == ["racy_gil"]
+    for n in (1, 2, 3):
+        ev = r.events(n)
+        assert {"kind": "gil", "module": "racy_gil"} in ev
+        assert [e["gil_enabled"] for e in ev if e["kind"] == "summary"] == [False]
+
+
+def test_report_md_names_no_machine_path(harness):
+    r = harness(f"{SCN}/c_race.yaml", RUNS=1)
+    assert r.rc == 1, r
+    (f,) = r.findings("data-race")
+    md = open(os.path.join(r.dir, "findings", f["id"], "report.md")).read()
+    cache = os.environ.get("FTSAN_CACHE") or os.path.join(os.environ.get("XDG_CACHE_HOME") or
+                                                         os.path.expanduser("~/.cache"), "ftsan")
+    for prefix in (ROOT, cache, r.reports, "/tmp/", os.path.expanduser("~") + "/"):
+        assert prefix not in md, prefix
+    assert "harness/py.c" not in md or "harness/py.c:" in md      # paths from the project root on
+    assert re.search(r"Location is global 'table' of size 8|heap block", md), md
+    assert "Memory raced on: " in md
+
+
+def test_unsymbolized_log_is_symbolized_late(harness):
+    r = harness(f"{SCN}/c_race.yaml", RUNS=1, TSAN_OPTIONS="symbolize=0")
+    assert r.rc == 1, r
+    log = [n for n in os.listdir(r.evidence()) if n.startswith("tsan.")]
+    assert log and "#0 <null> <null> (racy_gil" in open(os.path.join(r.evidence(), log[0])).read()
+    assert [f["signature"] for f in r.findings("data-race")] == ["data-race: lookup (racy_gil.c) <> lookup (racy_gil.c)"]
+
+
+def test_tsan_segv_is_one_crash_finding(harness):
+    r = harness(f"{SCN}/crash_segv.yaml")
+    assert r.rc == 1, r
+    (f,) = r.findings()
+    assert f["kind"] == "segv" and f["signature"] == "segv: <module> (crash_segv.yaml)", f
+
+
+def test_asan_use_after_free(harness):
+    r = harness(f"{SCN}/crash_use_after_free.yaml", SAN="asan")
+    assert r.rc == 1, r
+    (f,) = r.findings("heap-use-after-free")
+    assert f["signature"].startswith("heap-use-after-free: use_after_free (crashers.c)"), f
+    assert 'crash_use_after_free.yaml", line 14' in f["python_traceback"], f
+
+
+def test_glibc_invalid_size_abort(harness):
+    r = harness(f"{SCN}/crash_invalid_size.yaml", SAN="none")
+    assert r.rc == 1, r
+    assert r.status()["signal_name"] == "ABRT"
+    (f,) = r.findings("malloc-abort")
+    assert f["signature"] == "malloc-abort: free(): invalid size at <module> (crash_invalid_size.yaml)", f
+
+
+def test_user_sanitizer_options_are_kept(harness):
+    r = harness(f"{SCN}/print_env.yaml", TSAN_OPTIONS="history_size=4:halt_on_error=1")
+    assert r.rc == 0, r
+    out = dict(line.split("=", 1) for line in open(os.path.join(r.evidence(), "stdout.txt")).read().splitlines())
+    opts = dict(o.split("=", 1) for o in out["TSAN_OPTIONS"].split(":"))
+    assert opts["history_size"] == "4" and opts["halt_on_error"] == "1", opts   # the user's won
+    assert opts["log_path"] == os.path.join(r.dir, "evidence", "run-0001", "tsan"), opts   # ours filled the gaps
+    assert opts["suppressions"] == os.path.join(r.dir, "suppressions.txt"), opts
+    assert out["OPENBLAS_NUM_THREADS"] == "1"                                  # the scenario's env
+    assert out["executable"] == r.run_json["toolchain"]["python"]              # sys.executable is the toolchain's
+
+
+def test_keys_table_in_readme_is_the_parsers():
+    """The README quotes `harness keys` word for word."""
+    keys = subprocess.run([harness_binary(), "keys"], capture_output=True, text=True, check=True).stdout
+    readme = open(os.path.join(ROOT, "README.md")).read()
+    block = readme.split("The keys (`harness keys` prints this table from the parser's own key table):\n\n```\n", 1)[1]
+    assert block.split("```", 1)[0] == keys

@@ -1,0 +1,146 @@
+"""The tools around the driver: minimization, the nightly matrix and its page, bisection, the
+workflow file. Each writes under the test's own reports directory (FTSAN_REPORTS)."""
+import ast
+import glob
+import json
+import os
+import re
+import signal
+import subprocess
+import time
+
+import yaml
+
+from conftest import ROOT, SCN, load_json, sh
+
+
+def minimize(report_dir, *args, **kw):
+    return subprocess.Popen(["python3", "harness/tools/minimize.py", *args, report_dir], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True, **kw)
+
+
+def test_minimize_c_race(harness):
+    """Fewer threads and iterations that still show the same signature; a standalone repro.py
+    whose rate was measured by running it as its own process; embedded in the report."""
+    r = harness(f"{SCN}/c_race.yaml", RUNS=2)
+    assert r.rc == 1, r
+    (f,) = r.findings()
+    p = minimize(r.dir, "--budget", "400")
+    out, _ = p.communicate(timeout=600)
+    assert p.returncode == 0, out
+    d = os.path.join(r.dir, "findings", f["id"])
+    m = load_json(os.path.join(d, "minimize.json"))
+    assert m["stopped"] is None, m
+    assert m["minimized"]["threads"] == 2 and m["minimized"]["iterations"] <= 2, m["minimized"]
+    assert m["original"]["threads"] == 4, m["original"]
+    prog = open(os.path.join(d, "repro.py")).read()
+    ast.parse(prog)
+    assert "import racy_gil" in prog and "threading.Barrier" in prog
+    # The header states the rate measured for this very program, whatever it was.
+    rate_py = int(m["minimized"]["rate_py"].split("/")[0])
+    assert (f"found in {rate_py} of 20 fresh runs" in prog) if rate_py else ("0 of 20 fresh runs of this program" in prog), prog[:800]
+    assert int(m["minimized"]["rate_yaml"].split("/")[0]) > 0, m["minimized"]
+    assert "Minimized by ftsan" in open(os.path.join(d, "report.md")).read()
+    assert yaml.safe_load(open(os.path.join(d, "repro.yaml")))["threads"] == 2
+    # Candidates lived in the report's directory and are gone; none among the scenarios.
+    assert not os.path.exists(os.path.join(r.dir, "minimize"))
+    assert not glob.glob(os.path.join(ROOT, SCN, ".*.yaml")) and not glob.glob(os.path.join(ROOT, "scenarios", ".*.yaml"))
+
+
+def test_minimize_interrupted_and_over_budget_writes_the_best_so_far(harness):
+    """SIGTERM in the middle of a candidate's run: the minimizer stops that run, writes
+    repro.yaml, repro.py and minimize.json, and leaves no candidate behind; a budget shorter
+    than the work ends it within the budget plus the time to stop a run."""
+    r = harness(f"{SCN}/c_race.yaml", RUNS=1)
+    assert r.rc == 1, r
+    (f,) = r.findings()
+    d = os.path.join(r.dir, "findings", f["id"])
+    p = minimize(r.dir, "--budget", "600")
+    cand = os.path.join(r.dir, "minimize")
+    for _ in range(600):                     # the first candidate is being run
+        if glob.glob(os.path.join(cand, "candidate-*.yaml")):
+            break
+        time.sleep(0.1)
+    assert glob.glob(os.path.join(cand, "candidate-*.yaml")), "no candidate ran"
+    time.sleep(1)
+    p.send_signal(signal.SIGTERM)
+    out, _ = p.communicate(timeout=60)
+    assert p.returncode == 0, out
+    m = load_json(os.path.join(d, "minimize.json"))
+    assert m["stopped"] == "interrupted (SIGTERM)", m
+    assert os.path.exists(os.path.join(d, "repro.yaml")) and os.path.exists(os.path.join(d, "repro.py"))
+    assert not os.path.exists(cand)
+    assert not glob.glob(os.path.join(ROOT, SCN, ".*.yaml"))
+    assert subprocess.run(["pgrep", "-f", "harness (run|child) .*candidate-"], capture_output=True).returncode == 1
+
+    budget = 25
+    t0 = time.monotonic()
+    p = minimize(r.dir, "--budget", str(budget))
+    out, _ = p.communicate(timeout=300)
+    took = time.monotonic() - t0
+    assert p.returncode == 0, out
+    m = load_json(os.path.join(d, "minimize.json"))
+    assert m["stopped"] == "the time budget ran out", m
+    assert took < budget + 20, took          # the run in progress was stopped, not waited for
+
+
+def test_matrix_shards_merge_and_render(reports):
+    """Two shards of a small matrix, merged; twice, so the second grid compares with the first.
+    The page renders in a real headless browser, every link leading to a cell's summary."""
+    env = {"MATRIX": "tests/e2e/matrix.yaml", "FTSAN_REPORTS": reports}
+    user = os.path.join(ROOT, "reports", "matrix")
+    before = sorted(os.listdir(user)) if os.path.isdir(user) else None
+    merged = []
+    for night in (1, 2):
+        for sh_ in ("1/2", "2/2"):
+            out = sh(["python3", "ci/matrix.py"], env=dict(env, SHARD=sh_))
+            assert out.returncode == 0, out.stdout + out.stderr
+        out = sh(["python3", "ci/matrix.py", "merge"], env=env)
+        assert out.returncode == 0, out.stdout + out.stderr
+        merged.append(out.stdout)
+    grid = os.path.realpath(os.path.join(reports, "matrix", "latest-full"))
+    cells = load_json(os.path.join(grid, "cells.json"))
+    cells = cells["cells"] if isinstance(cells, dict) else cells
+    by = {(c["scenario"], c["numpy"], c["packages"]): c for c in cells}
+    assert len(by) == 4, sorted(by)
+    assert [x["known"] for x in by[("concurrent_imports", "2.1.1", "")]["findings"]] == ["numpy#27472"]
+    assert by[("concurrent_imports", "2.1.2", "")]["findings"] == []
+    assert [x["known"] for x in by[("joblib_bigendian", "2.2.6", "joblib==1.4.2")]["findings"]] == ["joblib#1545"]
+    assert by[("joblib_bigendian", "2.2.6", "joblib==1.5.0")]["findings"] == []
+    assert "Compared with the previous matrix: 2 new, 0 fixed, 0 still present" in merged[0]
+    assert "Compared with the previous matrix: 0 new, 0 fixed, 2 still present" in merged[1]
+    dom = subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom",
+                          f"file://{grid}/index.html"], capture_output=True, text=True).stdout
+    assert dom.count('<td class="finding">') == 2 and dom.count('<td class="clean">') == 2, dom[-2000:]
+    hrefs = re.findall(r'href="([^"]*)"', dom)
+    assert hrefs and all(os.path.isfile(os.path.join(grid, h)) for h in hrefs), hrefs
+    # The user's own grids were neither read, moved nor deleted.
+    assert (sorted(os.listdir(user)) if os.path.isdir(user) else None) == before
+
+
+def test_bisect_concurrent_imports(reports):
+    """Four releases (wheels, seconds each): gallops, halves, and runs the clean boundary again."""
+    out = sh(["python3", "ci/bisect.py", "--scenario", "concurrent_imports", "--numpy", "2.1.0..2.1.3", "--runs", "2"],
+             env={"FTSAN_REPORTS": reports})
+    assert out.returncode == 0, out.stdout + out.stderr
+    lines = out.stdout.splitlines()
+    assert "[bisect] 4 releases: 2.1.0, 2.1.1, 2.1.2, 2.1.3" in lines
+    assert any(l.startswith("bisect: concurrent_imports: fixed in NumPy 2.1.2 (previous release 2.1.1)") for l in lines), lines
+    probes = [l for l in lines if l.startswith("[bisect] NumPy 2.1.2: clean in")]
+    assert len(probes) == 2 and probes[1].endswith("of 6 runs"), probes      # the boundary, again with 3x the runs
+    assert os.path.isdir(os.path.join(reports, "bisect", "concurrent_imports"))
+
+
+def test_nightly_workflow_shape():
+    """Shards over the make targets a user calls, a cache keyed like the toolchain's, artifacts,
+    and a final job that merges. (actionlint cannot be installed here: see the README.)"""
+    w = yaml.safe_load(open(os.path.join(ROOT, "ci", "nightly.yml")))
+    shard, merge = w["jobs"]["shard"], w["jobs"]["merge"]
+    assert w[True]["schedule"][0]["cron"]            # PyYAML reads the key `on` as True
+    runs = [s.get("run", "") for s in shard["steps"]]
+    assert any("make matrix SHARD=${{ matrix.shard }}/${{ env.SHARDS }}" in r for r in runs), runs
+    assert len(shard["strategy"]["matrix"]["shard"]) == int(shard["env"]["SHARDS"])
+    cache = [s for s in shard["steps"] if s.get("uses", "").startswith("actions/cache@")][0]
+    assert "hashFiles('toolchain/**', 'ci/matrix.yaml')" in cache["with"]["key"]
+    assert any(s.get("uses", "").startswith("actions/upload-artifact@") for s in shard["steps"])
+    assert merge["needs"] == "shard" and any("make matrix-merge" in s.get("run", "") for s in merge["steps"])
