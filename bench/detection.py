@@ -24,7 +24,8 @@ for pytest also nothing collected or a failed test) is an error: counted and sho
 Logs of every invocation stay under bench/out/<bug>/<way>/<n>/ (git-ignored). Rows are appended
 to bench/detection.tsv with the command that produced them.
 
-Usage: bench/detection.py [--invocations 20] [--bugs dlpack_race,...] [--ways harness,plain,pytest]"""
+Usage: bench/detection.py [--invocations 20] [--bugs dlpack_race,...] [--ways harness,plain,pytest]
+       bench/detection.py --table      (RESULTS.md's table, from the newest rows of detection.tsv)"""
 import argparse
 import datetime
 import glob
@@ -82,8 +83,10 @@ class Bug:
             kind, _, src = line.partition(" ")
             d = sh(["bash", "toolchain/kernel.sh", self.tcjson, kind, os.path.join(os.path.dirname(self.scn), src)],
                    check=True).stdout.strip().splitlines()[-1]
-            (self.preload if kind == "preload" else self.kernels).append(
-                os.path.join(d, os.path.splitext(os.path.basename(src))[0] + ".so") if kind == "preload" else d)
+            if kind == "preload":
+                self.preload.append(os.path.join(d, os.path.splitext(os.path.basename(src))[0] + ".so"))
+            else:
+                self.kernels.append(d)
         self.work = os.path.join(OUT, name)
         shutil.rmtree(self.work, ignore_errors=True)
         os.makedirs(self.work)
@@ -195,12 +198,35 @@ COLUMNS = ("date", "bug", "numpy", "way", "invocations", "hits", "misses", "erro
            "ttd_median", "ttd_p90", "command")
 
 
+def table():
+    """The newest row of each bug and way in detection.tsv, as the Markdown table of RESULTS.md."""
+    rows = {}
+    with open(TSV) as f:
+        head = f.readline().rstrip("\n").split("\t")
+        for line in f:
+            r = dict(zip(head, line.rstrip("\n").split("\t")))
+            rows[(r["bug"], r["way"])] = r
+    out = ["| bug (NumPy) | race | way | hits / ran | errors | per invocation | CPU s per invocation | "
+           "CPU s to first detection, median / p90 |", "|---|---|---|---|---|---|---|---|"]
+    for bug in BUGS:
+        for way in WAYS:
+            r = rows.get((bug, way))
+            if r:
+                ran = int(r["invocations"]) - int(r["errors"])
+                out.append(f"| {bug} ({r['numpy']}) | {BUGS[bug][3]} | {way} | {r['hits']}/{ran} | {r['errors']} | "
+                           f"{r['rate']} | {r['cpu_s']} | {r['ttd_median']} / {r['ttd_p90']} |")
+    print("\n".join(out))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--invocations", type=int, default=20)
     ap.add_argument("--bugs", default=",".join(BUGS))
     ap.add_argument("--ways", default=",".join(WAYS))
+    ap.add_argument("--table", action="store_true", help="print RESULTS.md's table from detection.tsv, run nothing")
     a = ap.parse_args()
+    if a.table:
+        return table()
     tool = scntool()
     command = "bench/detection.py " + " ".join(shlex.quote(x) for x in sys.argv[1:])
     if not os.path.exists(TSV):
