@@ -19,7 +19,8 @@ logs (log_path) signed exactly as the harness signs its runs (`scntool sign`). E
 is a data-race finding whose signature, or a signature of the same bug it was grouped with, names
 the bug's function. An invocation that did not run (exit status other than 0, or TSan's 66 for
 (b)/(c); for (a) anything but 0 or 1, a missing report.json, or a run the harness could not run;
-for pytest also nothing collected or a failed test) is an error: counted and shown, never a miss.
+for pytest also nothing collected or a failed test; for any way, an invocation still running past
+the scenario's timeout plus two minutes, then killed) is an error: counted and shown, never a miss.
 
 Logs of every invocation stay under bench/out/<bug>/<way>/<n>/ (git-ignored). Rows are appended
 to bench/detection.tsv with the command that produced them.
@@ -34,6 +35,7 @@ import os
 import resource
 import shlex
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -88,8 +90,7 @@ class Bug:
             else:
                 self.kernels.append(d)
         self.work = os.path.join(OUT, name)
-        shutil.rmtree(self.work, ignore_errors=True)
-        os.makedirs(self.work)
+        os.makedirs(self.work, exist_ok=True)
         self.plain = os.path.join(self.work, "plain.py")
         with open(self.plain, "w") as f:
             f.write(sh([tool, "program", self.scn], check=True).stdout)
@@ -125,6 +126,7 @@ class Bug:
     def invoke(self, way, i):
         """One invocation: (outcome, cpu seconds, wall seconds); outcome is hit, miss or error."""
         logs = os.path.join(self.work, way, f"{i:03d}")
+        shutil.rmtree(logs, ignore_errors=True)
         os.makedirs(logs)
         pre = ["setarch", os.uname().machine, "-R"] if self.tc.get("setarch") else []
         s = self.spec
@@ -142,7 +144,15 @@ class Bug:
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.monotonic()
         with open(os.path.join(logs, "output.txt"), "w") as out:
-            rc = subprocess.run(argv, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT).returncode
+            p = subprocess.Popen(argv, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            try:
+                # The scenario's run timeout, plus the harness's own start-up for (a), which
+                # applies its own timeout inside.
+                rc = p.wait(timeout=s["timeout"] + 120)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait()
+                rc = "timeout"
         wall = time.monotonic() - t0
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
