@@ -287,7 +287,8 @@ sig__top_n(const struct san_stack *s, int want, char *out, size_t n)
 
 /* Where a hung run was stuck: the innermost Python frame of the first thread that is not the
  * one answering the supervisor's request for stacks (faulthandler's "Current thread", which
- * only waits for the workers). */
+ * only waits for the workers). gdb's native stacks are not looked at here: a run stuck too hard
+ * for faulthandler has only those, and is signed by where it blocks alone. */
 static const struct san_frame *
 sig__hung_frame(const struct san_report *r)
 {
@@ -296,8 +297,8 @@ sig__hung_frame(const struct san_report *r)
     for (size_t i = 0; i < r->n_stacks; i++) {
         const struct san_stack *s = &r->stacks[i];
 
-        if (s->n == 0)
-            continue;
+        if (s->n == 0 || (s->label && strncmp(s->label, "native ", 7) == 0))
+            continue; /* gdb's stacks: sig__blocked_frame's */
         if (s->label && strncmp(s->label, "Current thread", 14) == 0) {
             fallback = &s->frames[0];
             continue;

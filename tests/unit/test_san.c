@@ -138,6 +138,18 @@ test_hang_faulthandler_and_gdb(void **state)
     assert_string_equal(out.v[0].stacks[3].label, "native Thread 4 (Thread 0x7f0134bfd6c0 (LWP 13293) \"harness\")");
     assert_string_equal(sign(&out.v[0], NULL),
                         "hang: timed out in <module> (timeout_sleep.yaml), blocked in pysleep (timemodule.c)");
+    /* A run stuck too hard for faulthandler has gdb's stacks only: signed by where it blocks. */
+    {
+        struct san_reports bare;
+
+        san_reports_init(&bare);
+        assert_int_equal(san_add_hang(&bare), 0);
+        assert_int_equal(san_parse_gdb(gdb, glen, &threads, &n), 0);
+        assert_int_equal(san_attach_native(&bare.v[0], threads, n), 0);
+        free(threads);
+        assert_string_equal(sign(&bare.v[0], NULL), "hang: timed out, blocked in pysleep (timemodule.c)");
+        san_reports_free(&bare);
+    }
     /* The same dump without a timeout and without "Fatal Python error" is no report at all. */
     san_reports_free(&out);
     assert_int_equal(san_parse_faulthandler(fh, len, 0, &out), 0);
