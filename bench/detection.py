@@ -23,7 +23,8 @@ for pytest also nothing collected or a failed test; for any way, an invocation s
 the scenario's timeout plus two minutes, then killed) is an error: counted and shown, never a miss.
 
 Logs of every invocation stay under bench/out/<bug>/<way>/<n>/ (git-ignored). Rows are appended
-to bench/detection.tsv with the command that produced them.
+to bench/detection.tsv (one per bug and way, with the command that produced them) and
+bench/detection_invocations.tsv (one per invocation: outcome, CPU and wall seconds).
 
 Usage: bench/detection.py [--invocations 20] [--bugs dlpack_race,...] [--ways harness,plain,pytest]
        bench/detection.py --table      (RESULTS.md's table, from the newest rows of detection.tsv)"""
@@ -44,6 +45,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "bench", "out")
 TSV = os.path.join(ROOT, "bench", "detection.tsv")
+INVOCATIONS = os.path.join(ROOT, "bench", "detection_invocations.tsv")   # one row per invocation
 PYTEST_PKGS = "pytest==9.0.3 pytest-run-parallel==0.10.0"
 
 # bug: (scenario, NumPy version or "" for none, the function a hit names, what kind of race)
@@ -251,6 +253,12 @@ def main():
                 print(f"[detection] {name} {way} {i}/{a.invocations}: {rows[-1][0]} ({rows[-1][1]:.1f} s CPU)", flush=True)
             with open(os.path.join(bug.work, way, "rows.tsv"), "w") as f:
                 f.writelines(f"{o}\t{c:.2f}\t{w:.2f}\n" for o, c, w in rows)
+            new = not os.path.exists(INVOCATIONS)
+            with open(INVOCATIONS, "a") as f:
+                if new:
+                    f.write("date\tbug\tnumpy\tway\tinvocation\toutcome\tcpu_s\twall_s\n")
+                f.writelines(f"{datetime.date.today().isoformat()}\t{name}\t{bug.numpy or 'none'}\t{way}\t{k}\t{o}\t{c:.2f}\t{w:.2f}\n"
+                             for k, (o, c, w) in enumerate(rows, 1))
             s = summarize(rows)
             row = dict(s, date=datetime.date.today().isoformat(), bug=name, numpy=bug.numpy or "none", way=way,
                        command=command)
