@@ -1,0 +1,58 @@
+"""bisect's search on made-up releases: the clean release at the boundary is run again with three
+times the runs in both directions ("fixed in": the boundary itself; "appears in": the release
+before it), and a bug that shows on that second look moves the boundary. No toolchain runs."""
+import importlib.util
+import os
+
+import pytest
+
+from conftest import ROOT
+
+
+def load_bisect():
+    spec = importlib.util.spec_from_file_location("ftsan_bisect", os.path.join(ROOT, "ci", "bisect.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+VERSIONS = ["1.0.0", "1.0.1", "1.0.2", "1.0.3", "1.0.4", "1.0.5"]
+
+
+def search(monkeypatch, capsys, truth, flaky=()):
+    """truth: version -> has the bug. A flaky version looks clean on its first probe only."""
+    mod = load_bisect()
+    monkeypatch.setattr(mod, "releases", lambda lo, hi: VERSIONS)
+    b = mod.Bisect.__new__(mod.Bisect)
+    b.scn, b.runs, b.seen = "scenarios/x.yaml", 2, {}
+    calls = []
+
+    def probe(v, runs):
+        calls.append((v, runs))
+        hit = truth[v] and not (v in flaky and len([c for c in calls if c[0] == v]) == 1)
+        h, n = b.seen.get(v, (0, 0))
+        b.seen[v] = (h + (runs if hit else 0), n + runs)
+        return hit
+
+    b.probe = probe
+    assert b.main(VERSIONS[0], VERSIONS[-1]) == 0
+    return capsys.readouterr().out, calls
+
+
+def test_fixed_in_retests_the_boundary(monkeypatch, capsys):
+    out, calls = search(monkeypatch, capsys, {v: v < "1.0.3" for v in VERSIONS})
+    assert "fixed in NumPy 1.0.3 (previous release 1.0.2)" in out
+    assert ("1.0.3", 6) in calls                    # the clean boundary, with 3x the runs
+
+
+def test_appears_in_retests_the_release_before(monkeypatch, capsys):
+    out, calls = search(monkeypatch, capsys, {v: v >= "1.0.3" for v in VERSIONS})
+    assert "appears in NumPy 1.0.3 (previous release 1.0.2)" in out
+    assert ("1.0.2", 6) in calls                    # the clean side is the release before
+
+
+def test_a_clean_verdict_that_does_not_hold_moves_the_boundary(monkeypatch, capsys):
+    # 1.0.2 has the bug but looked clean on its first probe: the retest finds it.
+    out, calls = search(monkeypatch, capsys, {v: v >= "1.0.2" for v in VERSIONS}, flaky={"1.0.2"})
+    assert "appears in NumPy 1.0.2 (previous release 1.0.1)" in out, out
+    assert ("1.0.2", 6) in calls and ("1.0.1", 6) in calls
