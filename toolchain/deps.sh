@@ -29,9 +29,11 @@ TEST_PKGS=(
   chromium            # renders the matrix page headless
 )
 [ "${1:-}" = test ] && PKGS+=("${TEST_PKGS[@]}")
-# The tests are pytest's, run by the system Python, and read YAML with PyYAML.
-if [ "${1:-}" = test ] && ! python3 -c 'import pytest, yaml' 2>/dev/null; then
-  tc_step "pip install pytest PyYAML" "$(tc_logdir)/pip-test.log" python3 -m pip install pytest PyYAML
+# The tests are pytest's, run by the system Python; they read YAML with PyYAML and validate the
+# workflow with check-jsonschema (its GitHub schema ships inside the package).
+if [ "${1:-}" = test ] && ! python3 -c 'import pytest, yaml, check_jsonschema' 2>/dev/null; then
+  tc_step "pip install pytest PyYAML check-jsonschema" "$(tc_logdir)/pip-test.log" \
+    python3 -m pip install pytest PyYAML check-jsonschema
 fi
 
 missing=()

@@ -144,3 +144,15 @@ def test_nightly_workflow_shape():
     assert "hashFiles('toolchain/**', 'ci/matrix.yaml')" in cache["with"]["key"]
     assert any(s.get("uses", "").startswith("actions/upload-artifact@") for s in shard["steps"])
     assert merge["needs"] == "shard" and any("make matrix-merge" in s.get("run", "") for s in merge["steps"])
+
+
+def test_nightly_workflow_validates_against_githubs_schema(tmp_path):
+    """check-jsonschema's built-in GitHub workflow schema (vendored in the package, no network)
+    accepts the workflow, and rejects it with one key misspelt: the check bites."""
+    check = ["python3", "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows"]
+    out = sh(check + ["ci/nightly.yml"])
+    assert out.returncode == 0, out.stdout + out.stderr
+    broken = tmp_path / "nightly.yml"
+    broken.write_text(open(os.path.join(ROOT, "ci", "nightly.yml")).read().replace("runs-on:", "run-on:"))
+    out = sh(check + [str(broken)])
+    assert out.returncode == 1 and "'runs-on' is a required property" in out.stdout, out.stdout + out.stderr
