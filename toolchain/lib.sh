@@ -89,7 +89,7 @@ tc_tsan_probe() {
   fi
   out=$("$d/p" 2>&1) || true
   TC_SETARCH=0
-  if printf '%s' "$out" | grep -q 'unexpected memory mapping'; then
+  if grep -q 'unexpected memory mapping' <<<"$out"; then
     if setarch "$(uname -m)" -R "$d/p" >/dev/null 2>&1; then
       TC_SETARCH=1
       tc_say "TSan needs reduced ASLR on this kernel: running sanitized programs under 'setarch -R'"
