@@ -144,6 +144,13 @@ def test_nightly_workflow_shape():
     assert "hashFiles('toolchain/**', 'ci/matrix.yaml')" in cache["with"]["key"]
     assert any(s.get("uses", "").startswith("actions/upload-artifact@") for s in shard["steps"])
     assert merge["needs"] == "shard" and any("make matrix-merge" in s.get("run", "") for s in merge["steps"])
+    # Debian, where the toolchain's sources and compilers come from; privileged for TSan's ASLR.
+    assert shard["container"]["image"] == "debian:trixie" and "--privileged" in shard["container"]["options"]
+    assert merge["container"] == "debian:trixie"
+    for job in (shard, merge):
+        base = job["steps"][0]
+        assert "apt-get install" in base["run"] and "python3-yaml" in base["run"], base
+        assert job["steps"][1]["uses"].startswith("actions/checkout@"), job["steps"][1]
 
 
 def test_nightly_workflow_validates_against_githubs_schema(tmp_path):
