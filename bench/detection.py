@@ -18,8 +18,8 @@ A hit is decided from structured evidence only: (a) report.json's findings; (b) 
 logs (log_path) signed exactly as the harness signs its runs (`scntool sign`). Either way a hit
 is a data-race finding whose signature, or a signature of the same bug it was grouped with, names
 the bug's function. An invocation that did not run (exit status other than 0, or TSan's 66 for
-(b)/(c); for (a) anything but 0 or 1, a missing report.json, or a run the harness could not run;
-for pytest also nothing collected or a failed test; for any way, an invocation still running past
+(b)/(c), or a worker thread of (b) that raised; for (a) anything but 0 or 1, a missing report.json,
+or a run the harness could not run; for (c) pytest's JUnit XML not saying one test ran and passed; for any way, an invocation still running past
 the scenario's timeout plus two minutes, then killed) is an error: counted and shown, never a miss.
 
 Logs of every invocation stay under bench/out/<bug>/<way>/<n>/ (git-ignored). Rows are appended
@@ -41,6 +41,7 @@ import statistics
 import subprocess
 import sys
 import time
+import xml.etree.ElementTree
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "bench", "out")
@@ -56,6 +57,13 @@ BUGS = {
     "counter_race": ("bench/scenarios/counter_race.yaml", "", "bump", "unsynchronised counter (every call)"),
 }
 WAYS = ("harness", "plain", "pytest")
+# Runs the plain program unchanged and writes, once it returns, how many of its threads raised
+# to ./raised (a file: TSan's exit status 66 would hide any exit status of ours).
+PLAIN_RUNNER = ("import runpy, sys, threading\n"
+                "raised = []\n"
+                "threading.excepthook = lambda a: (raised.append(a), threading.__excepthook__(a))\n"
+                "runpy.run_path(sys.argv[1], run_name='__main__')\n"
+                "open('raised', 'w').write(f'{len(raised)}\\n')\n")
 
 
 def sh(argv, **kw):
@@ -121,6 +129,26 @@ class Bug:
             env["LD_PRELOAD"] = ":".join(self.preload)
         return env
 
+    @staticmethod
+    def raised(path):
+        """How many threads of the plain program raised; None when it did not get to say."""
+        try:
+            return int(open(path).read())
+        except (OSError, ValueError):
+            return None
+
+    @staticmethod
+    def test_passed(junit):
+        """pytest's own verdict, from its JUnit XML: one test ran and passed. TSan's exit status
+        (66) hides pytest's, so a failing or uncollected test is caught here."""
+        try:
+            root = xml.etree.ElementTree.parse(junit).getroot()
+        except (OSError, xml.etree.ElementTree.ParseError):
+            return False
+        suite = root if root.tag == "testsuite" else root.find("testsuite")
+        return (suite is not None and int(suite.get("tests", 0)) >= 1 and
+                int(suite.get("failures", 0)) == 0 and int(suite.get("errors", 0)) == 0 and int(suite.get("skipped", 0)) == 0)
+
     def names_fn(self, findings):
         return any(f["kind"] == "data-race" and any(self.fn in s for s in [f["signature"], *f.get("also_seen_as", [])])
                    for f in findings)
@@ -137,11 +165,15 @@ class Bug:
                        RUNS="1", FTSAN_REPORTS=os.path.join(logs, "reports"))
             argv, cwd = ["bash", "toolchain/run.sh"], ROOT
         elif way == "plain":
-            env, argv, cwd = self.sanitizer_env(logs), pre + [self.python, self.plain], logs
+            # The program as it is; a worker's exception (which threading only prints) is
+            # recorded through threading.excepthook and makes the invocation an error.
+            env, cwd = self.sanitizer_env(logs), logs
+            argv = pre + [self.python, "-c", PLAIN_RUNNER, self.plain]
         else:
             env = self.sanitizer_env(logs)
             argv = pre + [self.python, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                          f"--parallel-threads={s['threads']}", f"--iterations={s['iterations']}", self.test]
+                          f"--parallel-threads={s['threads']}", f"--iterations={s['iterations']}",
+                          f"--junitxml={os.path.join(logs, 'junit.xml')}", self.test]
             cwd = logs
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.monotonic()
@@ -168,7 +200,8 @@ class Bug:
             if rep["runs"]["failed"] or rep["runs"]["done"] != 1:
                 return "error", cpu, wall
             return ("hit" if self.names_fn(rep["findings"]) else "miss"), cpu, wall
-        if rc not in (0, 66):
+        if rc not in (0, 66) or (way == "pytest" and not self.test_passed(os.path.join(logs, "junit.xml"))) or \
+                (way == "plain" and self.raised(os.path.join(logs, "raised")) != 0):
             return "error", cpu, wall
         tsan = glob.glob(os.path.join(logs, "tsan.*"))
         signed = sh([self.tool, "sign", *tsan]) if tsan else None

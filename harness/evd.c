@@ -150,10 +150,9 @@ evd__native_stacks(const char *dir, struct san_reports *out, size_t first)
     for (size_t i = first; rc == 0 && i < out->n; i++)
         if (out->v[i].kind == SAN_HANG) {
             rc = san_attach_native(&out->v[i], threads, n);
-            n = 0;
             break;
         }
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) /* what was not moved into the report (moved ones are empty) */
         san_stack_free(&threads[i]);
     free(threads);
     free(text);

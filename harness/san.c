@@ -362,10 +362,9 @@ san_attach_native(struct san_report *r, struct san_stack *threads, size_t n)
         return FT_ENOMEM;
     r->stacks = v;
     for (size_t i = 0; i < n; i++) {
-        char *label = NULL;
-
         const char *l = threads[i].label ? threads[i].label : "thread";
         size_t ln = strlen(l);
+        char *label = NULL;
 
         while (ln && l[ln - 1] == ':')
             ln--;

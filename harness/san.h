@@ -116,8 +116,9 @@ void san_merge_crash(struct san_reports *out, size_t from);
 int san_add_hang(struct san_reports *out);
 
 /* san_attach_native: gdb's thread stacks (san_parse_gdb) appended to a hang report's stacks,
- * labelled "native Thread N (...)"; the stacks are moved out of threads (left empty, still to
- * be freed by the caller with free()). 0 or FT_ENOMEM. */
+ * labelled "native Thread N (...)"; the stacks are moved out of threads (each left empty), so the
+ * caller frees every threads[i] with san_stack_free and the array with free(), whatever the
+ * result. 0 or FT_ENOMEM. */
 int san_attach_native(struct san_report *r, struct san_stack *threads, size_t n);
 
 /* san_add_resource: a resource limit breached (title names the limit, detail the figures). */

@@ -16,6 +16,7 @@ The budget bounds the wall time of the whole, the run in progress included: a ca
 running when it is spent is stopped. SIGINT and SIGTERM stop it the same way, and what was
 found so far is written."""
 import argparse
+import functools
 import glob
 import json
 import math
@@ -296,7 +297,7 @@ class Minimizer:
         return best, base, None
 
     def main(self):
-        best = self.original()
+        self.orig = best = self.original()
         print(f"minimize: {self.finding['signature']}", flush=True)
         old = {sig: signal.signal(sig, _interrupted) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
@@ -375,17 +376,18 @@ class Minimizer:
         header = self.header(best, tc, rate_py, rate_yaml)
         atomic(prog_path, header + prog)
         stmts = lambda c: sum(len(self.statements(c.get(k) or "")) for k in ("setup", "body"))
+        before, after = stmts(self.orig), stmts(best)
         summary = {"finding": self.finding["id"], "signature": self.finding["signature"],
                    "original": {"rate": f"{base}/{RATE_RUNS}" if base is not None else None, "threads": self.run["threads"],
-                                "iterations": self.run["iterations"], "statements": stmts(self.original())},
-                   "minimized": {"threads": best["threads"], "iterations": best["iterations"], "statements": stmts(best),
+                                "iterations": self.run["iterations"], "statements": before},
+                   "minimized": {"threads": best["threads"], "iterations": best["iterations"], "statements": after,
                                  "rate_yaml": f"{rate_yaml}/{RATE_RUNS}" if rate_yaml is not None else None,
                                  "rate_py": f"{rate_py}/{RATE_RUNS}" if rate_py is not None else None},
                    "runs_per_candidate": getattr(self, "k", None), "candidates": self.tries, "seconds": round(time.monotonic() - t0, 1),
                    "stopped": stopped, "steps": self.log}
         atomic(os.path.join(d, "minimize.json"), json.dumps(summary, indent=2) + "\n")
         self.embed(d, header + prog, rate_py, rate_yaml)
-        print(f"minimize: {stmts(self.original())} -> {stmts(best)} statements, {self.run['threads']} -> "
+        print(f"minimize: {before} -> {after} statements, {self.run['threads']} -> "
               f"{best['threads']} threads, {self.run['iterations']} -> {best['iterations']} iterations in "
               f"{summary['seconds']} s{' (' + stopped + ')' if stopped else ''}\n"
               f"  repro.py: found in {rate_py} of {RATE_RUNS} fresh runs; repro.yaml: {rate_yaml} of {RATE_RUNS}\n"
@@ -436,7 +438,9 @@ def atomic(path, text):
     os.replace(path + ".tmp", path)
 
 
+@functools.lru_cache(maxsize=None)
 def scntool():
+    """The scntool binary, built when stale: looked up once per process."""
     return subprocess.run(["bash", "toolchain/scntool.sh"], cwd=ROOT, check=True, capture_output=True,
                           text=True).stdout.strip()
 

@@ -132,7 +132,7 @@ scntool__expect(const struct scn_scenario *s, const char *san, const char *numpy
 
 /* `scntool sign FILE...`: sanitizer output of any program (a log_path file, or a captured
  * stderr) parsed and signed exactly as the harness signs its runs, races of one bug grouped:
- * JSON {"findings": [{kind, signature, also_seen_as, functions}]}. What the benchmark and the
+ * JSON {"findings": [{kind, signature, also_seen_as, occurrences}]}. What the benchmark and the
  * minimizer use to decide whether a plain program showed a bug. */
 static int
 scntool__sign(int n, char **files)
@@ -162,18 +162,13 @@ scntool__sign(int n, char **files)
     if (rc == FT_EXIT_CLEAN && sig_group_races(&f) != 0)
         rc = FT_EXIT_INFRA;
     for (size_t i = 0; rc == FT_EXIT_CLEAN && i < f.n; i++) {
-        json_t *x = json_object(), *also = json_array(), *fns = json_array();
+        json_t *x = json_object(), *also = json_array();
 
         json_object_set_new(x, "kind", json_string(san_kind_slug(f.v[i].kind)));
         json_object_set_new(x, "signature", json_string(f.v[i].signature));
         for (size_t k = 0; k < f.v[i].n_also; k++)
             json_array_append_new(also, json_string(f.v[i].also[k]));
         json_object_set_new(x, "also_seen_as", also);
-        for (size_t k = 0; k < f.v[i].example.n_stacks; k++)
-            for (size_t j = 0; j < f.v[i].example.stacks[k].n; j++)
-                if (f.v[i].example.stacks[k].frames[j].function)
-                    json_array_append_new(fns, json_string(f.v[i].example.stacks[k].frames[j].function));
-        json_object_set_new(x, "functions", fns);
         json_object_set_new(x, "occurrences", json_integer(f.v[i].occurrences));
         json_array_append_new(fa, x);
     }

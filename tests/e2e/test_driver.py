@@ -116,8 +116,7 @@ def test_report_md_names_no_machine_path(harness):
                                                          os.path.expanduser("~/.cache"), "ftsan")
     for prefix in (ROOT, cache, r.reports, "/tmp/", os.path.expanduser("~") + "/"):
         assert prefix not in md, prefix
-    assert "harness/py.c" not in md or "harness/py.c:" in md      # paths from the project root on
-    assert re.search(r"Location is global 'table' of size 8|heap block", md), md
+    assert "Location is global 'table' of size 8" in md or "Location is heap block of size " in md, md
     assert "Memory raced on: " in md
 
 
