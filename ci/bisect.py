@@ -17,20 +17,15 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "ci"))
-from verify import REPORTS, lines, scntool  # noqa: E402  (the same expectation logic make verify uses)
+from verify import REPORTS, bug_keys, is_bug, lines, scntool  # noqa: E402  (the same expectation logic make verify uses)
 
 
 def releases(lo, hi):
-    spec = importlib.util.spec_from_file_location("fetch_sdist", os.path.join(ROOT, "toolchain", "fetch_sdist.py"))
-    fs = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(fs)
-    key = lambda v: tuple(int(x) for x in v.split("."))
-    vs = set()
-    for f in fs.list_files(f"{fs.index_url()}/numpy/"):
-        m = re.fullmatch(r"numpy-(\d+\.\d+\.\d+)\.tar\.gz", f["filename"])
-        if m and key(lo) <= key(m.group(1)) <= key(hi):
-            vs.add(m.group(1))
-    return sorted(vs, key=key)
+    spec = importlib.util.spec_from_file_location("pypi", os.path.join(ROOT, "toolchain", "pypi.py"))
+    pypi = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(pypi)
+    key = pypi.version_key
+    return [v for v in pypi.releases("numpy") if key(lo) <= key(v) <= key(hi)]
 
 
 class Bisect:
@@ -40,11 +35,7 @@ class Bisect:
         plan = lines(self.tool, "plan", self.scn)
         self.san = san or (plan[0][0] if plan else "tsan")
         self.runs = runs
-        self.keys = set()
-        for s, v, pins in plan:
-            e = lines(self.tool, "expect", self.scn, s, v, pins)[0]
-            if e[0] == "found":
-                self.keys.add((e[1], e[2]))
+        self.keys = bug_keys(self.tool, self.scn)
         self.seen = {}      # version -> (hits, runs)
 
     def probe(self, version, runs):
@@ -59,7 +50,7 @@ class Bisect:
         with open(rep) as f:
             rep = json.load(f)
         hits = max((x["runs_hit"] for x in rep["findings"]
-                    if not self.keys or any(x["kind"] == k and (m == "-" or m in x["signature"]) for k, m in self.keys)),
+                    if not self.keys or is_bug(x, self.keys)),
                    default=0)
         h, n = self.seen.get(version, (0, 0))
         self.seen[version] = (h + hits, n + rep["runs"]["done"])

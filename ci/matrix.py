@@ -4,10 +4,16 @@ Each cell of the matrix is one run of toolchain/run.sh (the toolchain built or r
 writes reports/matrix/<stamp>/cells/<cell>/ and cells.json; `merge` joins the cells.json of
 several shards (reports/matrix/*/cells.json, or the directories given) into one grid. Either way
 the grid is written as index.md and index.html next to cells.json, with a comparison against the
-previous grid (reports/matrix/latest): new, fixed, still present. Exit 0 when every cell ran
-(whatever it found), 3 when a cell could not be run."""
-import hashlib
+previous grid (reports/matrix/latest): new, fixed, still present.
+
+Every entry also runs on NumPy `latest` (the newest release on the index, resolved once per
+matrix run; `latest: false` in an entry opts out). Each cell is judged against its scenario's
+`expect:` (ci/verify.py's judge): expected finding, expected clean, unexpected finding (a
+regression, or a finding nobody knows), unexpected clean (a fix, or a detection lost), no
+expectation. Exit 0 when every cell ran and none is news, 1 when a cell is news, 3 when a cell
+could not be run."""
 import html
+import importlib.util
 import json
 import os
 import subprocess
@@ -18,20 +24,31 @@ import yaml  # PyYAML, from the machine image; the matrix is plain data
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "ci"))
-from verify import REPORTS  # noqa: E402  (where reports go: FTSAN_REPORTS, else reports/)
+from verify import NEWS, REPORTS, bug_keys, judge, lines, scntool  # noqa: E402  (one match rule)
 
 OUT = os.path.join(REPORTS, "matrix")
 
 
-def cells(matrix):
+def newest_numpy():
+    spec = importlib.util.spec_from_file_location("pypi", os.path.join(ROOT, "toolchain", "pypi.py"))
+    pypi = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(pypi)
+    return pypi.releases("numpy")[-1]
+
+
+def cells(matrix, latest=None):
+    """The cells of a matrix, sorted by name; `latest` in a NumPy list (added to every entry
+    unless it says latest: false) stands for the newest release, given as latest."""
     out = []
     for e in matrix["cells"]:
+        versions = list(e["numpy"]) + (["latest"] if e.get("latest", True) and "latest" not in e["numpy"] else [])
         for py in e.get("python", matrix.get("python", ["3.13.15"])):
-            for np_ in e["numpy"]:
+            for np_ in versions:
                 for pins in e.get("packages", [""]):
-                    name = f"{e['scenario']}--{e['san']}--py{py}--numpy{np_}" + (f"--{pins.replace('==', '')}" if pins else "")
+                    name = f"{os.path.basename(e['scenario']).removesuffix('.yaml')}--{e['san']}--py{py}--numpy{np_}" + (f"--{pins.replace('==', '')}" if pins else "")
                     out.append({"name": name, "scenario": e["scenario"], "san": e["san"], "python": py,
-                                "numpy": np_, "packages": pins})
+                                "numpy": np_, "packages": pins,
+                                "numpy_version": latest if np_ == "latest" else np_})
     return sorted(out, key=lambda c: c["name"])
 
 
@@ -44,8 +61,27 @@ def shard(cs, spec):
     return [c for k, c in enumerate(cs) if k % n == i - 1]
 
 
-def run_cell(c, dest):
-    env = dict(os.environ, SCENARIO=c["scenario"], SAN=c["san"], PY=c["python"], NUMPY=c["numpy"],
+class Judge:
+    """Each scenario's bug (its `found` expectations) and each cell's expectation, from the
+    scenario tool, asked once per scenario."""
+
+    def __init__(self):
+        self.tool = scntool()
+        self.keys = {}
+
+    def __call__(self, res):
+        scn = res["scenario"] if res["scenario"].endswith(".yaml") else f"scenarios/{res['scenario']}.yaml"
+        if scn not in self.keys:
+            self.keys[scn] = bug_keys(self.tool, scn)
+        outcome = lines(self.tool, "expect", scn, res["san"], res["numpy_version"], res["packages"] or "-")[0][0]
+        j, hits, news = judge(outcome, self.keys[scn], res["findings"])
+        res["expected"], res["judgement"] = outcome, j
+        res["news"] = [f["id"] for f in news]
+        return res
+
+
+def run_cell(c, dest, judge_cell):
+    env = dict(os.environ, SCENARIO=c["scenario"], SAN=c["san"], PY=c["python"], NUMPY=c["numpy_version"],
                PACKAGES=c["packages"], FTSAN_REPORTS=dest, RUNS=os.environ.get("MATRIX_RUNS", ""))
     t0 = time.monotonic()
     r = subprocess.run(["bash", "toolchain/run.sh"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
@@ -57,11 +93,14 @@ def run_cell(c, dest):
             report = json.load(f)
         res["report"] = os.path.relpath(os.path.realpath(os.path.join(dest, "latest")), OUT)
         res["runs"] = report["runs"]["done"]
+        res["numpy_version"] = report["versions"]["numpy"]
         res["findings"] = [{"id": x["id"], "kind": x["kind"], "signature": x["signature"], "known": x["known"],
                             "runs_hit": x["runs_hit"]} for x in report["findings"]]
         res["state"] = "finding" if report["findings"] else "clean"
+        judge_cell(res)
     else:
         res["state"] = "error"
+        res["judgement"] = "error"
         res["error"] = r.stderr[-2000:]
     return res
 
@@ -74,8 +113,11 @@ def rows(results):
     return sorted({(r["scenario"], r["san"]) for r in results})
 
 
-def label(col):
+def label(col, results=()):
     py, np_, pins = col
+    if np_ == "latest":  # the release it stood for, as the cells' reports say
+        got = sorted({r["numpy_version"] for r in results if r["numpy"] == "latest" and r["state"] != "error"})
+        np_ = f"latest ({', '.join(got)})" if got else "latest"
     return f"py {py} / numpy {np_}" + (f" / {pins}" if pins else "")
 
 
@@ -93,18 +135,32 @@ def cell_text(r):
         return "-"
     if r["state"] == "error":
         return f"error (exit {r['exit']})"
-    if r["state"] == "clean":
-        return "clean"
-    return ", ".join(f["id"] + (f" ({f['known']})" if f["known"] else "") for f in r["findings"])
+    text = r["judgement"]
+    if r["findings"]:
+        text += ": " + ", ".join(f["id"] + (f" ({f['known']})" if f["known"] else " (new)" if f["id"] in r["news"] else "")
+                                 for f in r["findings"])
+    return text
+
+
+def css(r):
+    return r["judgement"].replace(" ", "-")
+
+
+def news(results):
+    return [r for r in results if r.get("judgement") in NEWS]
 
 
 def write(dirpath, results, previous):
     by = {(r["scenario"], r["san"], r["python"], r["numpy"], r["packages"]): r for r in results}
     cols, rws = columns(results), rows(results)
     new, fixed, still = compare(results, previous)
-    md = ["# Matrix", "", f"{len(results)} cells; {sum(r['state'] == 'finding' for r in results)} with findings, "
-          f"{sum(r['state'] == 'error' for r in results)} errors.", "",
-          "| scenario | " + " | ".join(label(c) for c in cols) + " |", "|---|" + "---|" * len(cols)]
+    counts = ", ".join(f"{sum(r['judgement'] == j for r in results)} {j}" for j in
+                       ("expected finding", "expected clean", "unexpected finding", "unexpected clean",
+                        "no expectation", "error"))
+    md = ["# Matrix", "", f"{len(results)} cells: {counts}.", "",
+          f"News: {len(news(results))} cells" + (": " + ", ".join(f"{r['name']} ({r['judgement']})" for r in news(results))
+                                                   if news(results) else "."), "",
+          "| scenario | " + " | ".join(label(c, results) for c in cols) + " |", "|---|" + "---|" * len(cols)]
     for s, san in rws:
         md.append(f"| {s} ({san}) | " + " | ".join(cell_text(by.get((s, san) + c)) for c in cols) + " |")
     md += ["", f"Compared with the previous matrix: {len(new)} new, {len(fixed)} fixed, {len(still)} still present.", ""]
@@ -114,10 +170,13 @@ def write(dirpath, results, previous):
     atomic(os.path.join(dirpath, "index.md"), "\n".join(md) + "\n")
     page = ["<!doctype html><html><head><meta charset='utf-8'><title>ftsan matrix</title><style>",
             "body{font-family:sans-serif;margin:2em} table{border-collapse:collapse} td,th{border:1px solid #999;"
-            "padding:.3em .6em} td.clean{background:#dfd} td.finding{background:#fdd} td.error{background:#ddd}</style>",
-            "</head><body><h1>Matrix</h1>", f"<p>{len(results)} cells. Compared with the previous matrix: {len(new)} new, "
+            "padding:.3em .6em} td.expected-clean{background:#dfd} td.expected-finding{background:#fec}"
+            " td.unexpected-finding,td.unexpected-clean{background:#f88;font-weight:bold} td.no-expectation{background:#eee}"
+            " td.error{background:#bbb}</style>",
+            "</head><body><h1>Matrix</h1>", f"<p>{len(results)} cells: {html.escape(counts)}. "
+            f"<strong>News: {len(news(results))} cells.</strong> Compared with the previous matrix: {len(new)} new, "
             f"{len(fixed)} fixed, {len(still)} still present.</p>", "<table id='grid'><tr><th>scenario</th>"]
-    page += [f"<th>{html.escape(label(c))}</th>" for c in cols] + ["</tr>"]
+    page += [f"<th>{html.escape(label(c, results))}</th>" for c in cols] + ["</tr>"]
     for s, san in rws:
         page.append(f"<tr><th>{html.escape(s)} ({san})</th>")
         for c in cols:
@@ -128,7 +187,7 @@ def write(dirpath, results, previous):
             text = html.escape(cell_text(r))
             # The page sits in reports/matrix/<grid>/; cell reports are relative to reports/matrix/.
             link = f"<a href='../{html.escape(r['report'])}/summary.md'>{text}</a>" if r.get("report") else text
-            page.append(f"<td class='{r['state']}'>{link}</td>")
+            page.append(f"<td class='{css(r)}'>{link}</td>")
         page.append("</tr>")
     page.append("</table></body></html>")
     atomic(os.path.join(dirpath, "index.html"), "\n".join(page) + "\n")
@@ -181,20 +240,22 @@ def main():
         dirpath = os.path.join(OUT, stamp + "-merged")
     else:
         with open(os.path.join(ROOT, os.environ.get("MATRIX") or "ci/matrix.yaml")) as f:
-            todo = shard(cells(yaml.safe_load(f)), os.environ.get("SHARD"))
+            matrix = yaml.safe_load(f)
+        latest = os.environ.get("MATRIX_LATEST") or newest_numpy()
+        todo = shard(cells(matrix, latest), os.environ.get("SHARD"))
         spec = os.environ.get("SHARD")
         dirpath = os.path.join(OUT, stamp + (f"-shard-{spec.replace('/', 'of')}" if spec else ""))
         os.makedirs(dirpath, exist_ok=True)
-        results = []
+        results, judge_cell = [], Judge()
         for k, c in enumerate(todo, 1):
-            r = run_cell(c, os.path.join(dirpath, "cells", c["name"]))
+            r = run_cell(c, os.path.join(dirpath, "cells", c["name"]), judge_cell)
             results.append(r)
             print(f"[matrix] {k}/{len(todo)} {c['name']}: {cell_text(r)} ({r['seconds']} s)", flush=True)
     os.makedirs(dirpath, exist_ok=True)
     write(dirpath, results, previous_results(dirpath))
     publish(dirpath, whole="-shard-" not in os.path.basename(dirpath))
     print(open(os.path.join(dirpath, "index.md")).read())
-    return 3 if any(r["state"] == "error" for r in results) else 0
+    return 3 if any(r["state"] == "error" for r in results) else 1 if news(results) else 0
 
 
 if __name__ == "__main__":

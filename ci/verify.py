@@ -45,14 +45,58 @@ def run_one(scn, san, numpy, pins, reports):
         return json.load(f), secs, r.returncode
 
 
-def verdict(expect, bug_keys, report):
-    outcome, kind, match, known = expect
-    hits = [f for f in report["findings"]
-            if any(f["kind"] == k and (m == "-" or m in f["signature"]) for k, m in bug_keys)]
+def bug_keys(tool, scn):
+    """What the scenario's bug looks like: (kind, match) of each `found` expectation of its plan."""
+    keys = set()
+    for san, numpy, pins in lines(tool, "plan", scn):
+        e = lines(tool, "expect", scn, san, numpy, pins)[0]
+        if e[0] == "found":
+            keys.add((e[1], e[2]))
+    return keys
+
+
+def is_bug(finding, keys):
+    """The one rule for "this finding is the scenario's bug": its kind, and the match string in
+    its signature ("-": any)."""
+    return any(finding["kind"] == k and (m == "-" or m in finding["signature"]) for k, m in keys)
+
+
+# Judgements of one run against its expectation. The last two are news.
+EXPECTED_FINDING, EXPECTED_CLEAN, NO_EXPECTATION = "expected finding", "expected clean", "no expectation"
+UNEXPECTED_FINDING, UNEXPECTED_CLEAN = "unexpected finding", "unexpected clean"
+NEWS = (UNEXPECTED_FINDING, UNEXPECTED_CLEAN)
+
+
+def judge(outcome, keys, findings):
+    """(judgement, hits, news): hits are the findings that are the scenario's bug; news the
+    findings that are neither the bug nor an issue the catalog knows. outcome is the matching
+    expectation's (found, clean, or none).
+
+    A run that expects the bug and shows it is an expected finding; one that expects it and does
+    not, an unexpected clean (a fix, or a detection lost). A run that expects no bug and shows it
+    is an unexpected finding (a regression). Whatever the expectation, a finding nobody knows is
+    an unexpected finding."""
+    hits = [f for f in findings if is_bug(f, keys)]
+    news = [f for f in findings if f not in hits and not f.get("known")]
+    if outcome == "found":
+        j = EXPECTED_FINDING if hits else UNEXPECTED_CLEAN
+    elif outcome == "clean":
+        j = UNEXPECTED_FINDING if hits else EXPECTED_CLEAN
+    else:
+        j = NO_EXPECTATION
+    if news and j != UNEXPECTED_CLEAN:
+        j = UNEXPECTED_FINDING
+    return j, hits, news
+
+
+def verdict(expect, keys, report):
+    """make verify's verdict: the bug found where expected and absent where fixed. Other findings
+    are listed beside it ("+N other") but do not decide it."""
+    hits = [f for f in report["findings"] if is_bug(f, keys)]
     result = "found" if hits else "clean"
-    if outcome == "none":
+    if expect[0] == "none":
         return result, hits, "no expectation"
-    return result, hits, "ok" if result == outcome else "WRONG"
+    return result, hits, "ok" if result == expect[0] else "WRONG"
 
 
 def main():
@@ -68,12 +112,7 @@ def main():
         plan = lines(tool, "plan", scn)
         if not plan:
             continue
-        # The bug is what the scenario's `found` expectations describe.
-        bug_keys = set()
-        for san, numpy, pins in plan:
-            e = lines(tool, "expect", scn, san, numpy, pins)[0]
-            if e[0] == "found":
-                bug_keys.add((e[1], e[2]))
+        keys = bug_keys(tool, scn)
         for san, numpy, pins in plan:
             expect = lines(tool, "expect", scn, san, numpy, pins)[0]
             report, secs, rc = run_one(scn, san, numpy, pins, os.path.join(reports, os.path.basename(scn)[:-5]))
@@ -81,7 +120,7 @@ def main():
                 rows.append((name, san, numpy, pins, expect[0], "error (exit %d)" % rc, "-", "%.0f s" % secs, "ERROR"))
                 status = max(status, 3)
                 continue
-            result, hits, v = verdict(expect, bug_keys, report)
+            result, hits, v = verdict(expect, keys, report)
             runs = report["runs"]["done"]
             hit = max((f["runs_hit"] for f in hits), default=0)
             others = len(report["findings"]) - len(hits)

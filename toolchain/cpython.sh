@@ -79,17 +79,19 @@ cpy_source_version() {
 }
 
 cpy__configure_args() {
-  local san=$1
+  local san=$1 pydebug=$2
   printf '%s\n' --disable-gil --disable-test-modules --with-ensurepip=no --without-doc-strings
+  [ "$pydebug" = 1 ] && echo --with-pydebug
   case $san in
     tsan) echo --with-thread-sanitizer ;;
     asan) echo --with-address-sanitizer ;;
   esac
 }
 
-# cpy_build SRC SAN: SRC is a tarball or a directory. Prints the install prefix.
+# cpy_build SRC SAN PYDEBUG: SRC is a tarball or a directory; PYDEBUG 1 for a debug build.
+# Prints the install prefix.
 cpy_build() {
-  local src=$1 san=$2 id ver key final tmp log srcdir t0
+  local src=$1 san=$2 pydebug=${3:-0} id ver key final tmp log srcdir t0 flavour=$2
   ver=$(cpy_source_version "$src")
   [ -n "$ver" ] || tc_usage_die "$src does not look like a CPython source tree or tarball (no Include/patchlevel.h)"
   case $ver in
@@ -97,8 +99,9 @@ cpy_build() {
     *) tc_usage_die "CPython $ver is too old: free-threading needs 3.13 or later" ;;
   esac
   id=$(cpy_source_id "$src")
+  [ "$pydebug" = 1 ] && flavour="$san-pydebug"
   # shellcheck disable=SC2046
-  key="cpython-$ver-$san-$id-clang$(tc_cc_version)-$(tc_hash $(cpy__configure_args "$san") "$TC_CC")"
+  key="cpython-$ver-$flavour-$id-clang$(tc_cc_version)-$(tc_hash $(cpy__configure_args "$san" "$pydebug") "$TC_CC")"
   final="$TC_CACHE/cpython/$key"
   if [ -x "$final/bin/python3" ]; then
     tc_say "CPython: reusing $final"
@@ -118,10 +121,10 @@ cpy_build() {
   fi
   mkdir -p "$tmp/build"
   # shellcheck disable=SC2046
-  tc_step "configure CPython $ver ($san, $TC_CC)" "$log" tc_in_dir "$tmp/build" \
-    env CC="$TC_CC" CXX="${TC_CC/clang/clang++}" "$srcdir/configure" --prefix="$final" $(cpy__configure_args "$san")
-  tc_step "build CPython $ver ($san)" "$log" tc__sanenv make -C "$tmp/build" -j"$(nproc)"
-  tc_step "install CPython $ver ($san)" "$log" tc__sanenv make -C "$tmp/build" install DESTDIR="$tmp/root" COMPILEALL_OPTS=-j0
+  tc_step "configure CPython $ver ($flavour, $TC_CC)" "$log" tc_in_dir "$tmp/build" \
+    env CC="$TC_CC" CXX="${TC_CC/clang/clang++}" "$srcdir/configure" --prefix="$final" $(cpy__configure_args "$san" "$pydebug")
+  tc_step "build CPython $ver ($flavour)" "$log" tc__sanenv make -C "$tmp/build" -j"$(nproc)"
+  tc_step "install CPython $ver ($flavour)" "$log" tc__sanenv make -C "$tmp/build" install DESTDIR="$tmp/root" COMPILEALL_OPTS=-j0
   mv "$tmp/root$final" "$tmp/prefix"
   # CPython's own TSan suppressions for exactly this source travel with the build.
   mkdir -p "$tmp/prefix/share/$TC_PROJECT"
@@ -132,7 +135,7 @@ cpy_build() {
   rm -rf "$tmp/build" "$tmp/root"
   tc_publish "$tmp/prefix" "$final"
   rmdir "$tmp" 2>/dev/null || rm -rf "$tmp"
-  tc_say "CPython $ver ($san) built in $((SECONDS - t0))s: $final"
+  tc_say "CPython $ver ($flavour) built in $((SECONDS - t0))s: $final"
   printf '%s\n' "$final"
 }
 

@@ -2,13 +2,37 @@
 # the sanitizer, or a wheel for SAN=none) and, in a copy of it, the extra packages a scenario
 # pins. Sourced by toolchain.sh.
 
-# NumPy release -> the build requirements it builds with on a free-threaded interpreter.
-# Cython gained free-threading support in 3.1; every NumPy that supports 3.13t builds with it.
-env__build_pins() {
-  case $1 in
-    2.1.*|2.2.*|2.3.*|2.4.*) echo "meson-python==0.18.0 meson==1.8.2 ninja==1.11.1.4 Cython==3.1.2 pip==25.1.1" ;;
-    *) tc_usage_die "NumPy $1 is not supported on free-threaded CPython (2.1.0 was the first release to support it)" ;;
-  esac
+# Free-threaded extensions need Cython 3.1 or later (the freethreading_compatible directive);
+# NumPy asked for less before 2.3. A floor added to every resolution, never a pin.
+ENV_FT_FLOOR="Cython>=3.1"
+
+# env__check_numpy VERSION: a NumPy release this toolchain can build.
+env__check_numpy() {
+  local major minor
+  IFS=. read -r major minor _ <<<"$1"
+  if [ "$major" -lt 2 ] || { [ "$major" -eq 2 ] && [ "$minor" -lt 1 ]; }; then
+    tc_usage_die "NumPy $1 does not support free-threaded CPython (2.1.0 was the first release to support it)"
+  fi
+}
+
+# env__build_requires SOURCE PREFIX SAN: the build requirements of a NumPy sdist or source tree,
+# one pin a line: its pyproject.toml's [build-system] requires, plus ninja (meson-python asks
+# for it when the machine has none; the build always brings its own) and the free-threading
+# floor, resolved by pip for this interpreter once. The pins are kept, keyed by the requirements
+# and the Python version: the same requirements build with the same pins ever after.
+env__build_requires() {
+  local src=$1 prefix=$2 san=$3 reqs=() tag f bare
+  mapfile -t reqs < <(python3 "$TC_DIR/pypi.py" requires "$src") ||
+    tc_usage_die "cannot read the build requirements of $src"
+  reqs+=(ninja "$ENV_FT_FLOOR")
+  tag=$(tc__sanenv "$prefix/bin/python3" -c 'import sys; print("%d.%d%s" % (*sys.version_info[:2], sys.abiflags))')
+  f="$TC_CACHE/src/build-requires/$tag-$(tc_hash "${reqs[@]}").txt"
+  if [ ! -s "$f" ]; then
+    mkdir -p "$(dirname "$f")"
+    bare=$(env_make "$prefix" "$san" "" "")
+    tc_step "resolve the build requirements for Python $tag: ${reqs[*]}" "$(tc_logdir)/build-requires.log"       python3 "$TC_DIR/pypi.py" resolve "$bare/bin/python" "$f" "${reqs[@]}"
+  fi
+  cat "$f"
 }
 
 # Options that cut build time without changing what the code does between threads: no
@@ -39,7 +63,7 @@ env__relocate() {
 }
 
 # env__buildenv PREFIX PINS: a venv with NumPy's build requirements, shared by NumPy versions
-# needing the same pins. Prints its directory.
+# needing the same pins (one a line). Prints its directory.
 env__buildenv() {
   local prefix=$1 pins=$2 d tmp log
   d="$prefix.envs/build-$(tc_hash "$pins")"
@@ -50,7 +74,8 @@ env__buildenv() {
       tmp=$(tc_tmpdir "$d")
       tc_step "venv for NumPy's build requirements" "$log" env__venv "$prefix/bin/python3" "$tmp"
       # shellcheck disable=SC2086
-      tc_step "install $pins" "$log" tc__sanenv "$tmp/bin/python" -m pip install --disable-pip-version-check $pins
+      tc_step "install $(tr '\n' ' ' <<<"$pins")" "$log" tc__sanenv "$tmp/bin/python" -m pip install --disable-pip-version-check $pins
+      printf '%s\n' "$pins" >"$tmp/build-requires.txt"
       env__relocate "$tmp" "$d"
       tc_publish "$tmp" "$d"
     fi
@@ -63,7 +88,7 @@ env__sdist() {
   local name=$1 ver=$2 d="$TC_CACHE/src/pypi"
   if [ ! -f "$d/$name-$ver.tar.gz" ]; then
     tc_step "download the $name $ver sdist" "$(tc_logdir)/download.log" \
-      python3 "$TC_DIR/fetch_sdist.py" "$name" "$ver" "$d"
+      python3 "$TC_DIR/pypi.py" sdist "$name" "$ver" "$d"
   fi
   printf '%s\n' "$d/$name-$ver.tar.gz"
 }
@@ -74,26 +99,36 @@ env__so_digest() {
   { find "$1"/lib/python*/site-packages/numpy -name '_multiarray_umath*.so' -exec sha256sum {} + 2>/dev/null || true; } | cut -c1-64
 }
 
-# env__numpy ENV_TMP PREFIX SAN VERSION LOG: install NumPy into the venv being made.
+# env__numpy ENV_TMP PREFIX SAN NUMPY LOG: install NumPy into the venv being made. NUMPY is a
+# release (a wheel for SAN=none, else its sdist built with the sanitizer) or a source tree
+# (built with the sanitizer in ENV_SRC_BUILD, the meson build directory kept between builds so
+# that a changed file rebuilds in seconds).
 env__numpy() {
-  local env=$1 prefix=$2 san=$3 ver=$4 log=$5 sdist benv args=() a
-  if [ "$san" = none ]; then
-    tc_step "install the NumPy $ver wheel" "$log" tc__sanenv "$env/bin/python" -m pip install \
-      --disable-pip-version-check --only-binary numpy "numpy==$ver"
+  local env=$1 prefix=$2 san=$3 numpy=$4 log=$5 src bdir what benv args=() a incr t0=$SECONDS
+  if [[ $numpy != /* ]] && [ "$san" = none ]; then
+    tc_step "install the NumPy $numpy wheel" "$log" tc__sanenv "$env/bin/python" -m pip install \
+      --disable-pip-version-check --only-binary numpy "numpy==$numpy"
     return
   fi
-  sdist=$(env__sdist numpy "$ver")
-  benv=$(env__buildenv "$prefix" "$(env__build_pins "$ver")")
+  if [[ $numpy == /* ]]; then
+    src=$numpy bdir=$ENV_SRC_BUILD/meson what="NumPy from $numpy"
+    incr=0; [ -d "$bdir" ] && incr=1
+  else
+    src=$(env__sdist numpy "$numpy") bdir=$env/.build what="NumPy $numpy from its sdist"
+  fi
+  benv=$(env__buildenv "$prefix" "$(env__build_requires "$src" "$prefix" "$san")")
   for a in $(env__numpy_setup_args "$san"); do args+=("-Csetup-args=$a"); done
   # The build environment's bin/ first: meson looks up cython and ninja on PATH, and must find
   # the pinned ones, not whatever the machine has.
-  tc_step "build NumPy $ver from its sdist ($san)" "$log" \
+  tc_step "build $what ($san)" "$log" \
     tc__sanenv CC="$TC_CC" CXX="${TC_CC/clang/clang++}" PATH="$benv/bin:$PATH" "$benv/bin/python" -m pip wheel \
       --disable-pip-version-check --no-build-isolation --no-deps -w "$env/.wheel" \
-      "-Cbuild-dir=$env/.build" "${args[@]}" "$sdist"
-  tc_step "install the NumPy $ver wheel built with $san" "$log" tc__sanenv "$env/bin/python" -m pip install \
+      "-Cbuild-dir=$bdir" "${args[@]}" "$src"
+  tc_step "install the NumPy wheel built with $san" "$log" tc__sanenv "$env/bin/python" -m pip install \
     --disable-pip-version-check --no-deps --no-index "$env"/.wheel/numpy-*.whl
+  cp "$benv/build-requires.txt" "$env/numpy-build-requires.txt"
   rm -rf "$env/.build" "$env/.wheel"
+  [[ $numpy != /* ]] || env__src_built "$env" "$((SECONDS - t0))" "$incr"
 }
 
 # env__describe ENV SAN: toolchain.json, everything the harness needs to embed this
@@ -115,6 +150,15 @@ try:
     numpy_version, numpy_dir = numpy.__version__, os.path.dirname(numpy.__file__)
 except ImportError:
     numpy_version = numpy_dir = None
+
+
+def env_file(name, read):
+    path = os.path.join(sys.prefix, name)
+    if not os.path.exists(path):
+        return None
+    with open(path) as fh:
+        return read(fh)
+
 info = {
     "python": os.path.join(sys.prefix, "bin", "python"),
     "base_executable": os.path.realpath(sys._base_executable),
@@ -138,6 +182,11 @@ info = {
     "tsan_suppressions": supp if os.path.exists(supp) else None,
     "numpy_version": numpy_version,
     "numpy_dir": numpy_dir,
+    # NumPy's build requirements as resolved for this build (absent for a wheel).
+    "numpy_build_requires": env_file("numpy-build-requires.txt", lambda fh: fh.read().split()),
+    # For NUMPY_SRC: the tree, its git commit and dirtiness, its content state, the build's time.
+    "numpy_source": env_file("numpy-source.json", json.load),
+    "pydebug": hasattr(sys, "gettotalrefcount"),
 }
 json.dump(info, sys.stdout, indent=2, sort_keys=True)
 print()
@@ -145,22 +194,82 @@ PY
   mv "$env/toolchain.json.tmp" "$env/toolchain.json"
 }
 
-# env_make PREFIX SAN NUMPY PACKAGES: the environment for that NumPy (or none) and those
-# packages, made if missing. Prints its directory.
+# env_make PREFIX SAN NUMPY PACKAGES: the environment for that NumPy (a release, a source tree's
+# absolute path, or none) and those packages, made if missing. Prints its directory.
 env_make() {
   local prefix=$1 san=$2 numpy=$3 pkgs=$4 name base
-  if [ -n "$numpy" ]; then
-    # shellcheck disable=SC2046
-    name="numpy-$numpy-$(tc_hash $(env__numpy_setup_args "$san") "$(env__build_pins "$numpy")")"
+  if [[ $numpy == /* ]]; then
+    env__src_prepare "$prefix" "$san" "$numpy"
+    name=$ENV_SRC_NAME
+  elif [ -n "$numpy" ]; then
+    env__check_numpy "$numpy"
+    if [ "$san" = none ]; then
+      name="numpy-$numpy-wheel"
+    else
+      # shellcheck disable=SC2046
+      name="numpy-$numpy-$(tc_hash $(env__numpy_setup_args "$san") \
+        "$(env__build_requires "$(env__sdist numpy "$numpy")" "$prefix" "$san")")"
+    fi
   else
     name=bare
   fi
   base=$(env__make_one "$prefix" "$san" "$numpy" "$name" "")
+  [[ $numpy == /* ]] && env__src_done "$prefix" "$numpy" "$base"
   if [ -n "$pkgs" ]; then
     env__make_one "$prefix" "$san" "$numpy" "$name+$(tc_hash $pkgs)" "$pkgs" "$base"
   else
     printf '%s\n' "$base"
   fi
+}
+
+# A source tree's environments: one per content state (so going back to an earlier state
+# reuses its build), sharing one meson build directory per tree and configuration. Their names:
+# numpy-src-<tree>-<state>-<configuration>; the newest ENV_SRC_KEEP of a tree are kept.
+ENV_SRC_KEEP=4
+
+# env__src_prepare PREFIX SAN TREE: sets ENV_SRC_NAME, the environment's name for the tree as
+# it is now, and ENV_SRC_BUILD, the tree's build directory: the meson build directory (meson/),
+# the manifest of the tree it was last built from, the tree's state now (state.json). Holds the
+# tree's lock for the rest of the calling shell.
+env__src_prepare() {
+  local prefix=$1 san=$2 tree=$3 cfg state tid
+  [ -f "$tree/pyproject.toml" ] && [ -d "$tree/numpy" ] ||
+    tc_usage_die "NUMPY_SRC '$tree' is not a NumPy source tree (no pyproject.toml and numpy/ at its top)"
+  tid=$(tc_hash "$tree")
+  tc_lock "numpy-src-$tid"
+  # shellcheck disable=SC2046
+  cfg=$(tc_hash $(env__numpy_setup_args "$san") "$(env__build_requires "$tree" "$prefix" "$san")")
+  ENV_SRC_BUILD="$prefix.envs/numpy-src-$tid-$cfg.build"
+  mkdir -p "$ENV_SRC_BUILD"
+  python3 "$TC_DIR/srctree.py" state "$tree" "$ENV_SRC_BUILD/manifest" "$ENV_SRC_BUILD/manifest.new" \
+    >"$ENV_SRC_BUILD/state.json" || tc_die "cannot read the state of $tree"
+  state=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["state"])' "$ENV_SRC_BUILD/state.json")
+  ENV_SRC_NAME="numpy-src-$tid-$state-$cfg"
+}
+
+# env__src_built ENV SECONDS INCREMENTAL: after a build from the tree: the build directory now
+# holds this state, and the environment says which tree, commit and state it was built from.
+env__src_built() {
+  local env=$1 secs=$2 incr=$3
+  mv "$ENV_SRC_BUILD/manifest.new" "$ENV_SRC_BUILD/manifest"
+  python3 - "$ENV_SRC_BUILD/state.json" "$env/numpy-source.json" "$secs" "$incr" <<'PY'
+import json, sys
+state = json.load(open(sys.argv[1]))
+state.pop("changed", None)
+state.update(build_seconds=int(sys.argv[3]), incremental=sys.argv[4] == "1")
+with open(sys.argv[2], "w") as fh:
+    json.dump(state, fh, indent=2, sort_keys=True)
+PY
+}
+
+# env__src_done PREFIX TREE ENV: the tree's environments but ENV and the newest ones removed.
+env__src_done() {
+  local prefix=$1 tree=$2 env=$3 old
+  rm -f "$ENV_SRC_BUILD/manifest.new"
+  while read -r old; do
+    [ "$old" = "$env" ] || rm -rf "$old"
+  done < <(ls -dt "$prefix.envs/numpy-src-$(tc_hash "$tree")-"*[!d] 2>/dev/null | grep -v '\.build$\|\.tmp\.' |
+           tail -n +$((ENV_SRC_KEEP + 1)))
 }
 
 # env__make_one PREFIX SAN NUMPY NAME PKGS [FROM]: one cached environment; with FROM, a copy
@@ -180,7 +289,9 @@ env__make_one() {
   if [ -n "$from" ]; then
     rmdir "$tmp" && cp -a "$from" "$tmp" && rm -f "$tmp/toolchain.json"
     digest=$(env__so_digest "$tmp")
-    [ -n "$numpy" ] && printf 'numpy==%s\n' "$numpy" >"$tmp/constraints.txt" || : >"$tmp/constraints.txt"
+    # NumPy stays the one the base environment holds (a release, or what a tree built).
+    python3 -c 'import json,sys; v=json.load(open(sys.argv[1]))["numpy_version"]; print(f"numpy=={v}" if v else "")' \
+      "$from/toolchain.json" >"$tmp/constraints.txt"
     # shellcheck disable=SC2086
     tc_step "install $pkgs" "$log" tc__sanenv "$tmp/bin/python" -m pip install \
       --disable-pip-version-check -c "$tmp/constraints.txt" $pkgs

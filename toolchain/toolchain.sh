@@ -7,7 +7,11 @@
 #   PY_SRC=path       or a CPython source tarball or directory (3.13 or later)
 #   PYTHON=path       or an existing free-threaded interpreter, used as it is
 #   SAN=tsan|asan|none
-#   NUMPY=2.2.5       NumPy version (sdist built with the sanitizer; a wheel for SAN=none)
+#   NUMPY=2.2.5       NumPy version (sdist built with the sanitizer; a wheel for SAN=none), or
+#                     latest: the newest release on the package index
+#   NUMPY_SRC=dir     or a NumPy source tree (a git checkout, an unpacked sdist), built with the
+#                     sanitizer and rebuilt incrementally when it changes
+#   PYDEBUG=1         CPython configured --with-pydebug (assertions, refcount checks)
 #   PACKAGES="joblib==1.4.2 ..."  extra pinned packages installed beside NumPy
 #   SELFCHECK=auto    self-check after a build (default); 1 always; 0 never
 set -euo pipefail
@@ -20,11 +24,18 @@ TC_DIR=$(cd "$(dirname "$0")" && pwd)
 SAN=${SAN:-tsan}
 PY=${PY:-3.13.15}
 NUMPY=${NUMPY:-}
+NUMPY_SRC=${NUMPY_SRC:-}
 PACKAGES=${PACKAGES:-}
+PYDEBUG=${PYDEBUG:-0}
 case $SAN in tsan|asan|none) ;; *) tc_usage_die "SAN must be tsan, asan or none, got '$SAN'" ;; esac
 case $PY in [0-9]*.[0-9]*.[0-9]*) ;; *) tc_usage_die "PY must be a full CPython version such as 3.13.15, got '$PY'" ;; esac
-[ -z "$NUMPY" ] || [[ $NUMPY =~ ^[0-9]+\.[0-9]+\.[0-9]+([a-z]+[0-9]+)?$ ]] ||
-  tc_usage_die "NUMPY must be a release version such as 2.2.5, got '$NUMPY'"
+case $PYDEBUG in 0|1) ;; *) tc_usage_die "PYDEBUG must be 0 or 1, got '$PYDEBUG'" ;; esac
+[ -z "$NUMPY" ] || [ "$NUMPY" = latest ] || [[ $NUMPY =~ ^[0-9]+\.[0-9]+\.[0-9]+([a-z]+[0-9]+)?$ ]] ||
+  tc_usage_die "NUMPY must be a release version such as 2.2.5, or latest, got '$NUMPY'"
+if [ -n "$NUMPY_SRC" ]; then
+  [ -d "$NUMPY_SRC" ] || tc_usage_die "NUMPY_SRC '$NUMPY_SRC' is not a directory"
+  NUMPY_SRC=$(realpath "$NUMPY_SRC")
+fi
 
 # A command failing where no step reports it still says where, instead of a silent exit.
 trap 'tc_say "error: unexpected failure at ${BASH_SOURCE[0]}:$LINENO (exit $?)"' ERR
@@ -32,16 +43,22 @@ t_start=$SECONDS
 "$TC_DIR/deps.sh"
 [ "$SAN" = tsan ] && tc_tsan_probe
 
+if [ "$NUMPY" = latest ]; then
+  NUMPY=$(python3 "$TC_DIR/pypi.py" latest numpy) || tc_die "cannot find NumPy's newest release on the package index"
+  tc_say "NUMPY=latest: NumPy $NUMPY, the newest release on the package index"
+fi
+
 if [ -n "${PYTHON:-}" ]; then
+  [ "$PYDEBUG" = 0 ] || tc_usage_die "PYDEBUG=1 builds CPython; with PYTHON=, bring a --with-pydebug interpreter instead"
   prefix=$(cpy_adopt "$PYTHON" "$SAN")
 elif [ -n "${PY_SRC:-}" ]; then
   [ -e "$PY_SRC" ] || tc_usage_die "PY_SRC '$PY_SRC' does not exist"
-  prefix=$(cpy_build "$(realpath "$PY_SRC")" "$SAN")
+  prefix=$(cpy_build "$(realpath "$PY_SRC")" "$SAN" "$PYDEBUG")
 else
-  prefix=$(cpy_build "$(cpy_fetch_debian "$PY")" "$SAN")
+  prefix=$(cpy_build "$(cpy_fetch_debian "$PY")" "$SAN" "$PYDEBUG")
 fi
 
-env_dir=$(env_make "$prefix" "$SAN" "$NUMPY" "$PACKAGES")
+env_dir=$(env_make "$prefix" "$SAN" "${NUMPY_SRC:-$NUMPY}" "$PACKAGES")
 python="$env_dir/bin/python"
 # After a build, and whenever asked (make test): a reused toolchain passed it already.
 if [ "${SELFCHECK:-auto}" = 1 ] || { [ "${SELFCHECK:-auto}" = auto ] && [ ! -f "$env_dir/selfcheck.ok" ]; }; then

@@ -86,32 +86,48 @@ def test_minimize_interrupted_and_over_budget_writes_the_best_so_far(harness):
 
 def test_matrix_shards_merge_and_render(reports):
     """Two shards of a small matrix, merged; twice, so the second grid compares with the first.
-    The page renders in a real headless browser, every link leading to a cell's summary."""
-    env = {"MATRIX": "tests/e2e/matrix.yaml", "FTSAN_REPORTS": reports}
+    Every cell is judged against its scenario's expectations; the two cells of news (a scenario
+    whose expectations are inverted) make every step exit 1. The page renders in a real headless
+    browser, every link leading to a cell's summary."""
+    env = {"MATRIX": "tests/e2e/matrix.yaml", "FTSAN_REPORTS": reports, "MATRIX_LATEST": "2.1.3"}
     user = os.path.join(ROOT, "reports", "matrix")
     before = sorted(os.listdir(user)) if os.path.isdir(user) else None
     merged = []
     for night in (1, 2):
         for sh_ in ("1/2", "2/2"):
             out = sh(["python3", "ci/matrix.py"], env=dict(env, SHARD=sh_))
-            assert out.returncode == 0, out.stdout + out.stderr
+            assert out.returncode == 1, out.stdout + out.stderr   # each shard holds one cell of news
         out = sh(["python3", "ci/matrix.py", "merge"], env=env)
-        assert out.returncode == 0, out.stdout + out.stderr
+        assert out.returncode == 1, out.stdout + out.stderr
         merged.append(out.stdout)
     grid = os.path.realpath(os.path.join(reports, "matrix", "latest-full"))
     cells = load_json(os.path.join(grid, "cells.json"))
     cells = cells["cells"] if isinstance(cells, dict) else cells
-    by = {(c["scenario"], c["numpy"], c["packages"]): c for c in cells}
-    assert len(by) == 4, sorted(by)
+    by = {(os.path.basename(c["scenario"]), c["numpy"], c["packages"]): c for c in cells}
+    assert len(by) == 7, sorted(by)
     assert [x["known"] for x in by[("concurrent_imports", "2.1.1", "")]["findings"]] == ["numpy#27472"]
     assert by[("concurrent_imports", "2.1.2", "")]["findings"] == []
     assert [x["known"] for x in by[("joblib_bigendian", "2.2.6", "joblib==1.4.2")]["findings"]] == ["joblib#1545"]
     assert by[("joblib_bigendian", "2.2.6", "joblib==1.5.0")]["findings"] == []
-    assert "Compared with the previous matrix: 2 new, 0 fixed, 0 still present" in merged[0]
-    assert "Compared with the previous matrix: 0 new, 0 fixed, 2 still present" in merged[1]
+    judged = {k: (c["judgement"], c["numpy_version"]) for k, c in by.items()}
+    inv = "inverted_expectations.yaml"
+    assert judged == {
+        ("concurrent_imports", "2.1.1", ""): ("expected finding", "2.1.1"),
+        ("concurrent_imports", "2.1.2", ""): ("expected clean", "2.1.2"),
+        ("concurrent_imports", "latest", ""): ("expected clean", "2.1.3"),   # what the report ran
+        ("joblib_bigendian", "2.2.6", "joblib==1.4.2"): ("expected finding", "2.2.6"),
+        ("joblib_bigendian", "2.2.6", "joblib==1.5.0"): ("expected clean", "2.2.6"),
+        (inv, "2.1.1", ""): ("unexpected clean", "2.1.1"),
+        (inv, "2.1.2", ""): ("unexpected finding", "2.1.2"),
+    }, judged
+    assert "Compared with the previous matrix: 3 new, 0 fixed, 0 still present" in merged[0]
+    assert "Compared with the previous matrix: 0 new, 0 fixed, 3 still present" in merged[1]
+    assert "News: 2 cells: inverted_expectations--" in merged[1]
     dom = subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom",
                           f"file://{grid}/index.html"], capture_output=True, text=True).stdout
-    assert dom.count('<td class="finding">') == 2 and dom.count('<td class="clean">') == 2, dom[-2000:]
+    classes = re.findall(r'<td class="([a-z-]+)"', dom)
+    assert sorted(classes) == ["expected-clean"] * 3 + ["expected-finding"] * 2 + ["unexpected-clean", "unexpected-finding"], classes
+    assert "numpy latest (2.1.3)" in dom
     hrefs = re.findall(r'href="([^"]*)"', dom)
     assert hrefs and all(os.path.isfile(os.path.join(grid, h)) for h in hrefs), hrefs
     # The user's own grids were neither read, moved nor deleted.
