@@ -71,6 +71,9 @@ rpt__short_path(const char *path)
         if (p && (best == NULL || p < best))
             best = p;
     }
+    /* The installed standard library, when nothing above matched: python3.13t/subprocess.py. */
+    if (best == NULL && path && (best = strstr(path, "/lib/python3.")) != NULL)
+        return best + 5;
     if (best && strncmp(best, "/site-packages/", 15) == 0)
         best += 14;
     else if (best && strncmp(best, "/Python-3.", 10) == 0 && strchr(best + 1, '/'))
@@ -110,6 +113,30 @@ rpt__put_stripped(struct buf *b, const char *text)
         buf_puts(b, shortp);
         p = end;
     }
+}
+
+/* The NumPy a run used: its version, and for a source tree (NUMPY_SRC) the tree's name, its
+ * commit and whether it had uncommitted changes, or its content state when it has no git. */
+static void
+rpt__numpy(struct buf *b, const struct tc_toolchain *tc)
+{
+    json_t *src = tc->numpy_source;
+    const char *tree, *commit, *state, *base;
+    json_t *dirty;
+
+    buf_puts(b, rpt__or(tc->numpy_version, "NumPy not installed"));
+    if (src == NULL)
+        return;
+    tree = json_string_value(json_object_get(src, "tree"));
+    commit = json_string_value(json_object_get(src, "commit"));
+    state = json_string_value(json_object_get(src, "state"));
+    dirty = json_object_get(src, "dirty");
+    base = tree && strrchr(tree, '/') ? strrchr(tree, '/') + 1 : rpt__or(tree, "?");
+    if (commit)
+        buf_printf(b, ", built from the source tree %s at commit %.12s%s", base, commit,
+                   json_is_true(dirty) ? " with uncommitted changes" : "");
+    else
+        buf_printf(b, ", built from the source tree %s (no git; content %s)", base, rpt__or(state, "?"));
 }
 
 /* A stack without its noise: "#i function file:line (component)", and how many were skipped. */
@@ -203,8 +230,9 @@ rpt__finding_md(const struct rpt_run *run, const struct sig_finding *x)
         rpt__put_stripped(&b, x->example.raw);
         buf_puts(&b, "\n```\n</details>\n\n");
     }
-    buf_printf(&b, "### Python and NumPy Versions:\n\n```\n%s\n%s (free-threaded, %s)\n```\n\n",
-               run->tc->numpy_version ? run->tc->numpy_version : "NumPy not installed", run->tc->version,
+    buf_puts(&b, "### Python and NumPy Versions:\n\n```\n");
+    rpt__numpy(&b, run->tc);
+    buf_printf(&b, "\n%s (free-threaded, %s%s)\n```\n\n", run->tc->version, run->tc->pydebug ? "debug build, " : "",
                rpt__san_name(run->tc->sanitizer));
     buf_printf(&b, "### Runtime Environment:\n\n```\nsanitizer: %s\n", rpt__san_name(run->tc->sanitizer));
     if (run->tsan_options && strcmp(run->tc->sanitizer, "tsan") == 0) {
@@ -234,8 +262,10 @@ rpt__summary_md(const struct rpt_run *run, const struct sig_findings *f)
 
     buf_init(&b, RPT__MAX);
     buf_printf(&b, "# %s: %zu finding%s\n\n%s\n\n", s->name, f->n, f->n == 1 ? "" : "s", rpt__or(s->summary, ""));
-    buf_printf(&b, "| | |\n|---|---|\n| CPython | %s (free-threaded, %s) |\n| NumPy | %s |\n", run->tc->version,
-               rpt__san_name(run->tc->sanitizer), rpt__or(run->tc->numpy_version, "not installed"));
+    buf_printf(&b, "| | |\n|---|---|\n| CPython | %s (free-threaded, %s%s) |\n| NumPy | ", run->tc->version,
+               run->tc->pydebug ? "debug build, " : "", rpt__san_name(run->tc->sanitizer));
+    rpt__numpy(&b, run->tc);
+    buf_puts(&b, " |\n");
     buf_printf(&b, "| runs | %d of %d, %ld threads x %ld iterations, barrier %s |\n| time | %.1f s |\n\n", run->runs_done,
                run->runs_planned, s->threads, s->iterations, s->barrier == SCN_BARRIER_EACH ? "each" : "start", run->seconds);
     if (run->runs_failed)
@@ -311,6 +341,8 @@ rpt__json(const struct rpt_run *run, const struct sig_findings *f)
     json_object_set_new(v, "python", json_string(run->tc->version));
     json_object_set_new(v, "numpy", run->tc->numpy_version ? json_string(run->tc->numpy_version) : json_null());
     json_object_set_new(v, "sanitizer", json_string(run->tc->sanitizer));
+    json_object_set_new(v, "pydebug", json_boolean(run->tc->pydebug));
+    json_object_set_new(v, "numpy_source", run->tc->numpy_source ? json_deep_copy(run->tc->numpy_source) : json_null());
     json_object_set_new(o, "versions", v);
     json_object_set_new(runs, "planned", json_integer(run->runs_planned));
     json_object_set_new(runs, "done", json_integer(run->runs_done));

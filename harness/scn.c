@@ -351,6 +351,7 @@ static int scn__mapping(struct scn__ctx *c, const char *prefix, yaml_node_t *map
     _Static_assert(offsetof(struct scn_scenario, n) == offsetof(struct scn_scenario, list) + sizeof(T), #n)
 SCN__COUNTED(references, n_references, char **);
 SCN__COUNTED(packages, n_packages, struct scn_pair *);
+SCN__COUNTED(from_source, n_from_source, char **);
 SCN__COUNTED(env, n_env, struct scn_pair *);
 SCN__COUNTED(build, n_build, struct scn_pair *);
 SCN__COUNTED(verify_numpy, n_verify_numpy, char **);
@@ -362,6 +363,8 @@ _Static_assert(offsetof(struct scn_expect, n_packages) == offsetof(struct scn_ex
 
 /* Sorted by name. */
 static const struct scn__key scn__requires_keys[] = {
+    {"from_source", scn__strlist, SCN__FIELD(from_source), 0, "list",
+     "names in packages built from their sdist with the toolchain's compiler and sanitizer"},
     {"packages", scn__strmap, SCN__FIELD(packages), 0, "mapping", "package name -> version spec"},
     {"python", scn__range, SCN__FIELD(requires_python), 0, "string", "CPython version range"},
 };
@@ -457,7 +460,7 @@ static const struct scn__key scn__top_keys[] = {
      "body executions per thread per run (default 50)"},
     {"name", scn__str, SCN__FIELD(name), 1, "string", "identifier: letters, digits, _ and -"},
     {"references", scn__strlist, SCN__FIELD(references), 0, "list", "upstream issue links"},
-    {"requires", scn__requires, 0, 0, "mapping", "python: range, packages: {name: spec}"},
+    {"requires", scn__requires, 0, 0, "mapping", "python: range, packages: {name: spec}, from_source: [names]"},
     {"runs", scn__posint, SCN__FIELD(runs), 0, "integer", "fresh processes (default 20)"},
     {"sanitizers", scn__sanitizers, SCN__FIELD(sanitizers), 0, "list",
      "tsan, asan, none: the builds the scenario is meant for (default all)"},
@@ -565,6 +568,21 @@ scn__defaults(struct scn_scenario *s)
 }
 
 /* Checks across keys, once the whole mapping is read. */
+/* The value node of key in a mapping node, or NULL: for messages that point at a nested key. */
+static yaml_node_t *
+scn__child(struct scn__ctx *c, yaml_node_t *map, const char *key)
+{
+    if (map == NULL || map->type != YAML_MAPPING_NODE)
+        return NULL;
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+        yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
+
+        if (k->type == YAML_SCALAR_NODE && strcmp(scn__scalar(k), key) == 0)
+            return yaml_document_get_node(c->doc, p->value);
+    }
+    return NULL;
+}
+
 static int
 scn__validate(struct scn__ctx *c, yaml_node_t *root, struct scn_scenario *s)
 {
@@ -589,6 +607,20 @@ scn__validate(struct scn__ctx *c, yaml_node_t *root, struct scn_scenario *s)
         if (s->build[i].value[0] == '/' || strstr(s->build[i].value, ".."))
             return scn__fail(c, root, "'build.%s' must be a relative path below the scenario's directory, got '%s'",
                              s->build[i].key, s->build[i].value);
+    }
+    for (size_t i = 0; i < s->n_from_source; i++) {
+        size_t j;
+
+        for (j = 0; j < s->n_packages && strcmp(s->packages[j].key, s->from_source[i]) != 0; j++)
+            ;
+        if (j == s->n_packages || strcmp(s->from_source[i], "numpy") == 0) {
+            yaml_node_t *at = scn__child(c, scn__child(c, root, "requires"), "from_source");
+
+            if (at && at->type == YAML_SEQUENCE_NODE && (size_t)(at->data.sequence.items.top - at->data.sequence.items.start) > i)
+                at = yaml_document_get_node(c->doc, at->data.sequence.items.start[i]);
+            return scn__fail(c, at ? at : root, "'requires.from_source' names packages of 'requires.packages' other than numpy "
+                             "(NumPy is always built with the sanitizer), got '%s'", s->from_source[i]);
+        }
     }
     return 0;
 }
@@ -706,6 +738,9 @@ scn_free(struct scn_scenario *s)
     free(s->references);
     free(s->requires_python);
     scn__pairs_free(s->packages, s->n_packages);
+    for (size_t i = 0; i < s->n_from_source; i++)
+        free(s->from_source[i]);
+    free(s->from_source);
     scn__pairs_free(s->env, s->n_env);
     scn__pairs_free(s->build, s->n_build);
     free(s->setup.text);

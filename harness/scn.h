@@ -56,6 +56,8 @@ struct scn_scenario {
     char *requires_python;
     struct scn_pair *packages; /* requires.packages: name -> version spec */
     size_t n_packages;
+    char **from_source; /* requires.from_source: packages built from their sdist with the sanitizer */
+    size_t n_from_source;
     unsigned sanitizers; /* enum scn_san bits; all when not given */
     long threads;
     long iterations;

@@ -30,6 +30,10 @@ tc_load(const char *path, struct tc_toolchain *tc, struct buf *err)
     tc->numpy_version = tc__str(tc->raw, "numpy_version");
     tc->tsan_suppressions = tc__str(tc->raw, "tsan_suppressions");
     tc->cc = tc__str(tc->raw, "cc");
+    tc->pydebug = json_is_true(json_object_get(tc->raw, "pydebug"));
+    tc->numpy_source = json_object_get(tc->raw, "numpy_source");
+    if (!json_is_object(tc->numpy_source))
+        tc->numpy_source = NULL;
     if (tc->python == NULL || tc->version == NULL || tc->sanitizer == NULL) {
         buf_printf(err, "%s: 'python', 'version' and 'sanitizer' are required", path);
         goto bad;

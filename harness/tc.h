@@ -13,6 +13,8 @@ struct tc_toolchain {
     const char *numpy_version;     /* NULL when NumPy is not installed */
     const char *tsan_suppressions; /* CPython's own, or NULL */
     const char *cc;
+    int pydebug;                   /* CPython configured --with-pydebug */
+    json_t *numpy_source;          /* NUMPY_SRC: {tree, commit, dirty, state}, or NULL; borrowed from raw */
     json_t *raw;                   /* owns every string above */
 };
 

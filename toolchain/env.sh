@@ -186,6 +186,9 @@ info = {
     "numpy_build_requires": env_file("numpy-build-requires.txt", lambda fh: fh.read().split()),
     # For NUMPY_SRC: the tree, its git commit and dirtiness, its content state, the build's time.
     "numpy_source": env_file("numpy-source.json", json.load),
+    # Packages installed beside NumPy, and those of them built from source with the sanitizer.
+    "packages": env_file("packages.txt", lambda fh: fh.read().split()) or [],
+    "packages_from_source": env_file("packages-from-source.txt", lambda fh: fh.read().split()) or [],
     "pydebug": hasattr(sys, "gettotalrefcount"),
 }
 json.dump(info, sys.stdout, indent=2, sort_keys=True)
@@ -216,7 +219,9 @@ env_make() {
   base=$(env__make_one "$prefix" "$san" "$numpy" "$name" "")
   [[ $numpy == /* ]] && env__src_done "$prefix" "$numpy" "$base"
   if [ -n "$pkgs" ]; then
-    env__make_one "$prefix" "$san" "$numpy" "$name+$(tc_hash $pkgs)" "$pkgs" "$base"
+    # shellcheck disable=SC2086
+    env__make_one "$prefix" "$san" "$numpy" "$name+$(tc_hash $pkgs ${PACKAGES_FROM_SOURCE:+from-source $PACKAGES_FROM_SOURCE})" \
+      "$pkgs" "$base"
   else
     printf '%s\n' "$base"
   fi
@@ -272,10 +277,32 @@ env__src_done() {
            tail -n +$((ENV_SRC_KEEP + 1)))
 }
 
+# PACKAGES_FROM_SOURCE (names among PACKAGES, a scenario's requires.from_source): built from
+# their sdists with the toolchain's compiler and the sanitizer, so that their C code is
+# instrumented and symbolized. Setuptools and meson builds read CC, CFLAGS and LDFLAGS.
+# env__source_build_env SAN PREFIX: that environment, one NAME=VALUE a line.
+env__no_binary() {
+  local n
+  for n in ${PACKAGES_FROM_SOURCE:-}; do printf -- '--no-binary=%s\n' "$n"; done
+}
+
+env__source_build_env() {
+  local flags="-g -fno-omit-frame-pointer"
+  [ -n "${PACKAGES_FROM_SOURCE:-}" ] || return 0
+  case $1 in
+    tsan) flags="$flags -fsanitize=thread" ;;
+    asan) flags="$flags -fsanitize=address" ;;
+  esac
+  # pip keeps the wheels it builds, keyed by the sdist alone: one cache per interpreter build,
+  # so a wheel built with one sanitizer never lands in another's environment.
+  printf '%s\n' "CC=$TC_CC" "CXX=${TC_CC/clang/clang++}" "CFLAGS=$flags" "CXXFLAGS=$flags" "LDFLAGS=$flags" \
+    "PIP_CACHE_DIR=$2.envs/pip-cache"
+}
+
 # env__make_one PREFIX SAN NUMPY NAME PKGS [FROM]: one cached environment; with FROM, a copy
 # of that environment with PKGS installed into it, NumPy pinned so pip cannot swap it.
 env__make_one() {
-  local prefix=$1 san=$2 numpy=$3 name=$4 pkgs=$5 from=${6:-} d tmp log t0=$SECONDS digest
+  local prefix=$1 san=$2 numpy=$3 name=$4 pkgs=$5 from=${6:-} d tmp log t0=$SECONDS digest srcenv=()
   d="$prefix.envs/$name"
   if [ -f "$d/toolchain.json" ]; then
     tc_say "environment: reusing $d"
@@ -292,12 +319,16 @@ env__make_one() {
     # NumPy stays the one the base environment holds (a release, or what a tree built).
     python3 -c 'import json,sys; v=json.load(open(sys.argv[1]))["numpy_version"]; print(f"numpy=={v}" if v else "")' \
       "$from/toolchain.json" >"$tmp/constraints.txt"
+    mapfile -t srcenv < <(env__source_build_env "$san" "$prefix")
     # shellcheck disable=SC2086
-    tc_step "install $pkgs" "$log" tc__sanenv "$tmp/bin/python" -m pip install \
-      --disable-pip-version-check -c "$tmp/constraints.txt" $pkgs
+    tc_step "install $pkgs${PACKAGES_FROM_SOURCE:+ ($PACKAGES_FROM_SOURCE from source, $san)}" "$log" \
+      tc__sanenv "${srcenv[@]}" "$tmp/bin/python" -m pip install \
+      --disable-pip-version-check -c "$tmp/constraints.txt" $(env__no_binary) $pkgs
     [ "$(env__so_digest "$tmp")" = "$digest" ] ||
       tc_die "installing '$pkgs' replaced the NumPy of this toolchain; pin packages that accept numpy==$numpy (log: $log)"
     printf '%s\n' $pkgs >"$tmp/packages.txt"
+    # shellcheck disable=SC2086
+    [ -z "${PACKAGES_FROM_SOURCE:-}" ] || printf '%s\n' $PACKAGES_FROM_SOURCE >"$tmp/packages-from-source.txt"
   else
     tc_step "venv with pip" "$log" env__venv "$prefix/bin/python3" "$tmp"
     [ -n "$numpy" ] && env__numpy "$tmp" "$prefix" "$san" "$numpy" "$log"

@@ -40,7 +40,8 @@ san=${SAN:-tsan}
 grep -qw "$san" <<<"$("$scntool" sanitizers "$scn")" ||
   tc_usage_die "scenario $(basename "$scn") is not meant for SAN=$san (its sanitizers: $("$scntool" sanitizers "$scn"))"
 PACKAGES="$(printf '%s ' ${PACKAGES:-} $("$scntool" packages "$scn") | sed 's/ *$//')"
-export PACKAGES
+PACKAGES_FROM_SOURCE="$("$scntool" sources "$scn" | tr '\n' ' ' | sed 's/ *$//')"
+export PACKAGES PACKAGES_FROM_SOURCE
 
 python=$(bash "$TC_DIR/toolchain.sh" | tail -n 1)
 json="$(dirname "$(dirname "$python")")/toolchain.json"

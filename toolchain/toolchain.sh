@@ -13,6 +13,7 @@
 #                     sanitizer and rebuilt incrementally when it changes
 #   PYDEBUG=1         CPython configured --with-pydebug (assertions, refcount checks)
 #   PACKAGES="joblib==1.4.2 ..."  extra pinned packages installed beside NumPy
+#   PACKAGES_FROM_SOURCE="statsmodels"  those of them built from their sdist with the sanitizer
 #   SELFCHECK=auto    self-check after a build (default); 1 always; 0 never
 set -euo pipefail
 TC_DIR=$(cd "$(dirname "$0")" && pwd)

@@ -189,11 +189,11 @@ main(int argc, char **argv)
 
     if (argc >= 2 && strcmp(argv[1], "sign") == 0)
         return scntool__sign(argc - 2, argv + 2);
-    if (argc < 3 || (strcmp(argv[1], "check") && strcmp(argv[1], "packages") && strcmp(argv[1], "build") &&
+    if (argc < 3 || (strcmp(argv[1], "check") && strcmp(argv[1], "packages") && strcmp(argv[1], "build") && strcmp(argv[1], "sources") &&
                      strcmp(argv[1], "sanitizers") && strcmp(argv[1], "name") && strcmp(argv[1], "plan") &&
                      strcmp(argv[1], "expect") && strcmp(argv[1], "program") && strcmp(argv[1], "json")) ||
         (strcmp(argv[1], "expect") == 0 && argc != 6) || (strcmp(argv[1], "expect") != 0 && argc != 3)) {
-        fprintf(stderr, "usage: scntool check|name|packages|build|sanitizers|plan|program|json SCENARIO.yaml\n"
+        fprintf(stderr, "usage: scntool check|name|packages|sources|build|sanitizers|plan|program|json SCENARIO.yaml\n"
                         "       scntool expect SCENARIO.yaml SAN NUMPY PINS\n"
                         "       scntool sign LOG...   (sanitizer output signed as the harness signs it)\n");
         return FT_EXIT_USAGE;
@@ -208,6 +208,9 @@ main(int argc, char **argv)
         printf("%s\n", s.name);
     else if (strcmp(argv[1], "packages") == 0)
         scntool__packages(&s);
+    else if (strcmp(argv[1], "sources") == 0)
+        for (size_t i = 0; i < s.n_from_source; i++)
+            printf("%s\n", s.from_source[i]);
     else if (strcmp(argv[1], "build") == 0)
         for (size_t i = 0; i < s.n_build; i++)
             printf("%s %s\n", s.build[i].key, s.build[i].value);

@@ -36,7 +36,7 @@ def test_dlpack_race_clean_on_numpy_2_2_6(harness):
 def test_verify_seed_scenarios_on_wheels(reports):
     """Each wheel-based seed scenario on the versions with its bug and the versions that fixed
     it, as `make verify` runs them; verify.py exits non-zero on a wrong or failed row."""
-    for s in ("concurrent_imports", "joblib_bigendian", "openblas_memory", "openblas_memory_single",
+    for s in ("tests/e2e/scenarios/numpy_testing_import.yaml", "joblib_bigendian", "openblas_memory", "openblas_memory_single",
               "openblas_memory_limited"):
         out = sh(["python3", "ci/verify.py"], env={"SCENARIO": s, "FTSAN_REPORTS": reports})
         assert out.returncode == 0, out.stdout + out.stderr

@@ -105,16 +105,16 @@ def test_matrix_shards_merge_and_render(reports):
     cells = cells["cells"] if isinstance(cells, dict) else cells
     by = {(os.path.basename(c["scenario"]), c["numpy"], c["packages"]): c for c in cells}
     assert len(by) == 7, sorted(by)
-    assert [x["known"] for x in by[("concurrent_imports", "2.1.1", "")]["findings"]] == ["numpy#27472"]
-    assert by[("concurrent_imports", "2.1.2", "")]["findings"] == []
+    assert [x["known"] for x in by[("numpy_testing_import.yaml", "2.1.1", "")]["findings"]] == ["numpy#27472"]
+    assert by[("numpy_testing_import.yaml", "2.1.2", "")]["findings"] == []
     assert [x["known"] for x in by[("joblib_bigendian", "2.2.6", "joblib==1.4.2")]["findings"]] == ["joblib#1545"]
     assert by[("joblib_bigendian", "2.2.6", "joblib==1.5.0")]["findings"] == []
     judged = {k: (c["judgement"], c["numpy_version"]) for k, c in by.items()}
     inv = "inverted_expectations.yaml"
     assert judged == {
-        ("concurrent_imports", "2.1.1", ""): ("expected finding", "2.1.1"),
-        ("concurrent_imports", "2.1.2", ""): ("expected clean", "2.1.2"),
-        ("concurrent_imports", "latest", ""): ("expected clean", "2.1.3"),   # what the report ran
+        ("numpy_testing_import.yaml", "2.1.1", ""): ("expected finding", "2.1.1"),
+        ("numpy_testing_import.yaml", "2.1.2", ""): ("expected clean", "2.1.2"),
+        ("numpy_testing_import.yaml", "latest", ""): ("expected clean", "2.1.3"),   # what the report ran
         ("joblib_bigendian", "2.2.6", "joblib==1.4.2"): ("expected finding", "2.2.6"),
         ("joblib_bigendian", "2.2.6", "joblib==1.5.0"): ("expected clean", "2.2.6"),
         (inv, "2.1.1", ""): ("unexpected clean", "2.1.1"),
@@ -134,17 +134,18 @@ def test_matrix_shards_merge_and_render(reports):
     assert (sorted(os.listdir(user)) if os.path.isdir(user) else None) == before
 
 
-def test_bisect_concurrent_imports(reports):
+def test_bisect_numpy_testing_import(reports):
     """Four releases (wheels, seconds each): gallops, halves, and runs the clean boundary again."""
-    out = sh(["python3", "ci/bisect.py", "--scenario", "concurrent_imports", "--numpy", "2.1.0..2.1.3", "--runs", "2"],
+    out = sh(["python3", "ci/bisect.py", "--scenario", "tests/e2e/scenarios/numpy_testing_import.yaml",
+              "--numpy", "2.1.0..2.1.3", "--runs", "2"],
              env={"FTSAN_REPORTS": reports})
     assert out.returncode == 0, out.stdout + out.stderr
     lines = out.stdout.splitlines()
     assert "[bisect] 4 releases: 2.1.0, 2.1.1, 2.1.2, 2.1.3" in lines
-    assert any(l.startswith("bisect: concurrent_imports: fixed in NumPy 2.1.2 (previous release 2.1.1)") for l in lines), lines
+    assert any(l.startswith("bisect: numpy_testing_import: fixed in NumPy 2.1.2 (previous release 2.1.1)") for l in lines), lines
     probes = [l for l in lines if l.startswith("[bisect] NumPy 2.1.2: clean in")]
     assert len(probes) == 2 and probes[1].endswith("of 6 runs"), probes      # the boundary, again with 3x the runs
-    assert os.path.isdir(os.path.join(reports, "bisect", "concurrent_imports"))
+    assert os.path.isdir(os.path.join(reports, "bisect", "numpy_testing_import"))
 
 
 def test_nightly_workflow_shape():

@@ -157,6 +157,12 @@ static const struct bad_case bad_cases[] = {
      "b.yaml:4:41: 'expect.packages.joblib' must be a version range such as \"<=1.4.2\", got '1.4.x,'"},
     {"name: x\nbody: pass\n---\nname: y\nbody: pass\n",
      "b.yaml:3:1: a second YAML document: a scenario file holds exactly one scenario"},
+    {"name: x\nbody: pass\nrequires: {packages: {numpy: \"*\", scipy: \"*\"}, from_source: [statsmodels]}\n",
+     "b.yaml:3:62: 'requires.from_source' names packages of 'requires.packages' other than numpy (NumPy is always built "
+     "with the sanitizer), got 'statsmodels'"},
+    {"name: x\nbody: pass\nrequires: {packages: {numpy: \"*\"}, from_source: [numpy]}\n",
+     "b.yaml:3:50: 'requires.from_source' names packages of 'requires.packages' other than numpy (NumPy is always built "
+     "with the sanitizer), got 'numpy'"},
 };
 
 static void
