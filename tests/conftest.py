@@ -10,6 +10,9 @@ import subprocess
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# The toolchain cache, as toolchain/lib.sh finds it.
+CACHE = os.environ.get("FTSAN_CACHE") or os.path.join(
+    os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "ftsan")
 SCN = os.path.join("tests", "e2e", "scenarios")
 
 

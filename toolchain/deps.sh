@@ -27,6 +27,7 @@ PKGS=(
 # `deps.sh test`: what only the tests need besides.
 TEST_PKGS=(
   chromium            # renders the matrix page headless
+  patch               # applies the numpy#28881 fix in the NUMPY_SRC fix-loop test
 )
 [ "${1:-}" = test ] && PKGS+=("${TEST_PKGS[@]}")
 # The tests are pytest's, run by the system Python; they read YAML with PyYAML and validate the

@@ -271,9 +271,10 @@ PY
 env__src_done() {
   local prefix=$1 tree=$2 env=$3 old
   rm -f "$ENV_SRC_BUILD/manifest.new"
+  touch "$env"   # the newest by use, not by build
   while read -r old; do
     [ "$old" = "$env" ] || rm -rf "$old"
-  done < <(ls -dt "$prefix.envs/numpy-src-$(tc_hash "$tree")-"*[!d] 2>/dev/null | grep -v '\.build$\|\.tmp\.' |
+  done < <(ls -dt "$prefix.envs/numpy-src-$(tc_hash "$tree")-"* 2>/dev/null | grep -v '\.build$\|\.tmp\.' |
            tail -n +$((ENV_SRC_KEEP + 1)))
 }
 

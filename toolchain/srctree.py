@@ -4,8 +4,8 @@
 
 Prints JSON: {"tree", "commit", "dirty", "state", "changed"}. The state is a digest of every
 file's path and content: the files git would track (tracked and untracked, .gitignore
-respected) in a git checkout, every file but .git and bytecode otherwise. Two trees with equal
-content have equal states, whatever their timestamps.
+respected) and the submodules' commits in a git checkout, every file but .git and bytecode
+otherwise. Two trees with equal content have equal states, whatever their timestamps.
 
 NEW_MANIFEST gets one "sha256 path" line a file. Files whose content differs from
 LAST_MANIFEST (the tree as last built) are listed in "changed" and have their modification
@@ -25,9 +25,7 @@ def git(tree, *args):
 
 
 def files(tree):
-    out = git(tree, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--recurse-submodules")
-    if out is None:  # no git, or --recurse-submodules refused with --others: walk instead
-        out = git(tree, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+    out = git(tree, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
     if out is not None and git(tree, "rev-parse", "--show-toplevel") is not None:
         names = [n.decode() for n in out.split(b"\0") if n]
         return sorted(n for n in names if os.path.isfile(os.path.join(tree, n)))
@@ -75,8 +73,12 @@ def main():
     with open(tmp, "w") as fh:
         fh.writelines(f"{cur[n]} {n}\n" for n in sorted(cur))
     os.replace(tmp, new)
-    state = hashlib.sha256("".join(f"{cur[n]} {n}\n" for n in sorted(cur)).encode()).hexdigest()[:12]
     commit = git(tree, "rev-parse", "HEAD")
+    # Submodules (NumPy's vendored meson, highway, pocketfft...) by their checked-out commits
+    # and a '+' where one differs from what the superproject records.
+    subs = (git(tree, "submodule", "status", "--recursive") or b"") if commit is not None else b""
+    listing = "".join(f"{cur[n]} {n}\n" for n in sorted(cur)).encode() + subs
+    state = hashlib.sha256(listing).hexdigest()[:12]
     dirty = None
     if commit is not None:
         status = git(tree, "status", "--porcelain", "--untracked-files=normal")

@@ -160,7 +160,11 @@ def test_nightly_workflow_shape():
     cache = [s for s in shard["steps"] if s.get("uses", "").startswith("actions/cache@")][0]
     assert "hashFiles('toolchain/**', 'ci/matrix.yaml')" in cache["with"]["key"]
     assert any(s.get("uses", "").startswith("actions/upload-artifact@") for s in shard["steps"])
-    assert merge["needs"] == "shard" and any("make matrix-merge" in s.get("run", "") for s in merge["steps"])
+    assert "shard" in merge["needs"] and any("make matrix-merge" in s.get("run", "") for s in merge["steps"])
+    # NumPy `latest` resolved once, before the shards, and handed to each of them.
+    resolve = w["jobs"]["resolve"]
+    assert shard["needs"] == "resolve" and shard["env"]["MATRIX_LATEST"] == "${{ needs.resolve.outputs.numpy }}"
+    assert any("toolchain/pypi.py latest numpy" in s.get("run", "") for s in resolve["steps"])
     # Debian, where the toolchain's sources and compilers come from; privileged for TSan's ASLR.
     assert shard["container"]["image"] == "debian:trixie" and "--privileged" in shard["container"]["options"]
     assert merge["container"] == "debian:trixie"

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from conftest import ROOT, sh
+from conftest import CACHE, ROOT, sh
 
 TC = os.path.join(ROOT, "toolchain")
 
@@ -76,7 +76,12 @@ def test_unserved_version_is_a_usage_error():
 
 @pytest.mark.parametrize("env,message", [
     ({"SAN": "msan"}, "SAN must be tsan, asan or none, got 'msan'"),
-    ({"NUMPY": "latest"}, "NUMPY must be a release version such as 2.2.5, got 'latest'"),
+    ({"NUMPY": "2.2"}, "NUMPY must be a release version such as 2.2.5, or latest, got '2.2'"),
+    ({"NUMPY": "2.0.2", "SAN": "none"},
+     "NumPy 2.0.2 does not support free-threaded CPython (2.1.0 was the first release to support it)"),
+    ({"NUMPY_SRC": "/nonexistent"}, "NUMPY_SRC '/nonexistent' is not a directory"),
+    ({"NUMPY_SRC": TC, "SAN": "none"}, f"NUMPY_SRC '{TC}' is not a NumPy source tree"),
+    ({"PYDEBUG": "yes"}, "PYDEBUG must be 0 or 1, got 'yes'"),
     ({"PY": "3.13"}, "PY must be a full CPython version"),
     ({"PY_SRC": "/nonexistent", "SAN": "none"}, "PY_SRC '/nonexistent' does not exist"),
 ])
@@ -149,6 +154,15 @@ def test_real_toolchain_and_selfcheck():
     assert "self-check] ok   GIL disabled at run time" in out.stderr, out.stderr
     tc = json.load(open(os.path.join(os.path.dirname(os.path.dirname(py)), "toolchain.json")))
     assert tc["gil_disabled"] and tc["sanitizer"] == "tsan" and tc["numpy_version"] == numpy, tc
+    assert tc["pydebug"] is False and tc["numpy_source"] is None, tc
+    # NumPy's build requirements: its pyproject.toml's, pinned by pip once, kept in the cache.
+    reqs = sh(["python3", f"{TC}/pypi.py", "requires", os.path.join(CACHE, "src", "pypi", f"numpy-{numpy}.tar.gz")])
+    names = {re.split(r"[<>=!~ ;\[]", r, maxsplit=1)[0].lower() for r in reqs.stdout.split()}
+    pinned = dict(p.lower().split("==") for p in tc["numpy_build_requires"])
+    assert names and names <= set(pinned) and "ninja" in pinned, (names, pinned)
+    assert tuple(int(x) for x in pinned["cython"].split(".")[:2]) >= (3, 1), pinned   # free-threading's floor
+    kept = [sorted(lines(f)) for f in glob.glob(os.path.join(CACHE, "src", "build-requires", "3.13t-*.txt"))]
+    assert sorted(tc["numpy_build_requires"]) in kept, kept
     again = sh(["make", "-s", "toolchain", "PY=3.13.15", "SAN=tsan", f"NUMPY={numpy}"])
     assert again.returncode == 0 and again.stdout.strip() == py, again.stderr
     assert "CPython: reusing" in again.stderr and "environment: reusing" in again.stderr, again.stderr
@@ -183,3 +197,23 @@ def test_packages_cannot_replace_numpy():
     # Nothing was published for that package set (a failed build's temporary tree may stay).
     key = hashlib.sha256(b"numpy==2.2.6\n").hexdigest()[:12]
     assert not [d for d in glob.glob(f"{base}+*") if ".tmp." not in d and key in d]
+
+
+def test_py_src_second_cpython_debug_build(harness):
+    """A second real CPython through PY_SRC, Debian trixie's 3.13.5 tarball, configured
+    --with-pydebug (PYDEBUG=1) with TSan as CPython's own TSan CI does: it builds, passes the
+    self-check, and a run on it says so in report.json and the summary."""
+    src = tc_bash("cpy_fetch_debian 3.13.5")
+    assert src.returncode == 0, src.stderr[-2000:]
+    tarball = src.stdout.strip().splitlines()[-1]
+    out = sh(["make", "-s", "toolchain", f"PY_SRC={tarball}", "SAN=tsan", "PYDEBUG=1", "NUMPY=", "SELFCHECK=1"])
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "self-check] ok   tsan reported the planted bug" in out.stderr, out.stderr
+    py = out.stdout.strip().splitlines()[-1]
+    tc = json.load(open(os.path.join(os.path.dirname(os.path.dirname(py)), "toolchain.json")))
+    assert tc["version"] == "3.13.5" and tc["pydebug"] is True and "--with-pydebug" in tc["config_args"], tc
+    assert "-tsan-pydebug-" in tc["base_prefix"], tc["base_prefix"]     # its own cache key
+    r = harness("tests/e2e/scenarios/c_race.yaml", PY_SRC=tarball, PYDEBUG="1", RUNS=2)
+    assert r.rc == 1, r
+    assert r.report["versions"]["python"] == "3.13.5" and r.report["versions"]["pydebug"] is True, r.report["versions"]
+    assert "3.13.5 (free-threaded, debug build, ThreadSanitizer)" in open(os.path.join(r.dir, "summary.md")).read()
