@@ -55,10 +55,11 @@ run:
 	@SCENARIO="$(SCENARIO)" THREADS="$(THREADS)" ITERATIONS="$(ITERATIONS)" RUNS="$(RUNS)" \
 	 JOBS="$(JOBS)" SEED="$(SEED)" TIMEOUT="$(TIMEOUT)" MINIMIZE="$(MINIMIZE)" BUDGET="$(BUDGET)" bash toolchain/run.sh
 
-# make verify [SCENARIO=name]: every scenario on its listed versions, against its expectations.
+# make verify [SCENARIO=name] [VERSIONS=latest]: every scenario on its listed versions (or on
+# VERSIONS), against its expectations.
 .PHONY: verify
 verify:
-	@SCENARIO="$(SCENARIO)" python3 ci/verify.py
+	@SCENARIO="$(SCENARIO)" VERSIONS="$(VERSIONS)" python3 ci/verify.py
 
 # make minimize REPORT=reports/<run-id> [FINDING=id] [BUDGET=seconds]: repro.py and repro.yaml
 .PHONY: minimize

@@ -8,7 +8,6 @@ changes, then halves the interval. Races are flaky, so the clean release at the 
 boundary itself for "fixed in", the release before it for "appears in") is run again with three
 times as many runs before it is believed, and the result says how sure it is:
 the chance that a version called clean still had the bug, given the rate seen where it was found."""
-import importlib.util
 import json
 import os
 import re
@@ -17,15 +16,13 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "ci"))
-from verify import REPORTS, bug_keys, is_bug, lines, scntool  # noqa: E402  (the same expectation logic make verify uses)
+from verify import REPORTS, bug_keys, is_bug, lines, pypi, scntool  # noqa: E402  (the same expectation logic make verify uses)
 
 
 def releases(lo, hi):
-    spec = importlib.util.spec_from_file_location("pypi", os.path.join(ROOT, "toolchain", "pypi.py"))
-    pypi = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(pypi)
-    key = pypi.version_key
-    return [v for v in pypi.releases("numpy") if key(lo) <= key(v) <= key(hi)]
+    index = pypi()
+    key = index.version_key
+    return [v for v in index.releases("numpy") if key(lo) <= key(v) <= key(hi)]
 
 
 class Bisect:

@@ -13,7 +13,6 @@ regression, or a finding nobody knows), unexpected clean (a fix, or a detection 
 expectation. Exit 0 when every cell ran and none is news, 1 when a cell is news, 3 when a cell
 could not be run."""
 import html
-import importlib.util
 import json
 import os
 import subprocess
@@ -24,16 +23,9 @@ import yaml  # PyYAML, from the machine image; the matrix is plain data
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "ci"))
-from verify import NEWS, REPORTS, bug_keys, judge, lines, scntool  # noqa: E402  (one match rule)
+from verify import NEWS, REPORTS, bug_keys, judge, lines, newest_numpy, scntool  # noqa: E402  (one match rule)
 
 OUT = os.path.join(REPORTS, "matrix")
-
-
-def newest_numpy():
-    spec = importlib.util.spec_from_file_location("pypi", os.path.join(ROOT, "toolchain", "pypi.py"))
-    pypi = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(pypi)
-    return pypi.releases("numpy")[-1]
 
 
 def cells(matrix, latest=None):
@@ -242,7 +234,11 @@ def main():
         with open(os.path.join(ROOT, os.environ.get("MATRIX") or "ci/matrix.yaml")) as f:
             matrix = yaml.safe_load(f)
         latest = os.environ.get("MATRIX_LATEST") or newest_numpy()
-        todo = shard(cells(matrix, latest), os.environ.get("SHARD"))
+        todo = cells(matrix, latest)
+        if os.environ.get("MATRIX_NUMPY"):   # e.g. "latest": only those columns
+            keep = os.environ["MATRIX_NUMPY"].split(",")
+            todo = [c for c in todo if c["numpy"] in keep or c["numpy_version"] in keep]
+        todo = shard(todo, os.environ.get("SHARD"))
         spec = os.environ.get("SHARD")
         dirpath = os.path.join(OUT, stamp + (f"-shard-{spec.replace('/', 'of')}" if spec else ""))
         os.makedirs(dirpath, exist_ok=True)

@@ -1,4 +1,5 @@
-"""`make verify [SCENARIO=name]`: runs every scenario on the versions its `verify:` lists and
+"""`make verify [SCENARIO=name] [VERSIONS=latest,2.5.5]`: runs every scenario on the versions its
+`verify:` lists (or on VERSIONS instead, with its sanitizer and pins; latest is the newest release) and
 checks each outcome against its `expect:` entries: a buggy version must show the finding, a fixed
 version must not. Prints the table (scenario x version: found or clean, runs hit, time) and
 writes it to reports/verify/<time>.md and reports/verify/latest.md. Exit 0 when every run came
@@ -6,6 +7,7 @@ out as expected, 1 when one did not, 2 for a bad scenario, 3 when a run could no
 
 Version ranges are evaluated by the scenario tool (build/host/scntool), the same code the harness
 uses; this script only runs things and compares."""
+import importlib.util
 import json
 import os
 import subprocess
@@ -99,8 +101,37 @@ def verdict(expect, keys, report):
     return result, hits, "ok" if result == expect[0] else "WRONG"
 
 
+def pypi():
+    """toolchain/pypi.py: the package index as the toolchain reads it."""
+    spec = importlib.util.spec_from_file_location("pypi", os.path.join(ROOT, "toolchain", "pypi.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def newest_numpy():
+    return pypi().releases("numpy")[-1]
+
+
+def plan_of(tool, scn, versions):
+    """The runs of a scenario: its verify: plan, or with VERSIONS its sanitizer and pins on those
+    NumPy versions instead ("latest": the newest release)."""
+    plan = lines(tool, "plan", scn)
+    if not versions or not plan:
+        return plan
+    seen, out = set(), []
+    for san, _, pins in plan:
+        for v in versions:
+            if (san, v, pins) not in seen:
+                seen.add((san, v, pins))
+                out.append([san, v, pins])
+    return out
+
+
 def main():
     tool = scntool()
+    versions = [v for v in os.environ.get("VERSIONS", "").split(",") if v]
+    versions = [newest_numpy() if v == "latest" else v for v in versions]
     only = os.environ.get("SCENARIO")
     names = [only] if only else sorted(f[:-5] for f in os.listdir(os.path.join(ROOT, "scenarios")) if f.endswith(".yaml"))
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
@@ -109,7 +140,7 @@ def main():
     rows, status = [], 0
     for name in names:
         scn = name if name.endswith(".yaml") else f"scenarios/{name}.yaml"
-        plan = lines(tool, "plan", scn)
+        plan = plan_of(tool, scn, versions)
         if not plan:
             continue
         keys = bug_keys(tool, scn)
