@@ -9,6 +9,7 @@
 #include <yaml.h>
 
 #include "err.h"
+#include "san.h" /* the finding kinds an expectation may name (SAN_KIND_MAP, a macro) */
 #include "ver.h"
 
 #define SCN__MAX_FILE (1 << 20)
@@ -607,6 +608,30 @@ scn__validate(struct scn__ctx *c, yaml_node_t *root, struct scn_scenario *s)
         if (s->build[i].value[0] == '/' || strstr(s->build[i].value, ".."))
             return scn__fail(c, root, "'build.%s' must be a relative path below the scenario's directory, got '%s'",
                              s->build[i].key, s->build[i].value);
+    }
+    for (size_t i = 0; i < s->n_expect; i++) {
+        static const char *const kinds[] = {
+#define SCN__KIND(name, slug) slug,
+            SAN_KIND_MAP(SCN__KIND)
+#undef SCN__KIND
+        };
+        size_t j;
+
+        if (s->expect[i].kind == NULL)
+            continue;
+        for (j = 0; j < SCN__N(kinds) && strcmp(kinds[j], s->expect[i].kind) != 0; j++)
+            ;
+        if (j == SCN__N(kinds)) {
+            yaml_node_t *list = scn__child(c, root, "expect"), *at = NULL;
+
+            if (list && list->type == YAML_SEQUENCE_NODE)
+                at = scn__child(c, yaml_document_get_node(c->doc, list->data.sequence.items.start[i]), "kind");
+            char all[400] = "";
+
+            for (j = 0; j < SCN__N(kinds); j++)
+                snprintf(all + strlen(all), sizeof(all) - strlen(all), "%s%s", j ? ", " : "", kinds[j]);
+            return scn__fail(c, at ? at : root, "'expect.kind' must be one of %s; got '%s'", all, s->expect[i].kind);
+        }
     }
     for (size_t i = 0; i < s->n_from_source; i++) {
         size_t j;

@@ -160,6 +160,11 @@ static const struct bad_case bad_cases[] = {
     {"name: x\nbody: pass\nrequires: {packages: {numpy: \"*\", scipy: \"*\"}, from_source: [statsmodels]}\n",
      "b.yaml:3:62: 'requires.from_source' names packages of 'requires.packages' other than numpy (NumPy is always built "
      "with the sanitizer), got 'statsmodels'"},
+    {"name: x\nbody: pass\nexpect:\n  - {outcome: found, kind: worker-exception}\n",
+     "b.yaml:4:28: 'expect.kind' must be one of data-race, heap-use-after-free, double-free, heap-buffer-overflow, "
+     "stack-buffer-overflow, global-buffer-overflow, bad-free, thread-leak, mutex-misuse, lock-order-inversion, "
+     "signal-unsafe-call, signal-errno, segv, undefined-behaviour, sanitizer-report, malloc-abort, fatal-signal, hang, "
+     "exception, process-event, resource; got 'worker-exception'"},
     {"name: x\nbody: pass\nrequires: {packages: {numpy: \"*\"}, from_source: [numpy]}\n",
      "b.yaml:3:50: 'requires.from_source' names packages of 'requires.packages' other than numpy (NumPy is always built "
      "with the sanitizer), got 'numpy'"},
