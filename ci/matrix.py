@@ -35,6 +35,8 @@ def cells(matrix, latest=None):
     for e in matrix["cells"]:
         versions = list(e["numpy"]) + (["latest"] if e.get("latest", True) and "latest" not in e["numpy"] else [])
         for py in e.get("python", matrix.get("python", ["3.13.15"])):
+            if py.partition("-")[2] not in ("", "pydebug"):
+                sys.exit(f"matrix: python '{py}': a CPython version, optionally with -pydebug (3.13.15-pydebug)")
             for np_ in versions:
                 for pins in e.get("packages", [""]):
                     name = f"{os.path.basename(e['scenario']).removesuffix('.yaml')}--{e['san']}--py{py}--numpy{np_}" + (f"--{pins.replace('==', '')}" if pins else "")
@@ -72,9 +74,17 @@ class Judge:
         return res
 
 
+def cell_env(c, dest):
+    """The variables of the cell's `make run`. A python axis value is a CPython version, with
+    "-pydebug" for its --with-pydebug build."""
+    py, _, flavour = c["python"].partition("-")
+    return dict(os.environ, SCENARIO=c["scenario"], SAN=c["san"], PY=py, PYDEBUG="1" if flavour == "pydebug" else "0",
+                NUMPY=c["numpy_version"], PACKAGES=c["packages"], FTSAN_REPORTS=dest,
+                RUNS=os.environ.get("MATRIX_RUNS", ""))
+
+
 def run_cell(c, dest, judge_cell):
-    env = dict(os.environ, SCENARIO=c["scenario"], SAN=c["san"], PY=c["python"], NUMPY=c["numpy_version"],
-               PACKAGES=c["packages"], FTSAN_REPORTS=dest, RUNS=os.environ.get("MATRIX_RUNS", ""))
+    env = cell_env(c, dest)
     t0 = time.monotonic()
     r = subprocess.run(["bash", "toolchain/run.sh"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                        stderr=subprocess.PIPE, text=True)

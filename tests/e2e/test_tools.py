@@ -7,8 +7,10 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import time
 
+import pytest
 import yaml
 
 from conftest import ROOT, SCN, load_json, sh
@@ -184,3 +186,21 @@ def test_nightly_workflow_validates_against_githubs_schema(tmp_path):
     broken.write_text(open(os.path.join(ROOT, "ci", "nightly.yml")).read().replace("runs-on:", "run-on:"))
     out = sh(check + [str(broken)])
     assert out.returncode == 1 and "'runs-on' is a required property" in out.stdout, out.stdout + out.stderr
+
+
+def test_matrix_cells_latest_and_pydebug():
+    """The cells of the real matrix: every entry on `latest` too (as the release it resolved to),
+    the python axis naming CPython's debug build, and a bad flavour refused."""
+    sys.path.insert(0, os.path.join(ROOT, "ci"))
+    import matrix
+    m = yaml.safe_load(open(os.path.join(ROOT, "ci", "matrix.yaml")))
+    cells = matrix.cells(m, "9.9.9")
+    for e in m["cells"]:
+        name = e["scenario"]
+        assert any(c["scenario"] == name and c["numpy"] == "latest" and c["numpy_version"] == "9.9.9" for c in cells), name
+    (dbg,) = [c for c in cells if c["python"].endswith("-pydebug")]
+    env = matrix.cell_env(dbg, "/reports")
+    assert (env["PY"], env["PYDEBUG"], env["NUMPY"]) == ("3.13.15", "1", "9.9.9")
+    assert matrix.cell_env(cells[0], "/reports")["PYDEBUG"] == "0"
+    with pytest.raises(SystemExit):
+        matrix.cells({"cells": [{"scenario": "x", "san": "tsan", "numpy": [], "python": ["3.13.15-asan"]}]})
