@@ -15,34 +15,58 @@ env__check_numpy() {
   fi
 }
 
-# env__build_requires SOURCE PREFIX SAN: the build requirements of a NumPy sdist or source tree,
+# env__build_requires SOURCE: the build requirements of a NumPy sdist or source tree,
 # one pin a line: its pyproject.toml's [build-system] requires, plus ninja (meson-python asks
 # for it when the machine has none; the build always brings its own) and the free-threading
-# floor, resolved by pip for this interpreter once. The pins are kept, keyed by the requirements
-# and the Python version: the same requirements build with the same pins ever after.
+# floor, resolved by pip once for the CPython that runs the build (TC_BUILD_PREFIX). The pins
+# are kept, keyed by the requirements and the Python version: the same requirements build with
+# the same pins ever after.
 env__build_requires() {
-  local src=$1 prefix=$2 san=$3 reqs=() tag f bare
+  local src=$1 reqs=() tag f bare
   mapfile -t reqs < <(python3 "$TC_DIR/pypi.py" requires "$src") ||
     tc_usage_die "cannot read the build requirements of $src"
   reqs+=(ninja "$ENV_FT_FLOOR")
-  tag=$(tc__sanenv "$prefix/bin/python3" -c 'import sys; print("%d.%d%s" % (*sys.version_info[:2], sys.abiflags))')
+  tag=$(tc__sanenv "$TC_BUILD_PREFIX/bin/python3" -c 'import sys; print("%d.%d%s" % (*sys.version_info[:2], sys.abiflags))')
   f="$TC_CACHE/src/build-requires/$tag-$(tc_hash "${reqs[@]}").txt"
   if [ ! -s "$f" ]; then
     mkdir -p "$(dirname "$f")"
-    bare=$(env_make "$prefix" "$san" "" "")
-    tc_step "resolve the build requirements for Python $tag: ${reqs[*]}" "$(tc_logdir)/build-requires.log"       python3 "$TC_DIR/pypi.py" resolve "$bare/bin/python" "$f" "${reqs[@]}"
+    bare=$(env_make "$TC_BUILD_PREFIX" "$TC_BUILD_SAN" "" "")
+    tc_step "resolve the build requirements for Python $tag: ${reqs[*]}" "$(tc_logdir)/build-requires.log" \
+      python3 "$TC_DIR/pypi.py" resolve "$bare/bin/python" "$f" "${reqs[@]}"
   fi
   cat "$f"
 }
 
-# Options that cut build time without changing what the code does between threads: no
-# runtime CPU dispatch (one code path per kernel), optimised with debug info and line numbers.
+# env__py_version PREFIX: the CPython version of a prefix (from its build record, else asked).
+env__py_version() {
+  sed -n 's/^version=//p' "$1/share/$TC_PROJECT/build-info" 2>/dev/null | grep . ||
+    tc__sanenv "$1/bin/python3" -c 'import platform; print(platform.python_version())'
+}
+
+# env__numpy_setup_args SAN SOURCE PREFIX: NumPy's meson options. Options that cut build time
+# without changing what the code does between threads: no runtime CPU dispatch (one code path
+# per kernel), optimised with debug info, line numbers and C assertions. One exception, found
+# by detection, not by version: NumPy's sources that assert PyMutex_IsLocked(), public only
+# from CPython 3.14 on (private in 3.13's pycore_lock.h), do not compile against 3.13 with
+# assertions on (NumPy 2.5.5: "call to undeclared function 'PyMutex_IsLocked'"; its wheels are
+# built without assertions, so nobody upstream sees it); those build without assertions there.
 env__numpy_setup_args() {
-  local san=$1
+  local san=$1 src=$2 prefix=$3 ver n
   printf '%s\n' -Dbuildtype=debugoptimized -Dcpu-dispatch=none -Dblas=openblas -Dlapack=openblas
   case $san in
     tsan) echo -Db_sanitize=thread ;;
     asan) echo -Db_sanitize=address ;;
+  esac
+  ver=$(env__py_version "$prefix")
+  case $ver in
+    3.13.*)
+      if [ -d "$src" ]; then
+        n=$(grep -rl PyMutex_IsLocked "$src/numpy/_core/src" 2>/dev/null | wc -l)
+      else
+        n=$(tar -xzOf "$src" --wildcards '*/numpy/_core/src/*' 2>/dev/null | grep -c PyMutex_IsLocked || true)
+      fi
+      [ "${n:-0}" -eq 0 ] || echo -Db_ndebug=true
+      ;;
   esac
 }
 
@@ -63,7 +87,9 @@ env__relocate() {
 }
 
 # env__buildenv PREFIX PINS: a venv with NumPy's build requirements, shared by NumPy versions
-# needing the same pins (one a line). Prints its directory.
+# needing the same pins (one a line), made by PREFIX's interpreter (TC_BUILD_PREFIX: the
+# uninstrumented build of the same CPython, which runs meson, Cython and NumPy's generators
+# several times faster than a sanitized one). Prints its directory.
 env__buildenv() {
   local prefix=$1 pins=$2 d tmp log
   d="$prefix.envs/build-$(tc_hash "$pins")"
@@ -116,8 +142,17 @@ env__numpy() {
   else
     src=$(env__sdist numpy "$numpy") bdir=$env/.build what="NumPy $numpy from its sdist"
   fi
-  benv=$(env__buildenv "$prefix" "$(env__build_requires "$src" "$prefix" "$san")")
-  for a in $(env__numpy_setup_args "$san"); do args+=("-Csetup-args=$a"); done
+  benv=$(env__buildenv "$TC_BUILD_PREFIX" "$(env__build_requires "$src")")
+  for a in $(env__numpy_setup_args "$san" "$src" "$prefix"); do args+=("-Csetup-args=$a"); done
+  [[ " ${args[*]} " != *" -Csetup-args=-Db_ndebug=true "* ]] ||
+    tc_say "NumPy's sources assert PyMutex_IsLocked(), which CPython $(env__py_version "$prefix") does not declare: built without C assertions"
+  if [ "$TC_BUILD_PREFIX" != "$prefix" ]; then
+    # meson runs on the uninstrumented interpreter but introspects the sanitized one (headers,
+    # sysconfig, the extension suffix): a native file read after meson-python's own overrides
+    # its `python`. The two builds' headers differ in one configure probe (pthread scheduling).
+    printf "[binaries]\npython = '%s'\n" "$prefix/bin/python3" >"$env/.native.ini"
+    args+=("-Csetup-args=--native-file=$env/.native.ini")
+  fi
   # The build environment's bin/ first: meson looks up cython and ninja on PATH, and must find
   # the pinned ones, not whatever the machine has.
   tc_step "build $what ($san)" "$log" \
@@ -127,7 +162,14 @@ env__numpy() {
   tc_step "install the NumPy wheel built with $san" "$log" tc__sanenv "$env/bin/python" -m pip install \
     --disable-pip-version-check --no-deps --no-index "$env"/.wheel/numpy-*.whl
   cp "$benv/build-requires.txt" "$env/numpy-build-requires.txt"
-  rm -rf "$env/.build" "$env/.wheel"
+  python3 - "$env/numpy-build.json" "$((SECONDS - t0))" "$TC_BUILD_PREFIX/bin/python3" "${args[@]}" <<'PY'
+import json, sys
+out, secs, by, *args = sys.argv[1:]
+with open(out, "w") as fh:
+    json.dump({"seconds": int(secs), "python_steps_on": by,
+               "setup_args": [a.removeprefix("-Csetup-args=") for a in args]}, fh, indent=2)
+PY
+  rm -rf "$env/.build" "$env/.wheel" "$env/.native.ini"
   [[ $numpy != /* ]] || env__src_built "$env" "$((SECONDS - t0))" "$incr"
 }
 
@@ -184,6 +226,8 @@ info = {
     "numpy_dir": numpy_dir,
     # NumPy's build requirements as resolved for this build (absent for a wheel).
     "numpy_build_requires": env_file("numpy-build-requires.txt", lambda fh: fh.read().split()),
+    # How NumPy was built: meson options, the interpreter its Python steps ran on, the time.
+    "numpy_build": env_file("numpy-build.json", json.load),
     # For NUMPY_SRC: the tree, its git commit and dirtiness, its content state, the build's time.
     "numpy_source": env_file("numpy-source.json", json.load),
     # Packages installed beside NumPy, and those of them built from source with the sanitizer.
@@ -200,7 +244,7 @@ PY
 # env_make PREFIX SAN NUMPY PACKAGES: the environment for that NumPy (a release, a source tree's
 # absolute path, or none) and those packages, made if missing. Prints its directory.
 env_make() {
-  local prefix=$1 san=$2 numpy=$3 pkgs=$4 name base
+  local prefix=$1 san=$2 numpy=$3 pkgs=$4 name base sdist
   if [[ $numpy == /* ]]; then
     env__src_prepare "$prefix" "$san" "$numpy"
     name=$ENV_SRC_NAME
@@ -210,8 +254,9 @@ env_make() {
       name="numpy-$numpy-wheel"
     else
       # shellcheck disable=SC2046
-      name="numpy-$numpy-$(tc_hash $(env__numpy_setup_args "$san") \
-        "$(env__build_requires "$(env__sdist numpy "$numpy")" "$prefix" "$san")")"
+      sdist=$(env__sdist numpy "$numpy")
+      name="numpy-$numpy-$(tc_hash $(env__numpy_setup_args "$san" "$sdist" "$prefix") \
+        "$(env__build_requires "$sdist")" "built by $(basename "$TC_BUILD_PREFIX")")"
     fi
   else
     name=bare
@@ -243,7 +288,8 @@ env__src_prepare() {
   tid=$(tc_hash "$tree")
   tc_lock "numpy-src-$tid"
   # shellcheck disable=SC2046
-  cfg=$(tc_hash $(env__numpy_setup_args "$san") "$(env__build_requires "$tree" "$prefix" "$san")")
+  cfg=$(tc_hash $(env__numpy_setup_args "$san" "$tree" "$prefix") "$(env__build_requires "$tree")" \
+    "built by $(basename "$TC_BUILD_PREFIX")")
   ENV_SRC_BUILD="$prefix.envs/numpy-src-$tid-$cfg.build"
   mkdir -p "$ENV_SRC_BUILD"
   python3 "$TC_DIR/srctree.py" state "$tree" "$ENV_SRC_BUILD/manifest" "$ENV_SRC_BUILD/manifest.new" \

@@ -49,15 +49,27 @@ if [ "$NUMPY" = latest ]; then
   tc_say "NUMPY=latest: NumPy $NUMPY, the newest release on the package index"
 fi
 
+# TC_BUILD_PREFIX runs the Python steps of builds (pip, meson, Cython, NumPy's generators): the
+# uninstrumented build of the same CPython source, several times faster than a sanitized one;
+# the sanitized interpreter itself where there is no source (PYTHON=) or no sanitizer.
 if [ -n "${PYTHON:-}" ]; then
   [ "$PYDEBUG" = 0 ] || tc_usage_die "PYDEBUG=1 builds CPython; with PYTHON=, bring a --with-pydebug interpreter instead"
   prefix=$(cpy_adopt "$PYTHON" "$SAN")
-elif [ -n "${PY_SRC:-}" ]; then
-  [ -e "$PY_SRC" ] || tc_usage_die "PY_SRC '$PY_SRC' does not exist"
-  prefix=$(cpy_build "$(realpath "$PY_SRC")" "$SAN" "$PYDEBUG")
+  TC_BUILD_PREFIX=$prefix TC_BUILD_SAN=$SAN
 else
-  prefix=$(cpy_build "$(cpy_fetch_debian "$PY")" "$SAN" "$PYDEBUG")
+  if [ -n "${PY_SRC:-}" ]; then
+    [ -e "$PY_SRC" ] || tc_usage_die "PY_SRC '$PY_SRC' does not exist"
+    src=$(realpath "$PY_SRC")
+  else
+    src=$(cpy_fetch_debian "$PY")
+  fi
+  prefix=$(cpy_build "$src" "$SAN" "$PYDEBUG")
+  TC_BUILD_PREFIX=$prefix TC_BUILD_SAN=$SAN
+  if [ "$SAN" != none ] && { [ -n "$NUMPY" ] || [ -n "$NUMPY_SRC" ]; }; then
+    TC_BUILD_PREFIX=$(cpy_build "$src" none "$PYDEBUG") TC_BUILD_SAN=none
+  fi
 fi
+export TC_BUILD_PREFIX TC_BUILD_SAN
 
 env_dir=$(env_make "$prefix" "$SAN" "${NUMPY_SRC:-$NUMPY}" "$PACKAGES")
 python="$env_dir/bin/python"

@@ -163,6 +163,10 @@ def test_real_toolchain_and_selfcheck():
     assert tuple(int(x) for x in pinned["cython"].split(".")[:2]) >= (3, 1), pinned   # free-threading's floor
     kept = [sorted(lines(f)) for f in glob.glob(os.path.join(CACHE, "src", "build-requires", "3.13t-*.txt"))]
     assert sorted(tc["numpy_build_requires"]) in kept, kept
+    # The build's Python steps ran on the uninstrumented CPython; meson still built for this one.
+    build = tc["numpy_build"]
+    assert "-none-" in build["python_steps_on"] and "-Db_sanitize=thread" in build["setup_args"], build
+    assert any(a.startswith("--native-file=") for a in build["setup_args"]), build
     again = sh(["make", "-s", "toolchain", "PY=3.13.15", "SAN=tsan", f"NUMPY={numpy}"])
     assert again.returncode == 0 and again.stdout.strip() == py, again.stderr
     assert "CPython: reusing" in again.stderr and "environment: reusing" in again.stderr, again.stderr
