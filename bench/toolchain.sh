@@ -15,7 +15,8 @@ FTSAN_CACHE=$cache make -s -C "$ROOT" toolchain PY="$py" SAN="$san" NUMPY="$nump
 t2=$(date +%s.%N)
 step() { sed -n "s/^\[toolchain\] $1 done in \([0-9]*\)s$/\1/p" "$out" | awk '{s+=$1} END {print s+0}'; }
 cpy=$(( $(step 'configure CPython.*') + $(step 'build CPython.*') + $(step 'install CPython.*') ))
-np=$(( $(step 'build NumPy.*') + $(step 'install the NumPy.*') + $(step 'install meson-python.*') ))
+np=$(( $(step 'build NumPy.*') + $(step 'install the NumPy.*') + $(step 'install .*meson-python.*') +
+       $(step "venv for NumPy's build requirements") + $(step 'resolve the build requirements.*') ))
 disk_cpy=$(du -sm "$cache"/cpython/cpython-"$py"-"$san"-* | grep -v '\.envs' | awk '{s+=$1} END {print s}')
 disk_env=$(du -sm "$cache"/cpython/cpython-"$py"-"$san"-*.envs/numpy-"$numpy"-* | awk '{s+=$1} END {print s}')
 [ -f "$ROOT/bench/toolchain.tsv" ] ||

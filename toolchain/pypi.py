@@ -3,6 +3,8 @@
   pypi.py sdist NAME VERSION DEST_DIR   download one sdist, checked against the index's sha256,
                                         without building anything; prints the file's path
   pypi.py latest NAME                   the newest final release that has an sdist
+  pypi.py has-wheel NAME VERSION ABI MACHINE   exit 0 when a manylinux wheel for that ABI
+                                        (cp313t) and machine (x86_64) is on the index
   pypi.py requires SOURCE               [build-system] requires of an sdist or a source tree
   pypi.py resolve PYTHON OUT REQ...     pin REQ... (and what they need) for the interpreter
                                         PYTHON, as pip would install them today; writes OUT
@@ -117,6 +119,16 @@ def sdist(name, version, dest):
     return final
 
 
+def has_wheel(name, version, abi, machine):
+    """Whether the index has a wheel of NAME VERSION for a CPython ABI tag such as cp313t on a
+    glibc Linux machine (manylinux), e.g. NumPy publishes none for 3.13t from 2.5 on."""
+    norm, page = _page(name)
+    py = re.sub(r"[^0-9]", "", abi)
+    pat = re.compile(rf"{re.escape(norm.replace('-', '_'))}-{re.escape(version)}-cp{py}-{re.escape(abi)}-"
+                     rf"[^-]*manylinux[^-]*_{re.escape(machine)}\.whl", re.I)
+    return any(pat.fullmatch(f["filename"]) for f in list_files(page))
+
+
 def requires(source):
     """[build-system] requires of pyproject.toml in an sdist (.tar.gz) or a source directory."""
     if os.path.isdir(source):
@@ -167,6 +179,8 @@ def main():
         if not vs:
             sys.exit(f"pypi: no release of {args[0]} with an sdist on {_page(args[0])[1]}")
         print(vs[-1])
+    elif cmd == "has-wheel" and len(args) == 4:
+        sys.exit(0 if has_wheel(*args) else 1)
     elif cmd == "requires" and len(args) == 1:
         print("\n".join(requires(args[0])))
     elif cmd == "resolve" and len(args) >= 3:
