@@ -190,8 +190,9 @@ env__numpy() {
     # meson runs on the uninstrumented interpreter but introspects the sanitized one (headers,
     # sysconfig, the extension suffix): a native file read after meson-python's own overrides
     # its `python`. The two builds' headers differ in one configure probe (pthread scheduling).
-    printf "[binaries]\npython = '%s'\n" "$prefix/bin/python3" >"$env/.native.ini"
-    args+=("-Csetup-args=--native-file=$env/.native.ini")
+    # Beside the build directory: meson reads it again whenever it reconfigures a kept one.
+    printf "[binaries]\npython = '%s'\n" "$prefix/bin/python3" >"$bdir.native.ini"
+    args+=("-Csetup-args=--native-file=$bdir.native.ini")
   fi
   # The build environment's bin/ first: meson looks up cython and ninja on PATH, and must find
   # the pinned ones, not whatever the machine has.
@@ -213,7 +214,7 @@ with open(out, "w") as fh:
     json.dump({"seconds": int(secs), "python_steps_on": by,
                "setup_args": [a.removeprefix("-Csetup-args=") for a in args]}, fh, indent=2)
 PY
-  rm -rf "$env/.build" "$env/.wheel" "$env/.native.ini"
+  rm -rf "$env/.build" "$env/.build.native.ini" "$env/.wheel"
   [[ $numpy != /* ]] || env__src_built "$env" "$((SECONDS - t0))" "$incr"
 }
 
@@ -376,10 +377,14 @@ env__src_done() {
 # get a NumPy no newer than the environment's (--build-constraint "numpy<=V"): an extension built
 # against an older NumPy runs on a newer one, not the other way round, and NumPy publishes no
 # 3.13t wheels from 2.5 on, which pip would otherwise build from source just to compile against.
+# Everything else, there and in the environment, comes as wheels (--only-binary=:all:): the
+# newest SciPy has no 3.13t wheel either, and pip would try to build it, Fortran and all.
 env__source_args() {
   local n
-  for n in ${PACKAGES_FROM_SOURCE:-}; do printf -- '--no-binary=%s\n' "$n"; done
-  [ -z "${PACKAGES_FROM_SOURCE:-}" ] || printf -- '--build-constraint=%s\n' "$1"
+  [ -n "${PACKAGES_FROM_SOURCE:-}" ] || return 0
+  printf -- '--only-binary=:all:\n'
+  for n in $PACKAGES_FROM_SOURCE; do printf -- '--no-binary=%s\n' "$n"; done
+  printf -- '--build-constraint=%s\n' "$1"
 }
 
 env__source_build_env() {

@@ -221,3 +221,14 @@ def test_py_src_second_cpython_debug_build(harness):
     assert r.rc == 1, r
     assert r.report["versions"]["python"] == "3.13.5" and r.report["versions"]["pydebug"] is True, r.report["versions"]
     assert "3.13.5 (free-threaded, debug build, ThreadSanitizer)" in open(os.path.join(r.dir, "summary.md")).read()
+
+
+def test_index_latest_and_wheels():
+    """What the toolchain asks the package index: NumPy's newest release (so NUMPY=latest has
+    something to resolve to) and whether a release has a wheel for the free-threaded 3.13
+    (2.1.1 does; 2.5.5 does not, and SAN=none builds its sdist)."""
+    latest = sh(["python3", f"{TC}/pypi.py", "latest", "numpy"])
+    assert latest.returncode == 0 and re.fullmatch(r"\d+\.\d+\.\d+", latest.stdout.strip()), latest
+    assert tuple(int(x) for x in latest.stdout.split(".")) >= (2, 5, 5)
+    assert sh(["python3", f"{TC}/pypi.py", "has-wheel", "numpy", "2.1.1", "cp313t", "x86_64"]).returncode == 0
+    assert sh(["python3", f"{TC}/pypi.py", "has-wheel", "numpy", "2.5.5", "cp313t", "x86_64"]).returncode == 1
