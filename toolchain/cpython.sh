@@ -131,7 +131,11 @@ cpy_build() {
   [ -d "$srcdir/Tools/tsan" ] && cp -r "$srcdir/Tools/tsan" "$tmp/prefix/share/$TC_PROJECT/tsan"
   printf 'version=%s\nsource=%s\nsource_id=%s\nsanitizer=%s\ncc=%s %s\nbuild_seconds=%s\n' \
     "$ver" "$src" "$id" "$san" "$TC_CC" "$(tc_cc_version)" "$((SECONDS - t0))" >"$tmp/prefix/share/$TC_PROJECT/build-info"
-  ln -sf "python$(printf %s "$ver" | cut -d. -f1,2)t" "$tmp/prefix/bin/python3" 2>/dev/null || true
+  # python3.13t, or python3.13td for a debug build.
+  local exe
+  for exe in "python$(printf %s "$ver" | cut -d. -f1,2)t" "python$(printf %s "$ver" | cut -d. -f1,2)td"; do
+    [ -x "$tmp/prefix/bin/$exe" ] && ln -sf "$exe" "$tmp/prefix/bin/python3"
+  done
   rm -rf "$tmp/build" "$tmp/root"
   tc_publish "$tmp/prefix" "$final"
   rmdir "$tmp" 2>/dev/null || rm -rf "$tmp"

@@ -310,7 +310,8 @@ env_make() {
   [[ $numpy == /* ]] && env__src_done "$prefix" "$numpy" "$base"
   if [ -n "$pkgs" ]; then
     # shellcheck disable=SC2086
-    env__make_one "$prefix" "$san" "$numpy" "$name+$(tc_hash $pkgs ${PACKAGES_FROM_SOURCE:+from-source $PACKAGES_FROM_SOURCE})" \
+    env__make_one "$prefix" "$san" "$numpy" \
+      "$name+$(tc_hash $pkgs ${PACKAGES_FROM_SOURCE:+from-source $PACKAGES_FROM_SOURCE "$(env__source_cflags "$san")"})" \
       "$pkgs" "$base"
   else
     printf '%s\n' "$base"
@@ -387,17 +388,25 @@ env__source_args() {
   printf -- '--build-constraint=%s\n' "$1"
 }
 
-env__source_build_env() {
-  local flags="-g -fno-omit-frame-pointer"
-  [ -n "${PACKAGES_FROM_SOURCE:-}" ] || return 0
+# env__source_cflags SAN: their compiler flags. -O2 explicitly: statsmodels 0.14.6 declares
+# C99 `inline` helpers without an external definition (_complex_shim.h: sm_clog...), which
+# link only where the compiler inlined them ("undefined symbol: sm_clog" at import otherwise).
+env__source_cflags() {
   case $1 in
-    tsan) flags="$flags -fsanitize=thread" ;;
-    asan) flags="$flags -fsanitize=address" ;;
+    tsan) echo "-O2 -g -fno-omit-frame-pointer -fsanitize=thread" ;;
+    asan) echo "-O2 -g -fno-omit-frame-pointer -fsanitize=address" ;;
+    *) echo "-O2 -g -fno-omit-frame-pointer" ;;
   esac
-  # pip keeps the wheels it builds, keyed by the sdist alone: one cache per interpreter build,
-  # so a wheel built with one sanitizer never lands in another's environment.
+}
+
+env__source_build_env() {
+  local flags
+  [ -n "${PACKAGES_FROM_SOURCE:-}" ] || return 0
+  flags=$(env__source_cflags "$1")
+  # pip keeps the wheels it builds, keyed by the sdist alone: one cache per interpreter build
+  # and flags, so a wheel built with other flags never lands in this environment.
   printf '%s\n' "CC=$TC_CC" "CXX=${TC_CC/clang/clang++}" "CFLAGS=$flags" "CXXFLAGS=$flags" "LDFLAGS=$flags" \
-    "PIP_CACHE_DIR=$2.envs/pip-cache"
+    "PIP_CACHE_DIR=$2.envs/pip-cache-$(tc_hash "$flags")"
 }
 
 # env__make_one PREFIX SAN NUMPY NAME PKGS [FROM]: one cached environment; with FROM, a copy
