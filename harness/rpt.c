@@ -200,8 +200,11 @@ rpt__finding_md(const struct rpt_run *run, const struct sig_finding *x)
     buf_printf(&b, "%s%s%s.\n\n", x->known_url ? " (" : "", rpt__or(x->known_url, ""), x->known_url ? ")" : "");
     for (size_t i = 0; i < x->n_also; i++)
         buf_printf(&b, "%s`%s`%s", i ? ", " : "The same issue was also seen as ", x->also[i], i + 1 == x->n_also ? ".\n\n" : "");
-    if (x->example.detail)
-        buf_printf(&b, "Detail: %s\n\n", x->example.detail);
+    if (x->example.detail) {
+        buf_puts(&b, "Detail: ");
+        rpt__put_stripped(&b, x->example.detail);
+        buf_puts(&b, "\n\n");
+    }
     if (x->example.pystack) {
         buf_puts(&b, "The Python code running in the reporting thread at the time:\n\n```\n");
         rpt__put_stripped(&b, x->example.pystack);
@@ -214,7 +217,8 @@ rpt__finding_md(const struct rpt_run *run, const struct sig_finding *x)
     rpt__put_stripped(&b, s->path);
     buf_puts(&b, "`.\n\n");
     buf_puts(&b, "### Error message:\n\n```\n");
-    buf_printf(&b, "%s\n", x->title);
+    rpt__put_stripped(&b, x->title); /* an exception's message may name installed files */
+    buf_puts(&b, "\n");
     for (size_t i = 0; i < x->example.n_stacks; i++)
         rpt__stack(&b, &x->example.stacks[i]);
     /* What the race was on: the line a maintainer reads first after the two stacks. */

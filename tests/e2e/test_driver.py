@@ -118,6 +118,14 @@ def test_report_md_names_no_machine_path(harness):
         assert prefix not in md, prefix
     assert "Location is global 'table' of size 8" in md or "Location is heap block of size " in md, md
     assert "Memory raced on: " in md
+    # An exception's own message naming an installed file, and the standard library's frames.
+    r = harness(f"{SCN}/path_in_message.yaml")
+    assert r.rc == 1, r
+    (f,) = r.findings("exception")
+    md = open(os.path.join(r.dir, "findings", f["id"], "report.md")).read()
+    for prefix in (ROOT, cache, r.reports, "/tmp/", os.path.expanduser("~") + "/"):
+        assert prefix not in md, prefix
+    assert "python3.13t/os.py: undefined symbol: sm_clog" in md, md
 
 
 def test_unsymbolized_log_is_symbolized_late(harness):
