@@ -80,7 +80,9 @@ cpy_source_version() {
 
 cpy__configure_args() {
   local san=$1 pydebug=$2
-  printf '%s\n' --disable-gil --disable-test-modules --with-ensurepip=no --without-doc-strings
+  # Docstrings stay: packages read them at import (statsmodels parses its Cython extensions'
+  # docstrings: "inner_iter,outer_iter were not found in the docstring" without them).
+  printf '%s\n' --disable-gil --disable-test-modules --with-ensurepip=no
   [ "$pydebug" = 1 ] && echo --with-pydebug
   case $san in
     tsan) echo --with-thread-sanitizer ;;
