@@ -198,7 +198,7 @@ env__numpy() {
   # the pinned ones, not whatever the machine has.
   tc_step "build $what ($san)" "$log" \
     tc__sanenv CC="$TC_CC" CXX="${TC_CC/clang/clang++}" PATH="$benv/bin:$PATH" "$benv/bin/python" -m pip wheel \
-      --disable-pip-version-check --no-build-isolation --no-deps -w "$env/.wheel" \
+      --disable-pip-version-check --no-build-isolation --no-deps -w "$env/.wheel" --verbose \
       "-Cbuild-dir=$bdir" "${args[@]}" "$src"
   if [ "$TC_BUILD_PREFIX" != "$prefix" ]; then
     tc_step "install the NumPy wheel built with $san" "$log" env__pip_fast "$env" --no-deps --no-index "$env"/.wheel/numpy-*.whl
