@@ -168,7 +168,7 @@ env__numpy_wheel() {
 # env__numpy ENV_TMP PREFIX SAN NUMPY LOG: install NumPy into the venv being made. NUMPY is a
 # release (a wheel for SAN=none, else its sdist built with the sanitizer) or a source tree
 # (built with the sanitizer in ENV_SRC_BUILD, the meson build directory kept between builds so
-# that a changed file rebuilds in seconds).
+# that a changed file recompiles alone).
 env__numpy() {
   local env=$1 prefix=$2 san=$3 numpy=$4 log=$5 src bdir what benv args=() a incr t0=$SECONDS
   if [[ $numpy != /* ]] && [ "$san" = none ] && env__numpy_wheel "$prefix" "$numpy"; then
