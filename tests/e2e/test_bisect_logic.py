@@ -56,3 +56,26 @@ def test_a_clean_verdict_that_does_not_hold_moves_the_boundary(monkeypatch, caps
     out, calls = search(monkeypatch, capsys, {v: v >= "1.0.2" for v in VERSIONS}, flaky={"1.0.2"})
     assert "appears in NumPy 1.0.2 (previous release 1.0.1)" in out, out
     assert ("1.0.2", 6) in calls and ("1.0.1", 6) in calls
+
+
+def test_matrix_judgements():
+    """ci/verify.py's judge, the rule behind the matrix page and its exit status."""
+    spec = importlib.util.spec_from_file_location("ftsan_verify", os.path.join(ROOT, "ci", "verify.py"))
+    v = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(v)
+    keys = {("data-race", "from_dlpack")}
+    bug = {"kind": "data-race", "signature": "data-race: from_dlpack <> from_dlpack", "known": "numpy#28881"}
+    other_known = {"kind": "resource", "signature": "resource: peak virtual memory", "known": "numpy#28565"}
+    unknown = {"kind": "data-race", "signature": "data-race: PyArray_Repeat <> memcpy", "known": None}
+    judged = lambda outcome, fs: v.judge(outcome, keys, fs)[0]
+    assert judged("found", [bug]) == "expected finding"
+    assert judged("found", [bug, other_known]) == "expected finding"
+    assert judged("found", []) == "unexpected clean"
+    assert judged("found", [unknown]) == "unexpected clean"       # the bug is gone; news either way
+    assert judged("clean", []) == "expected clean"
+    assert judged("clean", [bug]) == "unexpected finding"         # a regression
+    assert judged("clean", [other_known]) == "unexpected finding"  # the expectation no longer holds
+    assert judged("none", [other_known]) == "no expectation"
+    assert judged("none", [unknown]) == "unexpected finding"
+    assert judged("found", [bug, unknown]) == "unexpected finding"
+    assert v.judge("found", keys, [bug, unknown])[2] == [unknown]
