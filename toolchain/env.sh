@@ -23,8 +23,18 @@ env__check_numpy() {
 # the same pins ever after.
 env__build_requires() {
   local src=$1 reqs=() tag f bare
-  mapfile -t reqs < <(python3 "$TC_DIR/pypi.py" requires "$src") ||
-    tc_usage_die "cannot read the build requirements of $src"
+  if [ -d "$src" ]; then
+    mapfile -t reqs < <(python3 "$TC_DIR/pypi.py" requires "$src")
+  else
+    # An sdist never changes: read once (a second a time), kept beside it.
+    if [ ! -f "$src.requires" ]; then
+      python3 "$TC_DIR/pypi.py" requires "$src" >"$src.requires.tmp" ||
+        tc_usage_die "cannot read the build requirements of $src"
+      mv "$src.requires.tmp" "$src.requires"
+    fi
+    mapfile -t reqs <"$src.requires"
+  fi
+  [ ${#reqs[@]} -gt 0 ] || tc_usage_die "cannot read the build requirements of $src"
   reqs+=(ninja "$ENV_FT_FLOOR")
   tag=$(tc__sanenv "$TC_BUILD_PREFIX/bin/python3" -c 'import sys; print("%d.%d%s" % (*sys.version_info[:2], sys.abiflags))')
   f="$TC_CACHE/src/build-requires/$tag-$(tc_hash "${reqs[@]}").txt"
@@ -63,7 +73,13 @@ env__numpy_setup_args() {
       if [ -d "$src" ]; then
         n=$(grep -rl PyMutex_IsLocked "$src/numpy/_core/src" 2>/dev/null | wc -l)
       else
-        n=$(tar -xzOf "$src" --wildcards '*/numpy/_core/src/*' 2>/dev/null | grep -c PyMutex_IsLocked || true)
+        # An sdist never changes: scanned once, the count kept beside it (every `make run` asks).
+        if [ ! -s "$src.pymutex_islocked" ]; then
+          { tar -xzOf "$src" --wildcards '*/numpy/_core/src/*' 2>/dev/null | grep -c PyMutex_IsLocked || true; } \
+            >"$src.pymutex_islocked.tmp"
+          mv "$src.pymutex_islocked.tmp" "$src.pymutex_islocked"
+        fi
+        n=$(cat "$src.pymutex_islocked")
       fi
       [ "${n:-0}" -eq 0 ] || echo -Db_ndebug=true
       ;;

@@ -138,11 +138,11 @@ def requires(source):
         with open(path, "rb") as fh:
             text = fh.read()
     else:
-        with tarfile.open(source) as tar:
-            top = [m for m in tar.getmembers() if m.name.count("/") == 1 and m.name.endswith("/pyproject.toml")]
-            if not top:
+        with tarfile.open(source) as tar:  # read up to the member, not the whole archive
+            top = next((m for m in tar if m.name.count("/") == 1 and m.name.endswith("/pyproject.toml")), None)
+            if top is None:
                 sys.exit(f"pypi: {source} has no pyproject.toml at its top")
-            text = tar.extractfile(top[0]).read()
+            text = tar.extractfile(top).read()
     try:
         doc = tomllib.loads(text.decode("utf-8"))
     except tomllib.TOMLDecodeError as e:
