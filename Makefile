@@ -25,13 +25,22 @@ test: test-unit test-fuzz test-py
 UNIT_CC      := clang-19
 UNIT_CFLAGS  := -std=gnu11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
                 -fno-sanitize-recover=all -Wall -Wextra -Iharness
-UNIT_SRCS    := harness/buf.c harness/log.c harness/scn.c harness/cli.c harness/supp.c harness/san.c \
-                harness/san_log.c harness/san_text.c harness/san_events.c harness/sig.c harness/evd.c harness/ver.c harness/sym.c harness/run.c
+# HOST_SRCS: the modules that need no interpreter (everything but the embedded one, the
+# commands' pipelines and the command table that names them): the unit tests, the fuzzers and
+# scntool link these. test_cli adds the command table, with stand-ins for the pipelines.
+HOST_SRCS    := $(filter-out harness/main.c harness/drv.c harness/cli.c harness/py%.c,$(wildcard harness/*.c))
 UNIT_TESTS   := $(patsubst tests/unit/%.c,build/unit/%,$(wildcard tests/unit/test_*.c))
 
-build/unit/%: tests/unit/%.c $(UNIT_SRCS) $(wildcard harness/*.h)
+build/unit/%: tests/unit/%.c $(HOST_SRCS) harness/cli.c $(wildcard harness/*.h)
 	@mkdir -p $(@D)
-	$(UNIT_CC) $(UNIT_CFLAGS) -o $@ $< $(UNIT_SRCS) -lyaml -ljansson -lcmocka
+	$(UNIT_CC) $(UNIT_CFLAGS) -o $@ $< $(HOST_SRCS) $(if $(filter test_cli,$*),harness/cli.c) -lyaml -ljansson -lcmocka
+
+# The scenario tool of the build scripts and the Python tools (toolchain/scntool.sh builds it).
+SCNTOOL_CC ?= clang-19
+build/host/scntool: harness/tools/scntool.c $(HOST_SRCS) $(wildcard harness/*.h)
+	@mkdir -p $(@D)
+	$(SCNTOOL_CC) -std=gnu11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Iharness -o $@.tmp $< $(HOST_SRCS) -lyaml -ljansson
+	@mv $@.tmp $@
 
 test-unit: deps
 	@$(MAKE) -s $(UNIT_TESTS)
@@ -59,32 +68,31 @@ run:
 # VERSIONS), against its expectations.
 .PHONY: verify
 verify:
-	@SCENARIO="$(SCENARIO)" VERSIONS="$(VERSIONS)" python3 ci/verify.py
+	@SCENARIO="$(SCENARIO)" VERSIONS="$(VERSIONS)" python3 -m ftsan verify
 
 # make minimize REPORT=reports/<run-id> [FINDING=id] [BUDGET=seconds]: repro.py and repro.yaml
 .PHONY: minimize
 minimize:
-	@python3 harness/tools/minimize.py $(if $(FINDING),--finding $(FINDING)) $(if $(BUDGET),--budget $(BUDGET)) $(or $(REPORT),reports/latest)
+	@python3 -m ftsan minimize $(if $(FINDING),--finding $(FINDING)) $(if $(BUDGET),--budget $(BUDGET)) $(or $(REPORT),reports/latest)
 
 # make matrix [SHARD=i/n] [MATRIX=ci/matrix.yaml]; make matrix-merge [DIRS="..."]: the nightly grid
 .PHONY: matrix matrix-merge
 matrix:
-	@SHARD="$(SHARD)" MATRIX="$(MATRIX)" python3 ci/matrix.py
+	@SHARD="$(SHARD)" MATRIX="$(MATRIX)" python3 -m ftsan matrix
 matrix-merge:
-	@python3 ci/matrix.py merge $(DIRS)
+	@python3 -m ftsan matrix merge $(DIRS)
 
 # make bisect SCENARIO=name RANGE=2.2.0..2.2.6 [SAN=] [RUNS=]: first NumPy release with or without the bug
 .PHONY: bisect
 bisect:
-	@python3 ci/bisect.py --scenario "$(SCENARIO)" --numpy "$(RANGE)" $(if $(filter-out tsan,$(SAN)),--san $(SAN)) $(if $(RUNS),--runs $(RUNS))
+	@python3 -m ftsan bisect --scenario "$(SCENARIO)" --numpy "$(RANGE)" $(if $(filter-out tsan,$(SAN)),--san $(SAN)) $(if $(RUNS),--runs $(RUNS))
 
 # Fuzzing: libFuzzer targets built with ASan and UBSan, seeded with the real fixtures and scenarios.
 # `make test` runs each briefly (FUZZ_SECONDS); `make fuzz` runs each for FUZZ_RUNS executions.
 FUZZ_TARGETS := scn tsan asan stderr faulthandler gdb events pystacks
 FUZZ_SECONDS ?= 10
 FUZZ_RUNS    ?= 1000000
-FUZZ_SRCS    := harness/buf.c harness/log.c harness/scn.c harness/san.c harness/san_log.c harness/san_text.c \
-                harness/san_events.c harness/sig.c harness/ver.c
+FUZZ_SRCS    := $(HOST_SRCS)
 FUZZ_BINS    := $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
 
 build/fuzz/fuzz_%: tests/fuzz/fuzz_parsers.c $(FUZZ_SRCS) $(wildcard harness/*.h)

@@ -14,6 +14,7 @@ buf_init(struct buf *b, size_t max)
     b->len = 0;
     b->cap = 0;
     b->max = max;
+    b->err = 0;
 }
 
 void
@@ -29,8 +30,10 @@ buf__reserve(struct buf *b, size_t extra)
     size_t need, cap;
     char *p;
 
+    if (b->err)
+        return b->err;
     if (extra > b->max || b->len > b->max - extra)
-        return FT_ETOOBIG;
+        return b->err = FT_ETOOBIG;
     need = b->len + extra + 1;
     if (need <= b->cap)
         return 0;
@@ -39,7 +42,7 @@ buf__reserve(struct buf *b, size_t extra)
         cap *= 2;
     p = realloc(b->data, cap);
     if (p == NULL)
-        return FT_ENOMEM;
+        return b->err = FT_ENOMEM;
     b->data = p;
     b->cap = cap;
     return 0;
@@ -65,24 +68,35 @@ buf_puts(struct buf *b, const char *s)
 }
 
 int
+buf_vprintf(struct buf *b, const char *fmt, va_list ap)
+{
+    va_list again;
+    int n, rc;
+
+    va_copy(again, ap);
+    n = vsnprintf(NULL, 0, fmt, ap);
+    if (n < 0) {
+        va_end(again);
+        return b->err = FT_EIO;
+    }
+    if ((rc = buf__reserve(b, (size_t)n)) == 0) {
+        vsnprintf(b->data + b->len, (size_t)n + 1, fmt, again);
+        b->len += (size_t)n;
+    }
+    va_end(again);
+    return rc;
+}
+
+int
 buf_printf(struct buf *b, const char *fmt, ...)
 {
     va_list ap;
-    int n, rc;
+    int rc;
 
     va_start(ap, fmt);
-    n = vsnprintf(NULL, 0, fmt, ap);
+    rc = buf_vprintf(b, fmt, ap);
     va_end(ap);
-    if (n < 0)
-        return FT_EIO;
-    rc = buf__reserve(b, (size_t)n);
-    if (rc != 0)
-        return rc;
-    va_start(ap, fmt);
-    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    b->len += (size_t)n;
-    return 0;
+    return rc;
 }
 
 const char *
@@ -98,4 +112,49 @@ buf_steal(struct buf *b)
 
     buf_init(b, b->max);
     return s;
+}
+
+/* vsnprintf into a fixed array: what it returned (the length the text wanted). */
+static int
+buf__vfmt(char *out, size_t n, const char *fmt, va_list ap)
+{
+    int k = vsnprintf(out, n, fmt, ap);
+
+    if (k < 0 && n)
+        out[0] = '\0';
+    return k;
+}
+
+int
+buf_fmt(char *out, size_t n, const char *fmt, ...)
+{
+    va_list ap;
+    int k;
+
+    va_start(ap, fmt);
+    k = buf__vfmt(out, n, fmt, ap);
+    va_end(ap);
+    if (k >= 0 && (size_t)k < n)
+        return 0;
+    if (n)
+        out[0] = '\0';
+    return k < 0 ? FT_EIO : FT_ETOOBIG;
+}
+
+int
+buf_fmt_cut(char *out, size_t n, const char *fmt, ...)
+{
+    va_list ap;
+    int k;
+
+    va_start(ap, fmt);
+    k = buf__vfmt(out, n, fmt, ap);
+    va_end(ap);
+    if (k < 0)
+        return FT_EIO;
+    if ((size_t)k < n)
+        return 0;
+    if (n > 4)
+        memcpy(out + n - 4, "...", 4);
+    return 1;
 }

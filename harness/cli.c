@@ -1,4 +1,4 @@
-/* Command-line parsing against a sorted option table. */
+/* Command-line parsing against the command and option tables, and dispatch. */
 #include "cli.h"
 
 #include <errno.h>
@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "drv.h"
 #include "err.h"
 
 enum cli__type { CLI__STR, CLI__POSINT, CLI__UINT };
@@ -24,14 +25,11 @@ struct cli__opt {
 #define CLI__RUN (1u << CLI_RUN)
 #define CLI__CHILD (1u << CLI_CHILD)
 #define CLI__LIST (1u << CLI_LIST)
-#define CLI__MIN (1u << CLI_MINIMIZE)
 
 /* Sorted by name for bsearch. */
 static const struct cli__opt cli__opts[] = {
-    {"budget", CLI__POSINT, CLI__OFF(budget), CLI__MIN, "SECONDS", "time for minimizing (default 600)"},
     {"catalog", CLI__STR, CLI__OFF(catalog), CLI__RUN, "FILE", "known issues (default known/catalog.json)"},
     {"dir", CLI__STR, CLI__OFF(dir), CLI__CHILD, "DIR", "evidence directory of this run (child only)"},
-    {"finding", CLI__STR, CLI__OFF(finding), CLI__MIN, "ID", "the finding to minimize (default: the report's first)"},
     {"iterations", CLI__POSINT, CLI__OFF(iterations), CLI__RUN | CLI__CHILD, "N", "body executions per thread (overrides the scenario)"},
     {"jobs", CLI__POSINT, CLI__OFF(jobs), CLI__RUN, "N", "runs at once (default: number of cores)"},
     {"reports", CLI__STR, CLI__OFF(reports), CLI__RUN, "DIR", "where reports/<run-id>/ goes (default reports)"},
@@ -46,18 +44,39 @@ static const struct cli__opt cli__opts[] = {
     {"toolchain", CLI__STR, CLI__OFF(toolchain), CLI__RUN | CLI__CHILD, "FILE", "toolchain.json of the interpreter to use (required)"},
 };
 
+/* What a command needs besides its options. */
+enum { CLI__SCENARIO = 1, CLI__TOOLCHAIN = 2, CLI__DIR = 4 };
+
+static int
+cli__help_cmd(const struct cli_opts *o)
+{
+    struct buf b;
+    int rc;
+
+    (void)o;
+    buf_init(&b, 1 << 16);
+    rc = cli_help(&b) == 0 && fputs(buf_cstr(&b), stdout) >= 0 ? FT_EXIT_CLEAN : FT_EXIT_INFRA;
+    buf_free(&b);
+    return rc;
+}
+
+/* The commands. The tools that span many runs (verify, matrix, bisect, minimize) are Python,
+ * started by make, never from here. */
 static const struct {
     const char *name;
     enum cli_cmd cmd;
+    int (*handler)(const struct cli_opts *o);
+    unsigned needs;
     const char *help;
 } cli__cmds[] = {
-    {"run", CLI_RUN, "run SCENARIO (a name under --scenarios or a .yaml path)"},
-    {"list", CLI_LIST, "list the scenarios with their summaries"},
-    {"keys", CLI_KEYS, "list the keys a scenario may have"},
-    {"minimize", CLI_MINIMIZE, "minimize REPORT_DIR|FINDING_ID: repro.py and repro.yaml for a finding"},
-    {"bisect", CLI_NONE, "bisect --scenario NAME --numpy A..B [--san S] [--runs N]: first release with/without it"},
-    {"child", CLI_CHILD, "(internal) one run in this process"},
+    {"run", CLI_RUN, drv_run, CLI__SCENARIO | CLI__TOOLCHAIN, "run SCENARIO (a name under --scenarios or a .yaml path)"},
+    {"list", CLI_LIST, drv_list, 0, "list the scenarios with their summaries"},
+    {"keys", CLI_KEYS, drv_keys, 0, "list the keys a scenario may have"},
+    {"child", CLI_CHILD, drv_child, CLI__SCENARIO | CLI__TOOLCHAIN | CLI__DIR, "(internal) one run in this process"},
+    {"help", CLI_HELP, cli__help_cmd, 0, "this text"},
 };
+
+#define CLI__N(a) (sizeof(a) / sizeof((a)[0]))
 
 static int
 cli__cmp(const void *name, const void *opt)
@@ -126,27 +145,61 @@ cli__option(char **argv, int argc, int *i, struct cli_opts *opts, struct buf *er
     return cli__value(o, v, opts, err);
 }
 
+static size_t
+cli__find(enum cli_cmd cmd)
+{
+    size_t c = 0;
+
+    while (c < CLI__N(cli__cmds) && cli__cmds[c].cmd != cmd)
+        c++;
+    return c;
+}
+
+/* What the parsed command still lacks, as a message; 0 or FT_EUSAGE. */
+static int
+cli__required(const struct cli_opts *opts, unsigned needs, struct buf *err)
+{
+    if ((needs & CLI__SCENARIO) && opts->scenario == NULL) {
+        buf_puts(err, "which scenario? give a name or a .yaml path (harness list shows the names)");
+        return FT_EUSAGE;
+    }
+    if ((needs & CLI__TOOLCHAIN) && opts->toolchain == NULL) {
+        buf_puts(err, "--toolchain FILE is required (make run passes it; make toolchain builds one)");
+        return FT_EUSAGE;
+    }
+    if ((needs & CLI__DIR) && opts->dir == NULL) {
+        buf_puts(err, "child: --dir is required");
+        return FT_EUSAGE;
+    }
+    return 0;
+}
+
 int
 cli_parse(int argc, char **argv, struct cli_opts *opts, struct buf *err)
 {
-    int i = 1, rc;
+    size_t c;
+    int i, rc;
 
     memset(opts, 0, sizeof(*opts));
     opts->reports = "reports";
     opts->scenarios = "scenarios";
     opts->suppressions = "suppressions";
     opts->catalog = "known/catalog.json";
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         opts->cmd = CLI_HELP;
         return 0;
     }
-    for (size_t c = 0; c < sizeof(cli__cmds) / sizeof(cli__cmds[0]); c++)
-        if (strcmp(argv[1], cli__cmds[c].name) == 0)
-            opts->cmd = cli__cmds[c].cmd;
-    if (opts->cmd == CLI_NONE) {
-        buf_printf(err, "unknown command '%s' (commands: run, list, keys, minimize; see harness --help)", argv[1]);
+    for (c = 0; c < CLI__N(cli__cmds) && strcmp(argv[1], cli__cmds[c].name) != 0; c++)
+        ;
+    if (c == CLI__N(cli__cmds)) {
+        buf_printf(err, "unknown command '%s' (commands:", argv[1]);
+        for (size_t k = 0; k < CLI__N(cli__cmds); k++)
+            if (cli__cmds[k].cmd != CLI_CHILD)
+                buf_printf(err, "%s %s", k ? "," : "", cli__cmds[k].name);
+        buf_puts(err, "; see harness --help)");
         return FT_EUSAGE;
     }
+    opts->cmd = cli__cmds[c].cmd;
     for (i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0) {
             opts->cmd = CLI_HELP;
@@ -155,46 +208,38 @@ cli_parse(int argc, char **argv, struct cli_opts *opts, struct buf *err)
         if (strncmp(argv[i], "--", 2) == 0) {
             if ((rc = cli__option(argv, argc, &i, opts, err)) != 0)
                 return rc;
-        } else if (opts->scenario == NULL && (opts->cmd == CLI_RUN || opts->cmd == CLI_CHILD || opts->cmd == CLI_MINIMIZE)) {
+        } else if (opts->scenario == NULL && (cli__cmds[c].needs & CLI__SCENARIO)) {
             opts->scenario = argv[i];
         } else {
             buf_printf(err, "unexpected argument '%s'", argv[i]);
             return FT_EUSAGE;
         }
     }
-    if ((opts->cmd == CLI_RUN || opts->cmd == CLI_CHILD) && opts->scenario == NULL) {
-        buf_puts(err, "which scenario? give a name or a .yaml path (harness list shows the names)");
-        return FT_EUSAGE;
-    }
-    if ((opts->cmd == CLI_RUN || opts->cmd == CLI_CHILD) && opts->toolchain == NULL) {
-        buf_puts(err, "--toolchain FILE is required (make run passes it; make toolchain builds one)");
-        return FT_EUSAGE;
-    }
-    if (opts->cmd == CLI_MINIMIZE && opts->scenario == NULL) {
-        buf_puts(err, "minimize what? give a report directory or a finding id");
-        return FT_EUSAGE;
-    }
-    if (opts->cmd == CLI_CHILD && opts->dir == NULL) {
-        buf_puts(err, "child: --dir is required");
-        return FT_EUSAGE;
-    }
-    return 0;
+    return cli__required(opts, cli__cmds[c].needs, err);
 }
 
 int
 cli_help(struct buf *out)
 {
-    int rc = buf_puts(out, "usage: harness COMMAND [OPTIONS] [SCENARIO]\n\nCommands:\n");
-
-    for (size_t c = 0; c < sizeof(cli__cmds) / sizeof(cli__cmds[0]) && rc == 0; c++)
-        rc = buf_printf(out, "  %-8s %s\n", cli__cmds[c].name, cli__cmds[c].help);
-    rc = rc ? rc : buf_puts(out, "\nOptions:\n");
-    for (size_t i = 0; i < sizeof(cli__opts) / sizeof(cli__opts[0]) && rc == 0; i++) {
+    buf_puts(out, "usage: harness COMMAND [OPTIONS] [SCENARIO]\n\nCommands:\n");
+    for (size_t c = 0; c < CLI__N(cli__cmds); c++)
+        buf_printf(out, "  %-8s %s\n", cli__cmds[c].name, cli__cmds[c].help);
+    buf_puts(out, "\nOptions:\n");
+    for (size_t i = 0; i < CLI__N(cli__opts); i++) {
         char left[64];
 
         snprintf(left, sizeof(left), "--%s %s", cli__opts[i].name, cli__opts[i].arg);
-        rc = buf_printf(out, "  %-24s %s\n", left, cli__opts[i].help);
+        buf_printf(out, "  %-24s %s\n", left, cli__opts[i].help);
     }
-    return rc ? rc : buf_puts(out, "\nExit status: 0 clean, 1 findings, 2 usage or scenario error, "
-                                   "3 infrastructure failure.\n");
+    buf_puts(out, "\nExit status: 0 clean, 1 findings, 2 usage or scenario error, 3 infrastructure failure.\n"
+                  "verify, matrix, bisect and minimize are make targets (python3 -m ftsan, see the README).\n");
+    return out->err;
+}
+
+int
+cli_dispatch(const struct cli_opts *opts)
+{
+    size_t c = cli__find(opts->cmd);
+
+    return c < CLI__N(cli__cmds) ? cli__cmds[c].handler(opts) : cli__help_cmd(opts);
 }

@@ -1,10 +1,11 @@
-/* The command line: one sorted option table; --help is generated from it. */
+/* The command line: one command table (name, handler, what it requires, help) and one sorted
+ * option table; parsing, --help and dispatch are generated from them. */
 #ifndef FT_CLI_H
 #define FT_CLI_H
 
 #include "buf.h"
 
-enum cli_cmd { CLI_NONE, CLI_RUN, CLI_CHILD, CLI_LIST, CLI_KEYS, CLI_MINIMIZE, CLI_HELP };
+enum cli_cmd { CLI_NONE, CLI_RUN, CLI_CHILD, CLI_LIST, CLI_KEYS, CLI_HELP };
 
 struct cli_opts {
     enum cli_cmd cmd;
@@ -13,11 +14,10 @@ struct cli_opts {
     const char *scenarios; /* default "scenarios" */
     const char *run_id;
     const char *dir;       /* child: its evidence directory */
-    const char *scenario;  /* positional: name or path (minimize: report dir or finding id) */
-    const char *finding;   /* minimize: which finding */
+    const char *scenario;  /* positional: name or path */
     const char *catalog;   /* known issues, default "known/catalog.json" */
     const char *suppressions; /* directory of suppression files, default "suppressions" */
-    long threads, iterations, runs, jobs, timeout, run, budget; /* 0: not given */
+    long threads, iterations, runs, jobs, timeout, run; /* 0: not given */
     long seed;
     int seed_set;
 };
@@ -26,7 +26,10 @@ struct cli_opts {
  * naming the option and the value in *err. */
 int cli_parse(int argc, char **argv, struct cli_opts *opts, struct buf *err);
 
-/* cli_help: the usage text, options from the table. */
+/* cli_help: the usage text, commands and options from the tables. */
 int cli_help(struct buf *out);
+
+/* cli_dispatch: the parsed command's handler (drv.h), or the help on stdout; an enum ft_exit. */
+int cli_dispatch(const struct cli_opts *opts);
 
 #endif

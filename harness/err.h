@@ -29,6 +29,18 @@ enum ft_exit {
     FT_EXIT_FINDINGS = 1, /* ran, findings reported */
     FT_EXIT_USAGE = 2,    /* bad command line or scenario: nothing run, nothing written */
     FT_EXIT_INFRA = 3,    /* toolchain, spawn or I/O failure */
+    /* A child's (`harness child`), read by the supervisor besides signals and sanitizer codes. */
+    FT_EXIT_SETUP = 10,   /* setup or teardown raised: see events.jsonl */
+    FT_EXIT_NOINIT = 11,  /* the interpreter did not start */
+    FT_EXIT_HARNESS = 12, /* the harness failed inside the child (out of memory, threads) */
 };
+
+/* ft_exit_not_run: whether a child's exit status means the harness, not the scenario, failed:
+ * the run did not run, and it is an error, never a finding or a clean run. */
+static inline int
+ft_exit_not_run(int code)
+{
+    return code == FT_EXIT_NOINIT || code == FT_EXIT_HARNESS || code == FT_EXIT_USAGE || code == FT_EXIT_INFRA;
+}
 
 #endif

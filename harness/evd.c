@@ -9,6 +9,7 @@
 
 #include "buf.h"
 #include "err.h"
+#include "layout.h"
 #include "sym.h"
 
 #define EVD__MAX_LOG ((size_t)64 << 20)
@@ -38,7 +39,8 @@ evd__status(const char *dir, struct evd_status *st)
     char path[4200];
     json_t *j;
 
-    snprintf(path, sizeof(path), "%s/status.json", dir);
+    if (buf_fmt(path, sizeof(path), "%s/" LAYOUT_STATUS, dir) != 0)
+        return FT_ETOOBIG;
     if ((j = json_load_file(path, 0, NULL)) == NULL)
         return FT_EIO;
     st->exited = json_is_true(json_object_get(j, "exited"));
@@ -62,7 +64,8 @@ evd__file(const char *dir, const char *name, evd__parser parse, struct san_repor
     size_t len;
     int rc;
 
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    if (buf_fmt(path, sizeof(path), "%s/%s", dir, name) != 0)
+        return FT_ETOOBIG;
     if ((text = evd_read_file(path, EVD__MAX_LOG, &len)) == NULL)
         return 0; /* absent: nothing of that kind happened */
     rc = parse(text, len, out);
@@ -77,21 +80,23 @@ evd__sanitizer_logs(const char *dir, struct san_reports *out)
     char path[4200], *pystack = NULL;
     size_t plen = 0;
     struct dirent **names;
-    int n = scandir(dir, &names, NULL, alphasort), rc = 0;
+    int n, rc = 0;
 
-    if (n < 0)
+    if (buf_fmt(path, sizeof(path), "%s/" LAYOUT_PYSTACK, dir) != 0)
+        return FT_ETOOBIG;
+    if ((n = scandir(dir, &names, NULL, alphasort)) < 0)
         return FT_EIO;
-    snprintf(path, sizeof(path), "%s/pystack.txt", dir);
     pystack = evd_read_file(path, EVD__MAX_LOG, &plen);
     for (int i = 0; i < n; i++) {
         const char *name = names[i]->d_name;
-        int tsan = strncmp(name, "tsan.", 5) == 0, asan = strncmp(name, "asan.", 5) == 0;
+        int tsan = strncmp(name, LAYOUT_TSAN_LOG ".", sizeof(LAYOUT_TSAN_LOG)) == 0,
+            asan = strncmp(name, LAYOUT_ASAN_LOG ".", sizeof(LAYOUT_ASAN_LOG)) == 0;
         size_t first = out->n;
 
         if (rc == 0 && (tsan || asan)) {
             rc = evd__file(dir, name, tsan ? san_parse_tsan : san_parse_asan, out);
             if (rc == 0 && pystack)
-                rc = san_attach_pystacks(pystack, plen, atoi(name + 5), out, first);
+                rc = san_attach_pystacks(pystack, plen, atoi(strchr(name, '.') + 1), out, first);
         }
         free(names[i]);
     }
@@ -106,9 +111,9 @@ evd__summary(const char *text, struct evd_status *st)
 {
     for (const char *line = text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
         json_t *e = json_loadb(line, strcspn(line, "\n"), 0, NULL);
-        const char *kind = json_string_value(json_object_get(e, "kind"));
+        const char *kind = json_string_value(json_object_get(e, LAYOUT_EV_KIND));
 
-        if (kind && strcmp(kind, "summary") == 0) {
+        if (kind && strcmp(kind, LAYOUT_EV_SUMMARY) == 0) {
             st->setup_rss_kb = (long)json_integer_value(json_object_get(e, "setup_rss_kb"));
             st->setup_threads = (long)json_integer_value(json_object_get(e, "setup_threads"));
             st->setup_vm_kb = (long)json_integer_value(json_object_get(e, "setup_vm_kb"));
@@ -125,7 +130,8 @@ evd__events(const char *dir, struct san_reports *out, struct evd_status *st)
     size_t len;
     int rc;
 
-    snprintf(path, sizeof(path), "%s/events.jsonl", dir);
+    if (buf_fmt(path, sizeof(path), "%s/" LAYOUT_EVENTS, dir) != 0)
+        return FT_ETOOBIG;
     if ((text = evd_read_file(path, EVD__MAX_LOG, &len)) == NULL)
         return 0; /* the child died before it wrote any */
     evd__summary(text, st);
@@ -143,7 +149,8 @@ evd__native_stacks(const char *dir, struct san_reports *out, size_t first)
     size_t len, n = 0;
     int rc = 0;
 
-    snprintf(path, sizeof(path), "%s/gdb.txt", dir);
+    if (buf_fmt(path, sizeof(path), "%s/" LAYOUT_GDB, dir) != 0)
+        return FT_ETOOBIG;
     if ((text = evd_read_file(path, EVD__MAX_LOG, &len)) == NULL)
         return 0; /* gdb could not attach: the Python stacks are all there is */
     rc = san_parse_gdb(text, len, &threads, &n);
@@ -174,10 +181,11 @@ evd_read_run(const char *dir, const struct evd_symbols *sy, struct san_reports *
         return rc;
     if (sy && sy->symbolizer && sym_resolve(out, sy->symbolizer, sy->search) < 0)
         return FT_ENOMEM;
-    if ((rc = evd__file(dir, "stderr.txt", san_parse_stderr, out)) != 0 ||
+    if ((rc = evd__file(dir, LAYOUT_STDERR, san_parse_stderr, out)) != 0 ||
         (rc = evd__events(dir, out, st)) != 0)
         return rc;
-    snprintf(path, sizeof(path), "%s/faulthandler.txt", dir);
+    if (buf_fmt(path, sizeof(path), "%s/" LAYOUT_FAULTHANDLER, dir) != 0)
+        return FT_ETOOBIG;
     if ((text = evd_read_file(path, EVD__MAX_LOG, &len)) != NULL) {
         rc = san_parse_faulthandler(text, len, st->timed_out, out);
         free(text);

@@ -7,8 +7,8 @@
 
 /* prog_python: append to b a program that runs s's setup, then s->threads threading.Threads
  * that meet at a threading.Barrier (before every iteration or once, as the scenario says) and
- * run the body with `tid` and `iteration` bound, then the teardown. Errors of b (size bound)
- * leave b cut short. */
-void prog_python(struct buf *b, const struct scn_scenario *s);
+ * run the body with `tid` and `iteration` bound, then the teardown. 0, or the first error of
+ * b (FT_ETOOBIG, FT_ENOMEM): then the program is incomplete and must not be used. */
+int prog_python(struct buf *b, const struct scn_scenario *s);
 
 #endif

@@ -13,6 +13,7 @@
 
 #include "buf.h"
 #include "err.h"
+#include "layout.h"
 #include "ev.h"
 #include "log.h"
 #include "py_internal.h"
@@ -70,6 +71,20 @@ out:
     return co;
 }
 
+/* The raised exception on stderr; clears it. Not PyErr_Print, which answers a SystemExit with
+ * Py_Exit and would end the child before its summary is written. */
+static void
+py__print_error(void)
+{
+    PyObject *exc = PyErr_GetRaisedException(); /* new ref */
+
+    if (exc != NULL) {
+        PyErr_DisplayException(exc);
+        Py_DECREF(exc);
+    }
+    PyErr_Clear();
+}
+
 /* The raised exception as an event; clears it. */
 static void
 py__record_exception(const char *phase, int tid, long iteration)
@@ -78,7 +93,7 @@ py__record_exception(const char *phase, int tid, long iteration)
     PyObject *lines = NULL, *text = NULL, *empty = NULL;
     json_t *ev = json_object();
 
-    json_object_set_new(ev, "kind", json_string("exception"));
+    json_object_set_new(ev, LAYOUT_EV_KIND, json_string(LAYOUT_EV_EXCEPTION));
     json_object_set_new(ev, "phase", json_string(phase));
     json_object_set_new(ev, "tid", json_integer(tid));
     json_object_set_new(ev, "iteration", json_integer(iteration));
@@ -273,7 +288,10 @@ py__faulthandler(const char *dir)
     PyObject *g = NULL, *p = NULL, *r = NULL; /* new refs */
     int rc = FT_EPYTHON;
 
-    snprintf(path, sizeof(path), "%s/faulthandler.txt", dir);
+    if (buf_fmt(path, sizeof(path), "%s/" LAYOUT_FAULTHANDLER, dir) != 0) {
+        log_err(0, "%s/%s: the path is too long", dir, LAYOUT_FAULTHANDLER);
+        return FT_ETOOBIG;
+    }
     if ((g = PyDict_New()) == NULL || (p = PyUnicode_DecodeFSDefault(path)) == NULL ||
         PyDict_SetItemString(g, "path", p) != 0 ||
         PyDict_SetItemString(g, "__builtins__", PyEval_GetBuiltins()) != 0)
@@ -287,7 +305,7 @@ py__faulthandler(const char *dir)
     if (r != NULL)
         rc = 0;
     else
-        PyErr_Print();
+        py__print_error();
 out:
     Py_XDECREF(r);
     Py_XDECREF(p);
@@ -369,7 +387,7 @@ py__run(const struct py_job *job, json_t *summary)
         return rc;
     if ((tb = PyImport_ImportModule("traceback")) == NULL ||
         (py__format_exception = PyObject_GetAttrString(tb, "format_exception")) == NULL) {
-        PyErr_Print();
+        py__print_error();
         rc = FT_EPYTHON;
         goto out;
     }
@@ -404,37 +422,55 @@ out:
     return rc;
 }
 
+/* sys._is_gil_enabled(), asked through the C API: no Python code that could raise SystemExit
+ * (which PyRun_SimpleString answers with Py_Exit, ending the child before its summary). */
+static int
+py__gil_enabled(void)
+{
+    PyObject *r = PySys_GetObject("_is_gil_enabled"); /* borrowed */
+    int on = 0;
+
+    if (r != NULL && (r = PyObject_CallNoArgs(r)) != NULL) {
+        on = PyObject_IsTrue(r) == 1;
+        Py_DECREF(r);
+    }
+    PyErr_Clear();
+    return on;
+}
+
 int
 py_run(const struct py_job *job)
 {
     char path[4096];
     json_t *summary = json_object();
     double t0 = py__now();
-    int rc, status = PY_EXIT_OK;
+    int rc, status = FT_EXIT_CLEAN;
 
-    snprintf(path, sizeof(path), "%s/events.jsonl", job->dir);
+    if (buf_fmt(path, sizeof(path), "%s/" LAYOUT_EVENTS, job->dir) != 0) {
+        log_err(0, "%s/%s: the path is too long", job->dir, LAYOUT_EVENTS);
+        return FT_EXIT_HARNESS;
+    }
     if (ev_open(path) != 0 || py__hooks_install(job->dir) != 0)
-        return PY_EXIT_HARNESS;
+        return FT_EXIT_HARNESS;
     if (py__init(job) != 0) {
         ev_close();
-        return PY_EXIT_INIT;
+        return FT_EXIT_NOINIT;
     }
-    json_object_set_new(summary, "kind", json_string("summary"));
+    json_object_set_new(summary, LAYOUT_EV_KIND, json_string(LAYOUT_EV_SUMMARY));
     json_object_set_new(summary, "run", json_integer(job->run));
     json_object_set_new(summary, "seed", json_integer((json_int_t)job->seed));
-    json_object_set_new(summary, "gil_enabled", json_boolean(PyRun_SimpleString(
-        "import sys as _s\nif _s._is_gil_enabled(): raise SystemExit(1)\n") != 0));
+    json_object_set_new(summary, "gil_enabled", json_boolean(py__gil_enabled()));
     rc = py__run(job, summary);
     if (rc == FT_ESCENARIO)
-        status = PY_EXIT_SETUP;
+        status = FT_EXIT_SETUP;
     else if (rc != 0)
-        status = PY_EXIT_HARNESS;
+        status = FT_EXIT_HARNESS;
     json_object_set_new(summary, "seconds", json_real(py__now() - t0));
     ev_write(summary);
     fflush(stdout);
     fflush(stderr);
-    if (Py_FinalizeEx() < 0 && status == PY_EXIT_OK)
-        status = PY_EXIT_HARNESS;
+    if (Py_FinalizeEx() < 0 && status == FT_EXIT_CLEAN)
+        status = FT_EXIT_HARNESS;
     py__hooks_close();
     ev_close();
     return status;

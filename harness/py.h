@@ -14,16 +14,9 @@ struct py_job {
     int run;                        /* index of this run, for the record */
 };
 
-/* Exit statuses of a child, besides signals and sanitizer exit codes. */
-enum py_exit {
-    PY_EXIT_OK = 0,        /* ran to the end; what it found is in the evidence */
-    PY_EXIT_SETUP = 10,    /* setup or teardown raised: see events.jsonl */
-    PY_EXIT_INIT = 11,     /* the interpreter did not start */
-    PY_EXIT_HARNESS = 12,  /* the harness failed (out of memory, threads) */
-};
-
 /* py_run: run the job in this process. Call once, in a fresh process, before any thread exists.
- * Returns an enum py_exit value for main to exit with. */
+ * Returns the child's enum ft_exit: FT_EXIT_CLEAN when it ran to the end (what it found is in
+ * the evidence), FT_EXIT_SETUP, FT_EXIT_NOINIT or FT_EXIT_HARNESS. */
 int py_run(const struct py_job *job);
 
 /* py_check: compile the scenario's setup, body and teardown in this process (an interpreter

@@ -7,6 +7,7 @@
 
 #include "internal/pycore_moduleobject.h"
 #include "ev.h"
+#include "layout.h"
 #include "py_internal.h"
 
 int
@@ -31,7 +32,7 @@ py__gil_report(void)
         if (((PyModuleObject *)mod)->md_gil == Py_MOD_GIL_NOT_USED)
             continue;
         ev = json_object();
-        json_object_set_new(ev, "kind", json_string("gil"));
+        json_object_set_new(ev, LAYOUT_EV_KIND, json_string(LAYOUT_EV_GIL));
         json_object_set_new(ev, "module", json_string(PyUnicode_Check(name) ? PyUnicode_AsUTF8(name) : "?"));
         ev_write(ev);
         n++;

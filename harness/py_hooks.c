@@ -11,8 +11,10 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "err.h"
 #include "ev.h"
+#include "layout.h"
 #include "log.h"
 #include "py_internal.h"
 #include "scn.h"
@@ -79,9 +81,9 @@ py__audit(const char *event, PyObject *args, void *data)
             continue;
         ev = json_object();
         repr = PyObject_Repr(args); /* new ref */
-        json_object_set_new(ev, "kind", json_string("process"));
+        json_object_set_new(ev, LAYOUT_EV_KIND, json_string(LAYOUT_EV_PROCESS));
         json_object_set_new(ev, "event", json_string(event));
-        json_object_set_new(ev, "class", json_string(scn_event_name(py__process_events[i].cls)));
+        json_object_set_new(ev, LAYOUT_EV_CLASS, json_string(scn_event_name(py__process_events[i].cls)));
         json_object_set_new(ev, "args", json_string(repr ? PyUnicode_AsUTF8(repr) : "?"));
         json_object_set_new(ev, "stack", py__stack_json());
         Py_XDECREF(repr);
@@ -126,9 +128,9 @@ py__atfork_prepare(void)
         return;
     }
     ev = json_object();
-    json_object_set_new(ev, "kind", json_string("process"));
+    json_object_set_new(ev, LAYOUT_EV_KIND, json_string(LAYOUT_EV_PROCESS));
     json_object_set_new(ev, "event", json_string("fork"));
-    json_object_set_new(ev, "class", json_string("fork"));
+    json_object_set_new(ev, LAYOUT_EV_CLASS, json_string(scn_event_name(SCN_EV_FORK)));
     json_object_set_new(ev, "args", json_string("fork() called from C"));
     if ((tb = py__traceback_text()) != NULL)
         json_object_set_new(ev, "traceback", tb);
@@ -201,7 +203,10 @@ py__hooks_install(const char *dir)
     char path[4096];
     int err;
 
-    snprintf(path, sizeof(path), "%s/pystack.txt", dir);
+    if (buf_fmt(path, sizeof(path), "%s/" LAYOUT_PYSTACK, dir) != 0) {
+        log_err(0, "%s/%s: the path is too long", dir, LAYOUT_PYSTACK);
+        return FT_ETOOBIG;
+    }
     py__pystack_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (py__pystack_fd < 0) {
         log_err(errno, "cannot open %s", path);

@@ -11,27 +11,59 @@
 
 #include "buf.h"
 #include "err.h"
+#include "layout.h"
 #include "log.h"
 #include "prog.h"
 
 #define RPT__MAX ((size_t)32 << 20)
+#define RPT__MAX_PATH ((size_t)1 << 16)
 
 int
 rpt_write_text(const char *path, const char *text, size_t len)
 {
-    char tmp[4200];
-    FILE *f;
+    struct buf tmp;
+    FILE *f = NULL;
+    int rc = 0;
 
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    if ((f = fopen(tmp, "we")) == NULL || fwrite(text, 1, len, f) != len || fclose(f) != 0) {
-        log_err(errno, "cannot write %s", tmp);
-        return FT_EIO;
-    }
-    if (rename(tmp, path) != 0) {
+    buf_init(&tmp, RPT__MAX_PATH);
+    if (buf_printf(&tmp, "%s.tmp", path) != 0) {
+        log_err(0, "cannot write %s: the path is over 64 KiB", path);
+        rc = tmp.err;
+    } else if ((f = fopen(buf_cstr(&tmp), "we")) == NULL || fwrite(text, 1, len, f) != len || fclose(f) != 0) {
+        log_err(errno, "cannot write %s", buf_cstr(&tmp));
+        rc = FT_EIO;
+    } else if (rename(buf_cstr(&tmp), path) != 0) {
         log_err(errno, "cannot write %s", path);
-        return FT_EIO;
+        rc = FT_EIO;
     }
-    return 0;
+    buf_free(&tmp);
+    return rc;
+}
+
+/* dir/name (or dir/name/id) into path, which the caller frees; a logged error when over 64 KiB. */
+static int
+rpt__join(struct buf *path, const char *dir, const char *name, const char *id)
+{
+    buf_init(path, RPT__MAX_PATH);
+    buf_printf(path, "%s/%s%s%s", dir, name, id ? "/" : "", id ? id : "");
+    if (path->err)
+        log_err(0, "%s/%s: the path is over 64 KiB", dir, name);
+    return path->err;
+}
+
+/* The text of a report file written, or why not (logged). */
+static int
+rpt__write_buf(const char *dir, const char *name, struct buf *b)
+{
+    struct buf path;
+    int rc = b->err;
+
+    if (rc != 0)
+        log_err(0, "%s/%s: %s", dir, name, rc == FT_ETOOBIG ? "over 32 MiB: not written" : ft_strerror(rc));
+    else if ((rc = rpt__join(&path, dir, name, NULL)) == 0)
+        rc = rpt_write_text(buf_cstr(&path), buf_cstr(b), b->len);
+    buf_free(&path);
+    return rc;
 }
 
 static const char *
@@ -93,7 +125,7 @@ rpt__put_stripped(struct buf *b, const char *text)
     while (p && *p) {
         size_t n = strcspn(p, "/");
         const char *tok, *end, *shortp, *slash;
-        char path[4096];
+        char *path;
 
         buf_append(b, p, n);
         p += n;
@@ -106,11 +138,15 @@ rpt__put_stripped(struct buf *b, const char *text)
         }
         tok = p;
         end = tok + strcspn(tok, " \t\n\"'`()[],");
-        snprintf(path, sizeof(path), "%.*s", (int)(end - tok), tok);
+        if ((path = strndup(tok, (size_t)(end - tok))) == NULL) {
+            b->err = FT_ENOMEM;
+            return;
+        }
         shortp = rpt__short_path(path);
         if (shortp == path && (slash = strrchr(path, '/')) != NULL && slash[1])
             shortp = slash + 1;
         buf_puts(b, shortp);
+        free(path);
         p = end;
     }
 }
@@ -179,13 +215,14 @@ static int
 rpt__finding_md(const struct rpt_run *run, const struct sig_finding *x)
 {
     const struct scn_scenario *s = run->scn;
-    char dir[4200], path[4300];
-    struct buf b;
+    struct buf dir, b;
     int rc;
 
-    snprintf(dir, sizeof(dir), "%s/findings/%s", run->dir, x->id);
-    if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
-        log_err(errno, "cannot create %s", dir);
+    if ((rc = rpt__join(&dir, run->dir, LAYOUT_FINDINGS, x->id)) != 0)
+        return rc;
+    if (mkdir(buf_cstr(&dir), 0755) != 0 && errno != EEXIST) {
+        log_err(errno, "cannot create %s", buf_cstr(&dir));
+        buf_free(&dir);
         return FT_EIO;
     }
     buf_init(&b, RPT__MAX);
@@ -250,9 +287,9 @@ rpt__finding_md(const struct rpt_run *run, const struct sig_finding *x)
         buf_puts(&b, "\n");
     }
     buf_printf(&b, "cores: %ld\ncompiler: %s\n```\n", sysconf(_SC_NPROCESSORS_ONLN), rpt__or(run->tc->cc, "?"));
-    snprintf(path, sizeof(path), "%s/report.md", dir);
-    rc = b.data ? rpt_write_text(path, b.data, b.len) : FT_ENOMEM;
+    rc = rpt__write_buf(buf_cstr(&dir), LAYOUT_FINDING_MD, &b);
     buf_free(&b);
+    buf_free(&dir);
     return rc;
 }
 
@@ -260,7 +297,6 @@ static int
 rpt__summary_md(const struct rpt_run *run, const struct sig_findings *f)
 {
     const struct scn_scenario *s = run->scn;
-    char path[4200];
     struct buf b;
     int rc;
 
@@ -299,8 +335,7 @@ rpt__summary_md(const struct rpt_run *run, const struct sig_findings *f)
             buf_printf(&b, " `%s`", f->gil_modules[i]);
         buf_puts(&b, "\n");
     }
-    snprintf(path, sizeof(path), "%s/summary.md", run->dir);
-    rc = b.data ? rpt_write_text(path, b.data, b.len) : FT_ENOMEM;
+    rc = rpt__write_buf(run->dir, LAYOUT_SUMMARY_MD, &b);
     buf_free(&b);
     return rc;
 }
@@ -328,6 +363,16 @@ rpt__stack_json(const struct san_stack *s)
     return o;
 }
 
+/* Whether the scenario says what its bug looks like: an expectation with outcome found. */
+static int
+rpt__describes_bug(const struct scn_scenario *s)
+{
+    for (size_t i = 0; i < s->n_expect; i++)
+        if (strcmp(s->expect[i].outcome, "found") == 0)
+            return 1;
+    return 0;
+}
+
 static json_t *
 rpt__json(const struct rpt_run *run, const struct sig_findings *f)
 {
@@ -341,6 +386,7 @@ rpt__json(const struct rpt_run *run, const struct sig_findings *f)
     json_object_set_new(scn, "threads", json_integer(s->threads));
     json_object_set_new(scn, "iterations", json_integer(s->iterations));
     json_object_set_new(scn, "barrier", json_string(s->barrier == SCN_BARRIER_EACH ? "each" : "start"));
+    json_object_set_new(scn, "describes_bug", json_boolean(rpt__describes_bug(s)));
     json_object_set_new(o, "scenario", scn);
     json_object_set_new(v, "python", json_string(run->tc->version));
     json_object_set_new(v, "numpy", run->tc->numpy_version ? json_string(run->tc->numpy_version) : json_null());
@@ -365,6 +411,7 @@ rpt__json(const struct rpt_run *run, const struct sig_findings *f)
         json_object_set_new(j, "runs_hit", json_integer(x->runs_hit));
         json_object_set_new(j, "occurrences", json_integer(x->occurrences));
         json_object_set_new(j, "known", x->known ? json_string(x->known) : json_null());
+        json_object_set_new(j, "scenario_bug", json_boolean(x->bug));
         json_object_set_new(j, "known_url", x->known_url ? json_string(x->known_url) : json_null());
         json_object_set_new(j, "fixed_in", x->fixed_in ? json_string(x->fixed_in) : json_null());
         json_object_set_new(j, "example_run", json_integer(x->example_run + 1));
@@ -419,7 +466,6 @@ rpt__xml(struct buf *b, const char *s)
 static int
 rpt__junit(const struct rpt_run *run, const struct sig_findings *f)
 {
-    char path[4200];
     struct buf b;
     int rc;
 
@@ -441,8 +487,7 @@ rpt__junit(const struct rpt_run *run, const struct sig_findings *f)
                    run->runs_done, f->v[i].id);
     }
     buf_puts(&b, "</testsuite>\n");
-    snprintf(path, sizeof(path), "%s/junit.xml", run->dir);
-    rc = b.data ? rpt_write_text(path, b.data, b.len) : FT_ENOMEM;
+    rc = rpt__write_buf(run->dir, LAYOUT_JUNIT_XML, &b);
     buf_free(&b);
     return rc;
 }
@@ -450,16 +495,19 @@ rpt__junit(const struct rpt_run *run, const struct sig_findings *f)
 int
 rpt_write(const struct rpt_run *run, const struct sig_findings *f)
 {
-    char path[4200];
+    struct buf path;
     json_t *j;
     char *text;
-    int rc = 0;
+    int rc;
 
-    snprintf(path, sizeof(path), "%s/findings", run->dir);
-    if (mkdir(path, 0755) != 0 && errno != EEXIST) {
-        log_err(errno, "cannot create %s", path);
+    if ((rc = rpt__join(&path, run->dir, LAYOUT_FINDINGS, NULL)) != 0)
+        return rc;
+    if (mkdir(buf_cstr(&path), 0755) != 0 && errno != EEXIST) {
+        log_err(errno, "cannot create %s", buf_cstr(&path));
+        buf_free(&path);
         return FT_EIO;
     }
+    buf_free(&path);
     for (size_t i = 0; i < f->n && rc == 0; i++)
         rc = rpt__finding_md(run, &f->v[i]);
     if (rc == 0)
@@ -468,8 +516,11 @@ rpt_write(const struct rpt_run *run, const struct sig_findings *f)
         j = rpt__json(run, f);
         text = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
         json_decref(j);
-        snprintf(path, sizeof(path), "%s/report.json", run->dir);
-        rc = text ? rpt_write_text(path, text, strlen(text)) : FT_ENOMEM;
+        if (text == NULL)
+            rc = FT_ENOMEM;
+        else if ((rc = rpt__join(&path, run->dir, LAYOUT_REPORT_JSON, NULL)) == 0)
+            rc = rpt_write_text(buf_cstr(&path), text, strlen(text));
+        buf_free(&path);
         free(text);
     }
     return rc ? rc : rpt__junit(run, f);

@@ -1,11 +1,32 @@
-/* Reports: every file under reports/<run-id>/ besides the evidence. Writes are atomic
- * (temporary file, then rename), so an interrupted run leaves readable reports. */
+/* Reports: every file under reports/<run-id>/ besides the evidence, and reports/latest (names in
+ * layout.h). Writes are atomic (temporary file, then rename), so an interrupted run leaves
+ * readable reports. */
 #ifndef FT_RPT_H
 #define FT_RPT_H
 
+#include "cli.h"
+#include "plan.h"
 #include "scn.h"
 #include "sig.h"
 #include "tc.h"
+
+/* reports/<run>/ as it is before the runs. */
+struct rpt_dir {
+    char *path; /* reports/<run> */
+    char *supp; /* its suppressions.txt, or NULL when no rule applies */
+};
+
+/* rpt_open: a new reports/<UTC time>-<name>[-N] (or --run-id's name) with the merged
+ * suppressions.txt and an empty evidence/. 0, FT_EIO, FT_ETOOBIG or FT_EUSAGE (a bad
+ * suppression file), logged. */
+int rpt_open(struct rpt_dir *d, const struct cli_opts *o, const struct scn_scenario *s, const struct tc_toolchain *tc);
+void rpt_close(struct rpt_dir *d);
+
+/* rpt_run_json: run.json, the plan as the tools read it (scenario, overrides, seed, toolchain). */
+int rpt_run_json(const struct rpt_dir *d, const struct plan *p);
+
+/* rpt_latest: reports/latest -> dir, swapped in with one rename. 0 or FT_EIO (logged). */
+int rpt_latest(const char *reports, const char *dir);
 
 struct rpt_run {
     const char *dir;                  /* reports/<run-id> */
@@ -17,7 +38,8 @@ struct rpt_run {
     const char *tsan_options, *asan_options; /* as given to the children (allow-listed) */
 };
 
-/* rpt_write: summary.md, findings/<id>/report.md, report.json, junit.xml. 0 or FT_EIO (logged). */
+/* rpt_write: summary.md, findings/<id>/report.md, report.json, junit.xml. 0 or an error (logged):
+ * a text over its bound is an error, never a file cut short. */
 int rpt_write(const struct rpt_run *run, const struct sig_findings *f);
 
 /* rpt_write_text: text into path, atomically. */

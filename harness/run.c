@@ -18,6 +18,7 @@
 
 #include "buf.h"
 #include "err.h"
+#include "layout.h"
 #include "log.h"
 
 #define RUN__SAMPLE_MS 50
@@ -51,10 +52,10 @@ run__now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-void
+int
 run_dir(const struct run_plan *plan, int i, char *out, size_t n)
 {
-    snprintf(out, n, "%s/run-%04d", plan->evidence, i + 1);
+    return buf_fmt(out, n, "%s/" LAYOUT_RUN_DIR, plan->evidence, i + 1);
 }
 
 /* Replace {dir}, {run}, {seed} in s. New string, or NULL when out of memory. */
@@ -122,13 +123,15 @@ run__spawn(const struct run_plan *plan, struct run__slot *s, int i)
     posix_spawnattr_t at;
     int rc = FT_ESPAWN, e;
 
-    run_dir(plan, i, dir, sizeof(dir));
+    if (run_dir(plan, i, dir, sizeof(dir)) != 0 || buf_fmt(out, sizeof(out), "%s/" LAYOUT_STDOUT, dir) != 0 ||
+        buf_fmt(err, sizeof(err), "%s/" LAYOUT_STDERR, dir) != 0) {
+        log_err(0, "%s: the evidence path is too long", plan->evidence);
+        return FT_ETOOBIG;
+    }
     if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
         log_err(errno, "cannot create %s", dir);
         return FT_EIO;
     }
-    snprintf(out, sizeof(out), "%s/stdout.txt", dir);
-    snprintf(err, sizeof(err), "%s/stderr.txt", dir);
     argv = run__fill_all(plan->argv, dir, i, plan->seed + (unsigned long)i);
     envp = run__fill_all(plan->envp, dir, i, plan->seed + (unsigned long)i);
     if (argv == NULL || envp == NULL) {
@@ -195,8 +198,8 @@ run__gdb(const struct run_plan *plan, struct run__slot *s)
     pid_t g;
     int st;
 
-    run_dir(plan, s->i, dir, sizeof(dir));
-    snprintf(out, sizeof(out), "%s/gdb.txt", dir);
+    if (run_dir(plan, s->i, dir, sizeof(dir)) != 0 || buf_fmt(out, sizeof(out), "%s/" LAYOUT_GDB, dir) != 0)
+        return; /* run__spawn made this directory: its path fits */
     snprintf(pid, sizeof(pid), "%d", (int)s->pid);
     snprintf(tmo, sizeof(tmo), "%d", RUN__GDB_SECONDS);
     posix_spawn_file_actions_init(&fa);
@@ -232,8 +235,11 @@ run__write_status(const char *dir, const struct run_result *r)
     json_t *o = json_object();
     int rc = 0;
 
-    snprintf(path, sizeof(path), "%s/status.json", dir);
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    if (buf_fmt(path, sizeof(path), "%s/" LAYOUT_STATUS, dir) != 0 || buf_fmt(tmp, sizeof(tmp), "%s.tmp", path) != 0) {
+        log_err(0, "%s/%s: the path is too long", dir, LAYOUT_STATUS);
+        json_decref(o);
+        return FT_ETOOBIG;
+    }
     json_object_set_new(o, "run", json_integer(r->run));
     json_object_set_new(o, "pid", json_integer(r->pid));
     json_object_set_new(o, "exited", json_boolean(r->exited));
@@ -272,7 +278,8 @@ run__reaped(const struct run_plan *plan, struct run__slot *s, int st, const stru
     /* The child is gone, but a grandchild it left may still hold the group. */
     kill(-s->pid, SIGKILL);
     s->active = 0;
-    run_dir(plan, s->i, dir, sizeof(dir));
+    if (run_dir(plan, s->i, dir, sizeof(dir)) != 0) /* run__spawn made this directory: its path fits */
+        return;
     run__write_status(dir, r);
     if (done)
         done(r, dir, arg);

@@ -45,7 +45,7 @@ int run_all(const struct run_plan *plan, struct run_result *results, run_done_fn
 struct buf;
 int run_capture(char *const *argv, const char *input, size_t len, struct buf *out, int timeout);
 
-/* run_dir: the evidence directory of run i into out. */
-void run_dir(const struct run_plan *plan, int i, char *out, size_t n);
+/* run_dir: the evidence directory of run i into out. 0, or FT_ETOOBIG when it does not fit. */
+int run_dir(const struct run_plan *plan, int i, char *out, size_t n);
 
 #endif

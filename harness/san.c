@@ -71,6 +71,7 @@ san_report_copy(struct san_report *dst, const struct san_report *src)
     memset(dst, 0, sizeof(*dst));
     dst->kind = src->kind;
     dst->pid = src->pid;
+    dst->event = src->event;
 #define SAN__DUP(field) if (src->field && (dst->field = strdup(src->field)) == NULL) return FT_ENOMEM
     SAN__DUP(title);
     SAN__DUP(raw);

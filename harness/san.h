@@ -67,6 +67,7 @@ struct san_report {
     char *pystack;         /* Python traceback at the time of the report, when known */
     char *detail;          /* kind-specific: exception message, process command, limit breached */
     char *location;        /* TSan's "Location is global 'x' of size 8 at 0x..." line, when given */
+    unsigned event;        /* process reports: the class of the event (an enum scn_event bit), else 0 */
     int pid;
 };
 

@@ -4,8 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "err.h"
+#include "layout.h"
+#include "layout.h"
 #include "san_internal.h"
+#include "scn.h"
 
 #define SAN__TB_HEAD "Traceback (most recent call last):"
 
@@ -32,7 +36,7 @@ san__root_cause(struct san_report *r, const char *tb)
             if (san__stack_push(s, &f) != 0)
                 return FT_ENOMEM;
         } else if (line[0] != ' ' && n > 0) {
-            snprintf(title, sizeof(title), "%.*s", (int)n, line);
+            buf_fmt_cut(title, sizeof(title), "%.*s", (int)n, line);
             break;
         }
     }
@@ -59,8 +63,8 @@ san__exception(json_t *e, struct san_reports *out)
     char title[512], detail[640];
     struct san_report *r;
 
-    snprintf(title, sizeof(title), "%s: %s", san__jstr(e, "type"), san__jstr(e, "message"));
-    snprintf(detail, sizeof(detail), "in %s, thread %lld, iteration %lld: %s", san__jstr(e, "phase"),
+    buf_fmt_cut(title, sizeof(title), "%s: %s", san__jstr(e, "type"), san__jstr(e, "message"));
+    buf_fmt_cut(detail, sizeof(detail), "in %s, thread %lld, iteration %lld: %s", san__jstr(e, "phase"),
              json_integer_value(json_object_get(e, "tid")), json_integer_value(json_object_get(e, "iteration")), title);
     if ((r = san__report_new(out, SAN_EXCEPTION, title)) == NULL || (r->raw = strdup(san__jstr(e, "traceback"))) == NULL ||
         (r->detail = strdup(detail)) == NULL)
@@ -79,8 +83,11 @@ san__process(json_t *e, struct san_reports *out)
     json_t *stack = json_object_get(e, "stack"), *fr;
     size_t i;
 
-    snprintf(title, sizeof(title), "%s: %s", san__jstr(e, "class"), san__jstr(e, "event"));
-    if ((r = san__report_new(out, SAN_PROCESS, title)) == NULL || (r->detail = strdup(san__jstr(e, "args"))) == NULL ||
+    buf_fmt_cut(title, sizeof(title), "%s: %s", san__jstr(e, LAYOUT_EV_CLASS), san__jstr(e, "event"));
+    if ((r = san__report_new(out, SAN_PROCESS, title)) == NULL)
+        return FT_ENOMEM;
+    r->event = scn_event_bit(san__jstr(e, LAYOUT_EV_CLASS));
+    if ( (r->detail = strdup(san__jstr(e, "args"))) == NULL ||
         (r->raw = json_dumps(e, JSON_INDENT(2))) == NULL)
         return FT_ENOMEM;
     if (json_object_get(e, "traceback"))
@@ -115,16 +122,16 @@ static int
 san__event_line(const char *line, size_t n, struct san_reports *out)
 {
     json_t *e = json_loadb(line, n, 0, NULL);
-    const char *kind = san__jstr(e, "kind");
+    const char *kind = san__jstr(e, LAYOUT_EV_KIND);
     int rc = 0;
 
     if (e == NULL)
         return 0; /* a line cut short by a crash */
-    if (strcmp(kind, "exception") == 0)
+    if (strcmp(kind, LAYOUT_EV_EXCEPTION) == 0)
         rc = san__exception(e, out);
-    else if (strcmp(kind, "process") == 0)
+    else if (strcmp(kind, LAYOUT_EV_PROCESS) == 0)
         rc = san__process(e, out);
-    else if (strcmp(kind, "gil") == 0)
+    else if (strcmp(kind, LAYOUT_EV_GIL) == 0)
         rc = san__gil(e, out);
     json_decref(e);
     return rc;

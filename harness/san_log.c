@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "err.h"
 #include "san_internal.h"
 
@@ -102,7 +103,7 @@ san__open(struct san__reader *r, const char *line, size_t n, const char *marker)
     char title[256];
     const char *cut;
 
-    snprintf(title, sizeof(title), "%.*s", (int)tn, t);
+    buf_fmt_cut(title, sizeof(title), "%.*s", (int)tn, t);
     /* Addresses and pids differ from run to run: the title stops before them. */
     if ((cut = strstr(title, " (pid=")) != NULL || (cut = strstr(title, " on address")) != NULL ||
         (cut = strstr(title, " on unknown address")) != NULL || (cut = strstr(title, " on 0x")) != NULL)

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "err.h"
 #include "san_internal.h"
 
@@ -32,7 +33,7 @@ san__stderr_line(const char *line, size_t n, struct san_reports *out)
         if (n >= k && strncmp(line, san__glibc[i], k) == 0) {
             struct san_report *r;
 
-            snprintf(title, sizeof(title), "%.*s", (int)n, line);
+            buf_fmt_cut(title, sizeof(title), "%.*s", (int)n, line);
             if ((r = san__report_new(out, SAN_MALLOC_ABORT, title)) == NULL || (r->raw = strdup(title)) == NULL)
                 return FT_ENOMEM;
             return 0;
@@ -45,7 +46,7 @@ san__stderr_line(const char *line, size_t n, struct san_reports *out)
         struct san_frame f = {0};
         const char *colon = ub;
 
-        snprintf(title, sizeof(title), "%.*s", (int)(n - (size_t)(ub + 17 - line)), ub + 17);
+        buf_fmt_cut(title, sizeof(title), "%.*s", (int)(n - (size_t)(ub + 17 - line)), ub + 17);
         if ((r = san__report_new(out, SAN_UBSAN, title)) == NULL || (r->raw = strndup(line, n)) == NULL ||
             (s = san__stack_new(r, "runtime error at", 16)) == NULL)
             return FT_ENOMEM;
@@ -86,7 +87,7 @@ san_parse_faulthandler(const char *text, size_t len, int timed_out, struct san_r
         struct san_frame f;
 
         if (n > 20 && strncmp(line, "Fatal Python error: ", 20) == 0 && title[0] == '\0')
-            snprintf(title, sizeof(title), "%.*s", (int)n, line);
+            buf_fmt_cut(title, sizeof(title), "%.*s", (int)n, line);
         if ((n > 7 && strncmp(line, "Thread ", 7) == 0) || (n > 15 && strncmp(line, "Current thread ", 15) == 0)) {
             if (r == NULL) {
                 if (!timed_out && title[0] == '\0')

@@ -1,5 +1,5 @@
 /* Scenario loader: libyaml's document tree walked against key tables, every error located. */
-#include "scn.h"
+#include "scn_internal.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -13,335 +13,6 @@
 #include "ver.h"
 
 #define SCN__MAX_FILE (1 << 20)
-
-struct scn__ctx {
-    const char *name;
-    yaml_document_t *doc;
-    struct buf *err;
-    const char *text; /* the file, to measure the indentation of code blocks */
-    size_t len;
-};
-
-struct scn__key;
-typedef int (*scn__parse_fn)(struct scn__ctx *c, const struct scn__key *k, const char *key,
-                             yaml_node_t *v, void *base);
-
-/* A key of a mapping: how to parse its value into the field at offset of the base struct. */
-struct scn__key {
-    const char *name;
-    scn__parse_fn parse;
-    size_t offset;
-    int required;
-    const char *type; /* for help */
-    const char *help;
-};
-
-static int scn__fail(struct scn__ctx *c, const yaml_node_t *n, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-scn__fail(struct scn__ctx *c, const yaml_node_t *n, const char *fmt, ...)
-{
-    char msg[512];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    buf_free(c->err);
-    buf_printf(c->err, "%s:%zu:%zu: %s", c->name, n ? n->start_mark.line + 1 : 1,
-               n ? n->start_mark.column + 1 : 1, msg);
-    return FT_ESCENARIO;
-}
-
-static const char *
-scn__node_kind(const yaml_node_t *n)
-{
-    switch (n->type) {
-    case YAML_SCALAR_NODE:
-        return "a scalar";
-    case YAML_SEQUENCE_NODE:
-        return "a list";
-    case YAML_MAPPING_NODE:
-        return "a mapping";
-    default:
-        return "nothing";
-    }
-}
-
-static const char *
-scn__scalar(const yaml_node_t *n)
-{
-    return (const char *)n->data.scalar.value;
-}
-
-static int
-scn__want(struct scn__ctx *c, const char *key, yaml_node_t *v, yaml_node_type_t type,
-          const char *what)
-{
-    if (v->type == type)
-        return 0;
-    return scn__fail(c, v, "'%s' must be %s, got %s", key, what, scn__node_kind(v));
-}
-
-static int
-scn__dup(char **dst, const char *s)
-{
-    free(*dst);
-    *dst = strdup(s);
-    return *dst ? 0 : FT_ENOMEM;
-}
-
-static int
-scn__str(struct scn__ctx *c, const struct scn__key *k, const char *key, yaml_node_t *v, void *base)
-{
-    int rc = scn__want(c, key, v, YAML_SCALAR_NODE, "a string");
-
-    return rc ? rc : scn__dup((char **)((char *)base + k->offset), scn__scalar(v));
-}
-
-/* A version range ("<=2.2.5", ">=2.1,<2.3", "*"): parsed now, so a typo is an error here and
- * not a silent mismatch in `make verify`. */
-static int
-scn__range(struct scn__ctx *c, const struct scn__key *k, const char *key, yaml_node_t *v, void *base)
-{
-    int rc = scn__str(c, k, key, v, base);
-
-    if (rc == 0 && ver_match(scn__scalar(v), "0") < 0)
-        return scn__fail(c, v, "'%s' must be a version range such as \"<=2.2.5\" or \">=2.1,<2.3\", got '%s'", key,
-                         scn__scalar(v));
-    return rc;
-}
-
-/* Positive integers, written plainly: `threads: 8`, not `threads: "8"` or `8.0`. */
-static int
-scn__posint(struct scn__ctx *c, const struct scn__key *k, const char *key, yaml_node_t *v,
-            void *base)
-{
-    const char *s;
-    char *end;
-    long n;
-
-    if (v->type != YAML_SCALAR_NODE || v->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-        return scn__fail(c, v, "'%s' must be a positive integer, got %s", key,
-                         v->type == YAML_SCALAR_NODE ? "a quoted string" : scn__node_kind(v));
-    s = scn__scalar(v);
-    errno = 0;
-    n = strtol(s, &end, 10);
-    if (errno != 0 || end == s || *end != '\0' || n <= 0 || n > 1000000)
-        return scn__fail(c, v, "'%s' must be a positive integer, got '%s'", key, s);
-    *(long *)((char *)base + k->offset) = n;
-    return 0;
-}
-
-static int
-scn__strlist(struct scn__ctx *c, const struct scn__key *k, const char *key, yaml_node_t *v,
-             void *base)
-{
-    char ***list = (char ***)((char *)base + k->offset);
-    size_t *n = (size_t *)((char *)base + k->offset + sizeof(char **));
-    yaml_node_item_t *it;
-    int rc = scn__want(c, key, v, YAML_SEQUENCE_NODE, "a list of strings");
-
-    if (rc)
-        return rc;
-    for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
-        yaml_node_t *e = yaml_document_get_node(c->doc, *it);
-        char **grown;
-
-        if ((rc = scn__want(c, key, e, YAML_SCALAR_NODE, "a list of strings")) != 0)
-            return rc;
-        grown = realloc(*list, (*n + 1) * sizeof(**list));
-        if (grown == NULL)
-            return FT_ENOMEM;
-        *list = grown;
-        if (((*list)[*n] = strdup(scn__scalar(e))) == NULL)
-            return FT_ENOMEM;
-        (*n)++;
-    }
-    return 0;
-}
-
-/* A mapping of scalars to scalars, kept in order: env, build, requires.packages. */
-static int
-scn__strmap(struct scn__ctx *c, const struct scn__key *k, const char *key, yaml_node_t *v,
-            void *base)
-{
-    struct scn_pair **pairs = (struct scn_pair **)((char *)base + k->offset);
-    size_t *n = (size_t *)((char *)base + k->offset + sizeof(struct scn_pair *));
-    yaml_node_pair_t *p;
-    int rc = scn__want(c, key, v, YAML_MAPPING_NODE, "a mapping of names to strings");
-
-    if (rc)
-        return rc;
-    for (p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
-        yaml_node_t *kn = yaml_document_get_node(c->doc, p->key);
-        yaml_node_t *vn = yaml_document_get_node(c->doc, p->value);
-        struct scn_pair *grown;
-
-        if (kn->type != YAML_SCALAR_NODE || vn->type != YAML_SCALAR_NODE)
-            return scn__fail(c, kn->type != YAML_SCALAR_NODE ? kn : vn,
-                             "'%s' must be a mapping of names to strings", key);
-        grown = realloc(*pairs, (*n + 1) * sizeof(**pairs));
-        if (grown == NULL)
-            return FT_ENOMEM;
-        *pairs = grown;
-        (*pairs)[*n].key = strdup(scn__scalar(kn));
-        (*pairs)[*n].value = strdup(scn__scalar(vn));
-        (*n)++;
-        if ((*pairs)[*n - 1].key == NULL || (*pairs)[*n - 1].value == NULL)
-            return FT_ENOMEM;
-    }
-    return 0;
-}
-
-/* Package name -> version range (expect.packages). */
-static int
-scn__rangemap(struct scn__ctx *c, const struct scn__key *k, const char *key, yaml_node_t *v, void *base)
-{
-    int rc = scn__strmap(c, k, key, v, base);
-    yaml_node_pair_t *p;
-
-    for (p = rc ? NULL : v->data.mapping.pairs.start; p && p < v->data.mapping.pairs.top; p++) {
-        yaml_node_t *vn = yaml_document_get_node(c->doc, p->value);
-
-        if (ver_match(scn__scalar(vn), "0") < 0)
-            return scn__fail(c, vn, "'%s.%s' must be a version range such as \"<=1.4.2\", got '%s'", key,
-                             scn__scalar(yaml_document_get_node(c->doc, p->key)), scn__scalar(vn));
-    }
-    return rc;
-}
-
-/* Leading spaces of the line (1-based) in text: a block scalar's indentation, which libyaml
- * strips and a Python error's column needs back. */
-static int
-scn__indent(const struct scn__ctx *c, int line)
-{
-    const char *p = c->text, *end = c->text + c->len;
-
-    for (int l = 1; l < line && p < end; l++) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-
-        p = nl ? nl + 1 : end;
-    }
-    return (int)strspn(p, " ");
-}
-
-/* Python source. Block scalars (`body: |`) start on the line after the key. */
-static int
-scn__code(struct scn__ctx *c, const struct scn__key *k, const char *key, yaml_node_t *v, void *base)
-{
-    struct scn_code *code = (struct scn_code *)((char *)base + k->offset);
-    yaml_scalar_style_t st = v->data.scalar.style;
-    int rc = scn__want(c, key, v, YAML_SCALAR_NODE, "Python source (use `|` for a block)");
-
-    if (rc)
-        return rc;
-    if ((rc = scn__dup(&code->text, scn__scalar(v))) != 0)
-        return rc;
-    code->line = (int)v->start_mark.line + 1;
-    code->column = (int)v->start_mark.column;
-    if (st == YAML_LITERAL_SCALAR_STYLE || st == YAML_FOLDED_SCALAR_STYLE) {
-        code->line++;
-        code->column = scn__indent(c, code->line);
-    } else if (st == YAML_SINGLE_QUOTED_SCALAR_STYLE || st == YAML_DOUBLE_QUOTED_SCALAR_STYLE) {
-        code->column++;
-    }
-    return 0;
-}
-
-/* A word from a fixed list; returns its index through *out. */
-static int
-scn__word(struct scn__ctx *c, const char *key, yaml_node_t *v, const char *const *words,
-          size_t n, size_t *out)
-{
-    char all[256] = "";
-    size_t i;
-    int rc = scn__want(c, key, v, YAML_SCALAR_NODE, "a word");
-
-    if (rc)
-        return rc;
-    for (i = 0; i < n; i++) {
-        if (strcmp(scn__scalar(v), words[i]) == 0) {
-            *out = i;
-            return 0;
-        }
-        snprintf(all + strlen(all), sizeof(all) - strlen(all), "%s%s", i ? ", " : "", words[i]);
-    }
-    return scn__fail(c, v, "'%s' must be one of %s, got '%s'", key, all, scn__scalar(v));
-}
-
-static int
-scn__barrier(struct scn__ctx *c, const struct scn__key *k, const char *key, yaml_node_t *v,
-             void *base)
-{
-    static const char *const words[] = {"start", "each"};
-    size_t i;
-    int rc = scn__word(c, key, v, words, 2, &i);
-
-    if (rc == 0)
-        *(enum scn_barrier *)((char *)base + k->offset) = i == 0 ? SCN_BARRIER_START : SCN_BARRIER_EACH;
-    return rc;
-}
-
-static int
-scn__outcome(struct scn__ctx *c, const struct scn__key *k, const char *key, yaml_node_t *v,
-             void *base)
-{
-    static const char *const words[] = {"found", "clean"};
-    size_t i;
-    int rc = scn__word(c, key, v, words, 2, &i);
-
-    return rc ? rc : scn__dup((char **)((char *)base + k->offset), words[i]);
-}
-
-/* A list of words from a fixed list, as a bit set. */
-static int
-scn__wordset(struct scn__ctx *c, const char *key, yaml_node_t *v, const char *const *words,
-             size_t n, unsigned *out)
-{
-    yaml_node_item_t *it;
-    size_t i;
-    int rc = scn__want(c, key, v, YAML_SEQUENCE_NODE, "a list");
-
-    if (rc)
-        return rc;
-    *out = 0;
-    for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
-        if ((rc = scn__word(c, key, yaml_document_get_node(c->doc, *it), words, n, &i)) != 0)
-            return rc;
-        *out |= 1u << i;
-    }
-    return 0;
-}
-
-static int
-scn__sanitizers(struct scn__ctx *c, const struct scn__key *k, const char *key, yaml_node_t *v,
-                void *base)
-{
-    /* Order matches enum scn_san's bits. */
-    static const char *const words[] = {"tsan", "asan", "none"};
-
-    return scn__wordset(c, key, v, words, 3, (unsigned *)((char *)base + k->offset));
-}
-
-static const char *const scn__events[] = {"fork", "subprocess", "exec", "spawn", "system"};
-
-static int
-scn__forbid(struct scn__ctx *c, const struct scn__key *k, const char *key, yaml_node_t *v,
-            void *base)
-{
-    return scn__wordset(c, key, v, scn__events, 5, (unsigned *)((char *)base + k->offset));
-}
-
-const char *
-scn_event_name(unsigned ev)
-{
-    for (size_t i = 0; i < 5; i++)
-        if (ev == 1u << i)
-            return scn__events[i];
-    return "?";
-}
 
 static int scn__mapping(struct scn__ctx *c, const char *prefix, yaml_node_t *map,
                         const struct scn__key *keys, size_t n, void *base);
@@ -465,6 +136,8 @@ static const struct scn__key scn__top_keys[] = {
     {"runs", scn__posint, SCN__FIELD(runs), 0, "integer", "fresh processes (default 20)"},
     {"sanitizers", scn__sanitizers, SCN__FIELD(sanitizers), 0, "list",
      "tsan, asan, none: the builds the scenario is meant for (default all)"},
+    {"seed", scn__posint, SCN__FIELD(seed), 0, "integer",
+     "seed of run 0 when the command line gives none (run i gets seed + i, bound as `seed`; default 0)"},
     {"setup", scn__code, SCN__FIELD(setup), 0, "python", "once per process, before the threads"},
     {"summary", scn__str, SCN__FIELD(summary), 0, "string", "one line: what it reproduces"},
     {"teardown", scn__code, SCN__FIELD(teardown), 0, "python", "once per process, after the threads"},
@@ -477,6 +150,12 @@ static int
 scn__key_cmp(const void *name, const void *key)
 {
     return strcmp(name, ((const struct scn__key *)key)->name);
+}
+
+const struct scn__key *
+scn__top_key(const char *name)
+{
+    return bsearch(name, scn__top_keys, SCN__N(scn__top_keys), sizeof(scn__top_keys[0]), scn__key_cmp);
 }
 
 /* Edit distance, to suggest the key a typo meant. */
@@ -708,36 +387,40 @@ out:
 }
 
 int
-scn_load(const char *path, struct scn_scenario *out, struct buf *err)
+scn__read_file(const char *path, struct buf *text, struct buf *err)
 {
-    struct buf text;
-    FILE *f = NULL;
+    FILE *f;
     char chunk[8192];
     size_t n;
     int rc = 0;
 
-    memset(out, 0, sizeof(*out));
-    buf_init(&text, SCN__MAX_FILE);
     if ((f = fopen(path, "re")) == NULL) {
         buf_printf(err, "%s: cannot read the scenario: %s", path, strerror(errno));
-        rc = FT_EIO;
-        goto out;
+        return FT_EIO;
     }
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        if ((rc = buf_append(&text, chunk, n)) != 0) {
+    while (rc == 0 && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        if ((rc = buf_append(text, chunk, n)) != 0) {
             buf_printf(err, "%s: %s", path, rc == FT_ETOOBIG ? "larger than 1 MiB" : ft_strerror(rc));
-            rc = FT_ESCENARIO;
-            goto out;
+            rc = rc == FT_ETOOBIG ? FT_ESCENARIO : rc;
         }
-    if (ferror(f)) {
+    if (rc == 0 && ferror(f)) {
         buf_printf(err, "%s: cannot read the scenario: %s", path, strerror(errno));
         rc = FT_EIO;
-        goto out;
     }
-    rc = scn_parse(buf_cstr(&text), text.len, path, out, err);
-out:
-    if (f)
-        fclose(f);
+    fclose(f);
+    return rc;
+}
+
+int
+scn_load(const char *path, struct scn_scenario *out, struct buf *err)
+{
+    struct buf text;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    buf_init(&text, SCN__MAX_FILE);
+    if ((rc = scn__read_file(path, &text, err)) == 0)
+        rc = scn_parse(buf_cstr(&text), text.len, path, out, err);
     buf_free(&text);
     return rc;
 }

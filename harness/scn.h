@@ -63,6 +63,7 @@ struct scn_scenario {
     long iterations;
     long runs;
     long timeout; /* seconds per run */
+    long seed;    /* run 0's seed when the command line gives none; run i gets seed + i */
     enum scn_barrier barrier;
     struct scn_pair *env;
     size_t n_env;
@@ -94,8 +95,17 @@ int scn_load(const char *path, struct scn_scenario *out, struct buf *err);
 
 void scn_free(struct scn_scenario *s);
 
-/* scn_event_name: "fork", "subprocess", ... for one bit. */
+/* scn_emit: the scenario file at path as YAML text in *out, with the top-level keys of set
+ * (n of them: threads, iterations, timeout, name, setup, body, ...) replaced or added and every
+ * other key kept as written; code is written as literal blocks. Comments are not kept. The text
+ * is parsed again before it is given out: 0, or FT_ESCENARIO, FT_EUSAGE (a key that cannot be
+ * set), FT_EIO or FT_ENOMEM with the message in *err, and *out empty. */
+int scn_emit(const char *path, const struct scn_pair *set, size_t n, struct buf *out, struct buf *err);
+
+/* scn_event_name: "fork", "subprocess", ... for one bit; scn_event_bit: the bit of a name, 0
+ * for none. */
 const char *scn_event_name(unsigned ev);
+unsigned scn_event_bit(const char *name);
 
 /* scn_keys_help: the table of top-level keys with their types and meaning, for --help and docs. */
 int scn_keys_help(struct buf *out);

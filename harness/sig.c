@@ -1,5 +1,5 @@
-/* Frame noise, components, signatures, dedup across runs, and the known-issue catalog. */
-#include "sig.h"
+/* Frame noise, components, signatures, and findings counted across runs. */
+#include "sig_internal.h"
 
 #include <jansson.h>
 #include <stdint.h>
@@ -445,16 +445,8 @@ sig_findings_init(struct sig_findings *f)
 static int
 sig__counts(const struct san_report *r, const struct sig_policy *p)
 {
-    if (r->kind != SAN_PROCESS)
-        return 1;
-    for (unsigned ev = 1; ev <= SCN_EV_SYSTEM; ev <<= 1)
-        if ((p->forbid & ev) && strncmp(r->title, scn_event_name(ev), strlen(scn_event_name(ev))) == 0 &&
-            r->title[strlen(scn_event_name(ev))] == ':')
-            return 1;
-    return 0;
+    return r->kind != SAN_PROCESS || (p->forbid & r->event) != 0;
 }
-
-static int sig__add_strs(char ***list, size_t *n, char *const *add, size_t nadd, long **counts, const long *addc);
 
 static int
 sig__add_one(struct sig_findings *f, const struct san_report *r, int run)
@@ -501,7 +493,7 @@ sig__add_one(struct sig_findings *f, const struct san_report *r, int run)
     return 0;
 }
 
-static int
+int
 sig__add_strs(char ***list, size_t *n, char *const *add, size_t nadd, long **counts, const long *addc)
 {
     for (size_t i = 0; i < nadd; i++) {
@@ -551,7 +543,7 @@ sig_add_run(struct sig_findings *f, const struct san_reports *r, int run, const 
 }
 
 /* One finding's contents (not the struct). */
-static void
+void
 sig__finding_free(struct sig_finding *x)
 {
     free(x->signature);
@@ -584,176 +576,4 @@ sig_findings_free(struct sig_findings *f)
         free(f->gil_modules[i]);
     free(f->gil_modules);
     sig_findings_init(f);
-}
-
-static int
-sig__int_cmp(const void *a, const void *b)
-{
-    return *(const int *)a - *(const int *)b;
-}
-
-/* b into a, same known issue and kind: runs as a union, b's signature kept in a->also. */
-static int
-sig__absorb(struct sig_finding *a, struct sig_finding *b)
-{
-    int *runs = malloc((size_t)(a->runs_hit + b->runs_hit) * sizeof(*runs));
-    char **also = realloc(a->also, (a->n_also + 1 + b->n_also) * sizeof(*also));
-    int n = 0, i = 0, j = 0;
-
-    if (runs == NULL || also == NULL) {
-        free(runs);
-        if (also)
-            a->also = also;
-        return FT_ENOMEM;
-    }
-    /* Runs end in any order (several at once): sorted here, merged below. */
-    qsort(a->runs, (size_t)a->runs_hit, sizeof(*a->runs), sig__int_cmp);
-    qsort(b->runs, (size_t)b->runs_hit, sizeof(*b->runs), sig__int_cmp);
-    while (i < a->runs_hit || j < b->runs_hit) {
-        int r = j >= b->runs_hit || (i < a->runs_hit && a->runs[i] <= b->runs[j]) ? a->runs[i++] : b->runs[j++];
-
-        if (n == 0 || runs[n - 1] != r)
-            runs[n++] = r;
-    }
-    free(a->runs);
-    a->runs = runs;
-    a->runs_hit = n;
-    a->occurrences += b->occurrences;
-    a->also = also;
-    a->also[a->n_also++] = b->signature;
-    b->signature = NULL;
-    for (size_t k = 0; k < b->n_also; k++)
-        a->also[a->n_also++] = b->also[k];
-    b->n_also = 0;
-    return sig__add_strs(&a->memory, &a->n_memory, b->memory, b->n_memory, NULL, NULL);
-}
-
-/* Drops f->v[j] after it was absorbed. */
-static void
-sig__drop(struct sig_findings *f, size_t j)
-{
-    sig__finding_free(&f->v[j]);
-    memmove(&f->v[j], &f->v[j + 1], (f->n - j - 1) * sizeof(f->v[j]));
-    f->n--;
-}
-
-static int
-sig__merge_known(struct sig_findings *f)
-{
-    for (size_t i = 0; i < f->n; i++)
-        for (size_t j = i + 1; j < f->n;) {
-            struct sig_finding *a = &f->v[i], *b = &f->v[j];
-
-            if (!a->known || !b->known || strcmp(a->known, b->known) != 0 || a->kind != b->kind) {
-                j++;
-                continue;
-            }
-            if (sig__absorb(a, b) != 0)
-                return FT_ENOMEM;
-            sig__drop(f, j);
-        }
-    return 0;
-}
-
-/* The two racing frames of a data-race signature "data-race: A <> B", into a and b. */
-static void
-sig__race_frames(const char *sig, char *a, char *b, size_t n)
-{
-    const char *p = strncmp(sig, "data-race: ", 11) == 0 ? sig + 11 : sig, *sep = strstr(p, " <> ");
-
-    snprintf(a, n, "%.*s", sep ? (int)(sep - p) : (int)strlen(p), p);
-    snprintf(b, n, "%s", sep ? sep + 4 : "");
-}
-
-/* Whether two data-race findings are one bug: a racing frame or a memory key in common. */
-static int
-sig__same_bug(const struct sig_finding *x, const struct sig_finding *y)
-{
-    char xa[512], xb[512], ya[512], yb[512];
-
-    for (size_t i = 0; i < x->n_memory; i++)
-        for (size_t j = 0; j < y->n_memory; j++)
-            if (strcmp(x->memory[i], y->memory[j]) == 0)
-                return 1;
-    sig__race_frames(x->signature, xa, xb, sizeof(xa));
-    sig__race_frames(y->signature, ya, yb, sizeof(ya));
-    return (xa[0] && (strcmp(xa, ya) == 0 || strcmp(xa, yb) == 0)) || (xb[0] && (strcmp(xb, ya) == 0 || strcmp(xb, yb) == 0));
-}
-
-/* The finding a group is named after: a known one, else the first signature in sort order. */
-static int
-sig__leads(const struct sig_finding *x, const struct sig_finding *y)
-{
-    if ((x->known != NULL) != (y->known != NULL))
-        return x->known != NULL;
-    return strcmp(x->signature, y->signature) < 0;
-}
-
-int
-sig_group_races(struct sig_findings *f)
-{
-    int merged = 1;
-
-    /* Pairwise until nothing joins: a chain a~b~c joins through b whatever the order. */
-    while (merged) {
-        merged = 0;
-        for (size_t i = 0; i < f->n && !merged; i++)
-            for (size_t j = i + 1; j < f->n && !merged; j++) {
-                struct sig_finding *a = &f->v[i], *b = &f->v[j], tmp;
-
-                if (a->kind != SAN_DATA_RACE || b->kind != SAN_DATA_RACE || !sig__same_bug(a, b) ||
-                    (a->known && b->known && strcmp(a->known, b->known) != 0))
-                    continue;
-                if (sig__leads(b, a)) { /* the lead stays at i, where the earlier finding was */
-                    tmp = *a;
-                    *a = *b;
-                    *b = tmp;
-                }
-                if (sig__absorb(a, b) != 0)
-                    return FT_ENOMEM;
-                sig__drop(f, j);
-                merged = 1;
-            }
-    }
-    return 0;
-}
-
-/* known/catalog.json: [{"id": "numpy#28881", "url": ..., "kind": "data-race",
- * "match": ["from_dlpack"], "fixed_in": "numpy 2.2.6"}, ...]. A finding is that known issue
- * when its kind is the entry's and its signature contains every "match" string. */
-int
-sig_apply_catalog(struct sig_findings *f, const char *json_text, size_t len)
-{
-    json_error_t je;
-    json_t *cat = json_loadb(json_text, len, 0, &je), *e;
-    size_t i;
-
-    if (!json_is_array(cat)) {
-        json_decref(cat);
-        return FT_EIO;
-    }
-    for (size_t k = 0; k < f->n; k++) {
-        struct sig_finding *x = &f->v[k];
-
-        json_array_foreach(cat, i, e) {
-            json_t *m, *match = json_object_get(e, "match");
-            const char *kind = json_string_value(json_object_get(e, "kind"));
-            size_t j;
-            int all = json_array_size(match) > 0;
-
-            if (x->known || !kind || strcmp(kind, san_kind_slug(x->kind)) != 0)
-                continue;
-            json_array_foreach(match, j, m)
-                all &= json_string_value(m) && strstr(x->signature, json_string_value(m)) != NULL;
-            if (!all)
-                continue;
-            x->known = strdup(json_string_value(json_object_get(e, "id")) ? json_string_value(json_object_get(e, "id")) : "?");
-            if (json_string_value(json_object_get(e, "url")))
-                x->known_url = strdup(json_string_value(json_object_get(e, "url")));
-            if (json_string_value(json_object_get(e, "fixed_in")))
-                x->fixed_in = strdup(json_string_value(json_object_get(e, "fixed_in")));
-        }
-    }
-    json_decref(cat);
-    return sig__merge_known(f);
 }

@@ -5,7 +5,9 @@
 
 #include <stddef.h>
 
+#include "evd.h"
 #include "san.h"
+#include "scn.h"
 
 struct sig_finding {
     char id[16];              /* 12 hex digits of the signature's hash */
@@ -26,6 +28,7 @@ struct sig_finding {
     char *known;              /* catalog id ("numpy#28881") or NULL */
     char *known_url;
     char *fixed_in;           /* "numpy 2.2.6" or NULL */
+    int bug;                  /* it is the scenario's bug, as its `expect: outcome: found` entries say */
 };
 
 struct sig_findings {
@@ -39,9 +42,11 @@ struct sig_findings {
     size_t n_gil;
 };
 
-/* What counts as a finding besides sanitizer reports and crashes. */
+/* What counts as a finding besides sanitizer reports and crashes: the scenario's checks. */
 struct sig_policy {
     unsigned forbid;          /* enum scn_event bits: process events of these classes count */
+    long threads;             /* worker threads, for the per-thread memory figure */
+    long max_rss_mb, max_vm_mb, max_threads; /* resource limits per run; 0: none */
 };
 
 void sig_findings_init(struct sig_findings *f);
@@ -75,6 +80,19 @@ int sig_apply_catalog(struct sig_findings *f, const char *json_text, size_t len)
  * in `also`; a known issue keeps its own signature, and two different known issues never join.
  * Call after sig_apply_catalog. 0 or FT_ENOMEM. */
 int sig_group_races(struct sig_findings *f);
+
+/* sig_matches: THE rule for "this finding is that bug", used for the catalog and for a
+ * scenario's expectations: kind (NULL: any) is the finding's, and its signature, or one of the
+ * signatures it absorbed, contains every string of match (n of them; none: any). */
+int sig_matches(const struct sig_finding *x, const char *kind, const char *const *match, size_t n);
+
+/* sig_mark_bug: x->bug for every finding: whether it matches one of the scenario's `expect:`
+ * entries with outcome found (their kind and match). Call after sig_group_races. */
+void sig_mark_bug(struct sig_findings *f, const struct scn_scenario *s);
+
+/* sig_resources: the policy's resource limits against what the supervisor measured of one run
+ * (st); a breach becomes a resource report in *out, with what the threads cost. 0 or FT_ENOMEM. */
+int sig_resources(const struct sig_policy *p, const struct evd_status *st, struct san_reports *out);
 
 /* sig_memory: the memory key of one data-race report into out ("" when TSan did not say). */
 void sig_memory(const struct san_report *r, char *out, size_t n);

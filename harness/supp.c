@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "err.h"
 #include "log.h"
 #include "ver.h"
@@ -90,7 +91,10 @@ supp_merge(const char *out, const char *cpython_file, const char *dir, const cha
     int n = 0, rc = 0;
 
     *n_files = 0;
-    snprintf(tmp, sizeof(tmp), "%s.tmp", out);
+    if (buf_fmt(tmp, sizeof(tmp), "%s.tmp", out) != 0 || buf_fmt(sub, sizeof(sub), "%s/%s", dir, san) != 0) {
+        log_err(0, "%s or %s/%s: the path is too long", out, dir, san);
+        return FT_EIO;
+    }
     if ((f = fopen(tmp, "we")) == NULL) {
         log_err(errno, "cannot write %s", tmp);
         return FT_EIO;
@@ -98,10 +102,12 @@ supp_merge(const char *out, const char *cpython_file, const char *dir, const cha
     fprintf(f, "# Suppressions in force for this run, merged by the harness.\n");
     if (cpython_file && (rc = supp__copy(f, cpython_file)) == 0)
         (*n_files)++;
-    snprintf(sub, sizeof(sub), "%s/%s", dir, san);
     n = scandir(sub, &names, supp__is_supp, alphasort);
     for (int i = 0; i < n; i++) {
-        snprintf(path, sizeof(path), "%s/%s", sub, names[i]->d_name);
+        if (rc == 0 && buf_fmt(path, sizeof(path), "%s/%s", sub, names[i]->d_name) != 0) {
+            log_err(0, "%s/%s: the path is too long", sub, names[i]->d_name);
+            rc = FT_EIO;
+        }
         if (rc == 0) {
             int a = supp__applies(path, v);
 

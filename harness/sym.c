@@ -30,10 +30,10 @@ sym__find(const char *dir, const char *base, int depth, char *out, size_t n)
 
         if (e->d_name[0] == '.')
             continue;
-        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        if (buf_fmt(path, sizeof(path), "%s/%s", dir, e->d_name) != 0)
+            continue; /* a path no file system here holds */
         if (strcmp(e->d_name, base) == 0) {
-            snprintf(out, n, "%s", path);
-            found = 1;
+            found = buf_fmt(out, n, "%s", path) == 0;
         } else if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
             found = sym__find(path, base, depth + 1, out, n);
         }
@@ -45,10 +45,8 @@ sym__find(const char *dir, const char *base, int depth, char *out, size_t n)
 static int
 sym__module_path(const char *module, const char *const *search, char *out, size_t n)
 {
-    if (module[0] == '/') {
-        snprintf(out, n, "%s", module);
-        return access(out, R_OK) == 0;
-    }
+    if (module[0] == '/')
+        return buf_fmt(out, n, "%s", module) == 0 && access(out, R_OK) == 0;
     for (size_t i = 0; search && search[i]; i++)
         if (sym__find(search[i], module, 0, out, n))
             return 1;

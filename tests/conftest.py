@@ -6,10 +6,12 @@ directory of the test's own (FTSAN_REPORTS): a user's reports/ is never read, mo
 import json
 import os
 import subprocess
+import sys
 
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)  # the ftsan package, as `python3 -m ftsan` finds it from the checkout
 # The toolchain cache, as toolchain/lib.sh finds it.
 CACHE = os.environ.get("FTSAN_CACHE") or os.path.join(
     os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "ftsan")

@@ -74,8 +74,8 @@ python3 -c 'import json,sys; sys.exit(0 if json.load(open(sys.argv[1]))["setarch
   pre=(setarch "$(uname -m)" -R)
 rc=0
 "${pre[@]}" "$harness" run --toolchain "$json" --reports "${FTSAN_REPORTS:-reports}" "${args[@]}" "$scn" || rc=$?
-# MINIMIZE=1: the findings' reproducers, the first finding first (see harness/tools/minimize.py).
+# MINIMIZE=1: the findings' reproducers, the first finding first (see ftsan/minimize.py).
 if [ "${MINIMIZE:-0}" = 1 ] && [ $rc -eq 1 ]; then
-  python3 "$ROOT/harness/tools/minimize.py" ${BUDGET:+--budget "$BUDGET"} "$(readlink -f "${FTSAN_REPORTS:-reports}/latest")" || true
+  python3 -m ftsan minimize ${BUDGET:+--budget "$BUDGET"} "$(readlink -f "${FTSAN_REPORTS:-reports}/latest")" || true
 fi
 exit $rc

@@ -9,6 +9,7 @@
 #include "../prog.h"
 #include "../err.h"
 #include "../evd.h"
+#include "../layout.h"
 #include "../san.h"
 #include "../scn.h"
 #include "../sig.h"
@@ -180,57 +181,180 @@ scntool__sign(int n, char **files)
     return rc;
 }
 
+/* `scntool emit SCENARIO.yaml [KEY=VALUE | KEY=@FILE]...`: the scenario with those top-level
+ * values replaced, every other key as written (scn_emit); @FILE reads the value from a file. */
+static int
+scntool__emit(const char *path, int n, char **sets)
+{
+    struct scn_pair *set = calloc((size_t)n + 1, sizeof(*set));
+    struct buf out, err, *vals = calloc((size_t)n + 1, sizeof(*vals));
+    int rc = FT_EXIT_CLEAN;
+
+    buf_init(&out, (size_t)1 << 21);
+    buf_init(&err, 1 << 16);
+    if (set == NULL || vals == NULL) {
+        fprintf(stderr, "harness: error: out of memory\n");
+        rc = FT_EXIT_INFRA;
+    }
+    for (int i = 0; i < n && rc == FT_EXIT_CLEAN; i++) {
+        char *eq = strchr(sets[i], '=');
+
+        buf_init(&vals[i], (size_t)1 << 20);
+        if (eq == NULL || eq == sets[i]) {
+            fprintf(stderr, "harness: error: emit: '%s' is not KEY=VALUE or KEY=@FILE\n", sets[i]);
+            rc = FT_EXIT_USAGE;
+            break;
+        }
+        *eq = '\0';
+        set[i].key = sets[i];
+        if (eq[1] == '@') {
+            size_t len;
+            char *text = evd_read_file(eq + 2, (size_t)1 << 20, &len);
+
+            if (text == NULL || buf_append(&vals[i], text, len) != 0) {
+                fprintf(stderr, "harness: error: emit: cannot read %s (or it is over 1 MiB)\n", eq + 2);
+                rc = FT_EXIT_USAGE;
+            }
+            free(text);
+            set[i].value = (char *)buf_cstr(&vals[i]);
+        } else {
+            set[i].value = eq + 1;
+        }
+    }
+    if (rc == FT_EXIT_CLEAN && (rc = scn_emit(path, set, (size_t)n, &out, &err)) != 0) {
+        fprintf(stderr, "harness: error: %s\n", buf_cstr(&err));
+        rc = rc == FT_ENOMEM || rc == FT_EIO ? FT_EXIT_INFRA : FT_EXIT_USAGE;
+    }
+    if (rc == FT_EXIT_CLEAN && fwrite(buf_cstr(&out), 1, out.len, stdout) != out.len)
+        rc = FT_EXIT_INFRA;
+    for (int i = 0; i < n && vals; i++)
+        buf_free(&vals[i]);
+    free(vals);
+    free(set);
+    buf_free(&out);
+    buf_free(&err);
+    return rc;
+}
+
+/* `scntool layout`: harness/layout.h as JSON, for the Python tools that read reports. */
+static int
+scntool__layout(void)
+{
+    static const char *const names[][2] = {
+        {"latest", LAYOUT_LATEST},         {"run_json", LAYOUT_RUN_JSON},       {"report_json", LAYOUT_REPORT_JSON},
+        {"summary_md", LAYOUT_SUMMARY_MD}, {"junit_xml", LAYOUT_JUNIT_XML},     {"suppressions", LAYOUT_SUPPRESSIONS},
+        {"findings", LAYOUT_FINDINGS},     {"finding_md", LAYOUT_FINDING_MD},   {"evidence", LAYOUT_EVIDENCE},
+        {"run_dir", LAYOUT_RUN_DIR},       {"status", LAYOUT_STATUS},           {"stdout", LAYOUT_STDOUT},
+        {"stderr", LAYOUT_STDERR},         {"events", LAYOUT_EVENTS},           {"pystack", LAYOUT_PYSTACK},
+        {"faulthandler", LAYOUT_FAULTHANDLER}, {"gdb", LAYOUT_GDB},            {"tsan_log", LAYOUT_TSAN_LOG},
+        {"asan_log", LAYOUT_ASAN_LOG},
+    };
+    json_t *o = json_object();
+    int rc;
+
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        json_object_set_new(o, names[i][0], json_string(names[i][1]));
+    rc = json_dumpf(o, stdout, JSON_INDENT(2) | JSON_SORT_KEYS) == 0 && putchar('\n') != EOF ? FT_EXIT_CLEAN : FT_EXIT_INFRA;
+    json_decref(o);
+    return rc;
+}
+
+static void
+scntool__name(const struct scn_scenario *s)
+{
+    printf("%s\n", s->name);
+}
+
+static void
+scntool__sources(const struct scn_scenario *s)
+{
+    for (size_t i = 0; i < s->n_from_source; i++)
+        printf("%s\n", s->from_source[i]);
+}
+
+static void
+scntool__build(const struct scn_scenario *s)
+{
+    for (size_t i = 0; i < s->n_build; i++)
+        printf("%s %s\n", s->build[i].key, s->build[i].value);
+}
+
+static void
+scntool__program(const struct scn_scenario *s)
+{
+    struct buf b;
+
+    buf_init(&b, (size_t)1 << 22);
+    if (prog_python(&b, s) == 0)
+        fputs(buf_cstr(&b), stdout);
+    buf_free(&b);
+}
+
+static void
+scntool__sanitizers(const struct scn_scenario *s)
+{
+    printf("%s%s%s\n", s->sanitizers & SCN_SAN_TSAN ? "tsan " : "", s->sanitizers & SCN_SAN_ASAN ? "asan " : "",
+           s->sanitizers & SCN_SAN_NONE ? "none" : "");
+}
+
+static void
+scntool__check(const struct scn_scenario *s)
+{
+    (void)s;
+}
+
+/* The commands that read one scenario and print what they tell of it. */
+static const struct {
+    const char *name;
+    void (*fn)(const struct scn_scenario *s);
+} scntool__cmds[] = {
+    {"build", scntool__build},   {"check", scntool__check},     {"json", scntool__json},
+    {"name", scntool__name},     {"packages", scntool__packages}, {"plan", scntool__plan},
+    {"program", scntool__program}, {"sanitizers", scntool__sanitizers}, {"sources", scntool__sources},
+};
+
+static int
+scntool__usage(void)
+{
+    fprintf(stderr, "usage: scntool check|name|packages|sources|build|sanitizers|plan|program|json SCENARIO.yaml\n"
+                    "       scntool expect SCENARIO.yaml SAN NUMPY PINS\n"
+                    "       scntool emit SCENARIO.yaml [KEY=VALUE | KEY=@FILE]...   (the scenario, those keys replaced)\n"
+                    "       scntool sign LOG...   (sanitizer output signed as the harness signs it)\n"
+                    "       scntool layout        (the report and evidence file names, as JSON)\n");
+    return FT_EXIT_USAGE;
+}
+
 int
 main(int argc, char **argv)
 {
+    void (*fn)(const struct scn_scenario *) = NULL;
     struct scn_scenario s;
     struct buf err;
-    int rc;
+    int rc, expect;
 
     if (argc >= 2 && strcmp(argv[1], "sign") == 0)
         return scntool__sign(argc - 2, argv + 2);
-    if (argc < 3 || (strcmp(argv[1], "check") && strcmp(argv[1], "packages") && strcmp(argv[1], "build") && strcmp(argv[1], "sources") &&
-                     strcmp(argv[1], "sanitizers") && strcmp(argv[1], "name") && strcmp(argv[1], "plan") &&
-                     strcmp(argv[1], "expect") && strcmp(argv[1], "program") && strcmp(argv[1], "json")) ||
-        (strcmp(argv[1], "expect") == 0 && argc != 6) || (strcmp(argv[1], "expect") != 0 && argc != 3)) {
-        fprintf(stderr, "usage: scntool check|name|packages|sources|build|sanitizers|plan|program|json SCENARIO.yaml\n"
-                        "       scntool expect SCENARIO.yaml SAN NUMPY PINS\n"
-                        "       scntool sign LOG...   (sanitizer output signed as the harness signs it)\n");
-        return FT_EXIT_USAGE;
-    }
-    buf_init(&err, 4096);
+    if (argc == 2 && strcmp(argv[1], "layout") == 0)
+        return scntool__layout();
+    if (argc >= 3 && strcmp(argv[1], "emit") == 0)
+        return scntool__emit(argv[2], argc - 3, argv + 3);
+    expect = argc >= 2 && strcmp(argv[1], "expect") == 0;
+    for (size_t i = 0; argc >= 2 && i < sizeof(scntool__cmds) / sizeof(scntool__cmds[0]); i++)
+        if (strcmp(argv[1], scntool__cmds[i].name) == 0)
+            fn = scntool__cmds[i].fn;
+    if ((fn == NULL && !expect) || argc != (expect ? 6 : 3))
+        return scntool__usage();
+    buf_init(&err, 1 << 16);
     if ((rc = scn_load(argv[2], &s, &err)) != 0) {
         fprintf(stderr, "harness: error: %s\n", buf_cstr(&err));
         buf_free(&err);
         return rc == FT_ENOMEM ? FT_EXIT_INFRA : FT_EXIT_USAGE;
     }
-    if (strcmp(argv[1], "name") == 0)
-        printf("%s\n", s.name);
-    else if (strcmp(argv[1], "packages") == 0)
-        scntool__packages(&s);
-    else if (strcmp(argv[1], "sources") == 0)
-        for (size_t i = 0; i < s.n_from_source; i++)
-            printf("%s\n", s.from_source[i]);
-    else if (strcmp(argv[1], "build") == 0)
-        for (size_t i = 0; i < s.n_build; i++)
-            printf("%s %s\n", s.build[i].key, s.build[i].value);
-    else if (strcmp(argv[1], "json") == 0)
-        scntool__json(&s);
-    else if (strcmp(argv[1], "program") == 0) {
-        struct buf b;
-
-        buf_init(&b, (size_t)1 << 22);
-        prog_python(&b, &s);
-        fputs(buf_cstr(&b), stdout);
-        buf_free(&b);
-    } else if (strcmp(argv[1], "plan") == 0)
-        scntool__plan(&s);
-    else if (strcmp(argv[1], "expect") == 0)
+    if (expect)
         scntool__expect(&s, argv[3], argv[4], argv[5]);
-    else if (strcmp(argv[1], "sanitizers") == 0)
-        printf("%s%s%s\n", s.sanitizers & SCN_SAN_TSAN ? "tsan " : "", s.sanitizers & SCN_SAN_ASAN ? "asan " : "",
-               s.sanitizers & SCN_SAN_NONE ? "none" : "");
+    else
+        fn(&s);
     scn_free(&s);
     buf_free(&err);
-    return FT_EXIT_CLEAN;
+    return fflush(stdout) == 0 && !ferror(stdout) ? FT_EXIT_CLEAN : FT_EXIT_INFRA;
 }

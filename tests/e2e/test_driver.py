@@ -79,6 +79,21 @@ def test_worker_exception_keeps_thread_and_traceback(harness):
     assert f["signature"] == "exception: ZeroDivisionError at check (worker_exception.yaml)", f
 
 
+def test_system_exit_in_setup_is_the_setups_exception(harness):
+    """sys.exit in setup is the setup's exception, like any other: the child writes its summary
+    and exits with the setup status (10), not through Py_Exit."""
+    r = harness(f"{SCN}/setup_system_exit.yaml")
+    assert r.rc == 1, r
+    assert r.status()["exit_code"] == 10, r.status()
+    ev = r.events()
+    (exc,) = [e for e in ev if e["kind"] == "exception"]
+    assert (exc["phase"], exc["type"], exc["message"]) == ("setup", "SystemExit", "3"), exc
+    assert [e for e in ev if e["kind"] == "summary"], ev
+    (f,) = r.findings("exception")
+    assert f["signature"] == "exception: SystemExit at <module> (setup_system_exit.yaml)", f
+    assert f["scenario_bug"] is False and r.report["scenario"]["describes_bug"] is False
+
+
 def test_process_events_with_python_stacks(harness):
     r = harness(f"{SCN}/process_events.yaml")
     assert r.rc == 1, r
@@ -98,6 +113,8 @@ def test_c_race_found_in_every_run_with_python_line_and_gil_module(harness):
     (f,) = r.findings("data-race")
     assert f["signature"] == "data-race: lookup (racy_gil.c) <> lookup (racy_gil.c)", f
     assert f["runs_hit"] == 3, f
+    # The scenario's own bug, by its expectation (kind data-race, "lookup" in the signature).
+    assert f["scenario_bug"] is True and r.report["scenario"]["describes_bug"] is True
     assert "c_race.yaml\", line 10 in <module>" in f["python_traceback"], f
     assert f["memory"] and all(m in ("global 'table'", "heap block from lookup (racy_gil.c)") for m in f["memory"]), f
     assert r.report["gil_would_enable"] == ["racy_gil"]

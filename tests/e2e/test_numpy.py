@@ -76,7 +76,7 @@ def test_verify_seed_scenarios_on_wheels(reports):
     it, as `make verify` runs them; verify.py exits non-zero on a wrong or failed row."""
     for s in ("tests/e2e/scenarios/numpy_testing_import.yaml", "joblib_bigendian", "openblas_memory", "openblas_memory_single",
               "openblas_memory_limited"):
-        out = sh(["python3", "ci/verify.py"], env={"SCENARIO": s, "FTSAN_REPORTS": reports})
+        out = sh(["python3", "-m", "ftsan", "verify"], env={"SCENARIO": s, "FTSAN_REPORTS": reports})
         assert out.returncode == 0, out.stdout + out.stderr
         rows = [l for l in open(os.path.join(reports, "verify", "latest.md")).read().splitlines()
                 if l.startswith(f"| {s} ")]

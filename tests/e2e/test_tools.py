@@ -17,7 +17,7 @@ from conftest import ROOT, SCN, load_json, sh
 
 
 def minimize(report_dir, *args, **kw):
-    return subprocess.Popen(["python3", "harness/tools/minimize.py", *args, report_dir], cwd=ROOT,
+    return subprocess.Popen(["python3", "-m", "ftsan", "minimize", *args, report_dir], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True, **kw)
 
 
@@ -43,7 +43,14 @@ def test_minimize_c_race(harness):
     assert (f"found in {rate_py} of 20 fresh runs" in prog) if rate_py else ("0 of 20 fresh runs of this program" in prog), prog[:800]
     assert int(m["minimized"]["rate_yaml"].split("/")[0]) > 0, m["minimized"]
     assert "Minimized by ftsan" in open(os.path.join(d, "report.md")).read()
-    assert yaml.safe_load(open(os.path.join(d, "repro.yaml")))["threads"] == 2
+    repro = yaml.safe_load(open(os.path.join(d, "repro.yaml")))
+    assert repro["threads"] == 2
+    # Every key of the original is in repro.yaml, the ones no step shrinks as they were.
+    orig = yaml.safe_load(open(os.path.join(ROOT, SCN, "c_race.yaml")))
+    assert set(orig) <= set(repro) and set(repro) - set(orig) <= {"timeout"}, (set(orig) ^ set(repro))
+    for key in set(orig) - {"name", "threads", "iterations", "timeout", "setup", "body"}:
+        assert repro[key] == orig[key], key
+    assert repro["name"] == "c_race_min"
     # Candidates lived in the report's directory and are gone; none among the scenarios.
     assert not os.path.exists(os.path.join(r.dir, "minimize"))
     assert not glob.glob(os.path.join(ROOT, SCN, ".*.yaml")) and not glob.glob(os.path.join(ROOT, "scenarios", ".*.yaml"))
@@ -97,9 +104,9 @@ def test_matrix_shards_merge_and_render(reports):
     merged = []
     for night in (1, 2):
         for sh_ in ("1/2", "2/2"):
-            out = sh(["python3", "ci/matrix.py"], env=dict(env, SHARD=sh_))
+            out = sh(["python3", "-m", "ftsan", "matrix"], env=dict(env, SHARD=sh_))
             assert out.returncode == 1, out.stdout + out.stderr   # each shard holds one cell of news
-        out = sh(["python3", "ci/matrix.py", "merge"], env=env)
+        out = sh(["python3", "-m", "ftsan", "matrix", "merge"], env=env)
         assert out.returncode == 1, out.stdout + out.stderr
         merged.append(out.stdout)
     grid = os.path.realpath(os.path.join(reports, "matrix", "latest-full"))
@@ -138,7 +145,7 @@ def test_matrix_shards_merge_and_render(reports):
 
 def test_bisect_numpy_testing_import(reports):
     """Four releases (wheels, seconds each): gallops, halves, and runs the clean boundary again."""
-    out = sh(["python3", "ci/bisect.py", "--scenario", "tests/e2e/scenarios/numpy_testing_import.yaml",
+    out = sh(["python3", "-m", "ftsan", "bisect", "--scenario", "tests/e2e/scenarios/numpy_testing_import.yaml",
               "--numpy", "2.1.0..2.1.3", "--runs", "2"],
              env={"FTSAN_REPORTS": reports})
     assert out.returncode == 0, out.stdout + out.stderr
@@ -191,16 +198,15 @@ def test_nightly_workflow_validates_against_githubs_schema(tmp_path):
 def test_matrix_cells_latest_and_pydebug():
     """The cells of the real matrix: every entry on `latest` too (as the release it resolved to),
     the python axis naming CPython's debug build, and a bad flavour refused."""
-    sys.path.insert(0, os.path.join(ROOT, "ci"))
-    import matrix
+    from ftsan import Error, matrix
     m = yaml.safe_load(open(os.path.join(ROOT, "ci", "matrix.yaml")))
     cells = matrix.cells(m, "9.9.9")
     for e in m["cells"]:
         name = e["scenario"]
         assert any(c["scenario"] == name and c["numpy"] == "latest" and c["numpy_version"] == "9.9.9" for c in cells), name
     (dbg,) = [c for c in cells if c["python"].endswith("-pydebug")]
-    env = matrix.cell_env(dbg, "/reports")
+    env = matrix.cell_vars(dbg)
     assert (env["PY"], env["PYDEBUG"], env["NUMPY"]) == ("3.13.15", "1", "9.9.9")
-    assert matrix.cell_env(cells[0], "/reports")["PYDEBUG"] == "0"
-    with pytest.raises(SystemExit):
+    assert matrix.cell_vars(cells[0])["PYDEBUG"] == "0"
+    with pytest.raises(Error):
         matrix.cells({"cells": [{"scenario": "x", "san": "tsan", "numpy": [], "python": ["3.13.15-asan"]}]})

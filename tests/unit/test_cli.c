@@ -8,7 +8,25 @@
 
 #include "buf.h"
 #include "cli.h"
+#include "drv.h"
 #include "err.h"
+
+/* Stand-ins for the pipelines the command table names: which one ran, with what. */
+static const char *ran;
+static const struct cli_opts *ran_with;
+
+static int
+stub(const char *name, const struct cli_opts *o)
+{
+    ran = name;
+    ran_with = o;
+    return 40 + (int)strlen(name);
+}
+
+int drv_run(const struct cli_opts *o) { return stub("run", o); }
+int drv_child(const struct cli_opts *o) { return stub("child", o); }
+int drv_list(const struct cli_opts *o) { return stub("list", o); }
+int drv_keys(const struct cli_opts *o) { return stub("keys", o); }
 
 static int
 parse(struct cli_opts *o, struct buf *err, int argc, const char **argv)
@@ -52,7 +70,7 @@ static const struct bad bad_cases[] = {
     {3, {"harness", "run", "--thread=2"}, "unknown option '--thread' (see harness --help)"},
     {3, {"harness", "run", "--threads"}, "--threads needs a value (N)"},
     {3, {"harness", "list", "--threads=2"}, "--threads does not apply to this command"},
-    {2, {"harness", "frob"}, "unknown command 'frob' (commands: run, list, keys, minimize; see harness --help)"},
+    {2, {"harness", "frob"}, "unknown command 'frob' (commands: run, list, keys, help; see harness --help)"},
     {4, {"harness", "run", "--toolchain", "t.json"}, "which scenario? give a name or a .yaml path (harness list shows the names)"},
     {3, {"harness", "run", "x"}, "--toolchain FILE is required (make run passes it; make toolchain builds one)"},
     {6, {"harness", "run", "--toolchain", "t", "a", "b"}, "unexpected argument 'b'"},
@@ -79,7 +97,7 @@ static void
 test_help_lists_every_option(void **state)
 {
     struct buf b;
-    const char *names[] = {"--budget", "--finding", "--dir", "--iterations", "--jobs", "--reports", "--run ", "--run-id", "--runs",
+    const char *names[] = {"--catalog", "--dir", "--iterations", "--jobs", "--reports", "--run ", "--run-id", "--runs",
                            "--scenarios", "--seed", "--suppressions", "--threads", "--timeout", "--toolchain"};
 
     (void)state;
@@ -91,6 +109,39 @@ test_help_lists_every_option(void **state)
     buf_free(&b);
 }
 
+/* Each command reaches its own handler through the table, with the parsed options. */
+static void
+test_dispatch(void **state)
+{
+    static const struct {
+        int argc;
+        const char *argv[6];
+        const char *handler;
+    } cases[] = {
+        {5, {"harness", "run", "--toolchain", "t.json", "x.yaml"}, "run"},
+        {2, {"harness", "list"}, "list"},
+        {2, {"harness", "keys"}, "keys"},
+        {6, {"harness", "child", "--toolchain", "t.json", "--dir=d", "x.yaml"}, "child"},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct cli_opts o;
+        struct buf err;
+        const char *argv[6];
+
+        memcpy(argv, cases[i].argv, sizeof(argv));
+        buf_init(&err, 1024);
+        assert_int_equal(parse(&o, &err, cases[i].argc, argv), 0);
+        ran = NULL;
+        assert_int_equal(cli_dispatch(&o), 40 + (int)strlen(cases[i].handler));
+        assert_non_null(ran);
+        assert_string_equal(ran, cases[i].handler);
+        assert_ptr_equal(ran_with, &o);
+        buf_free(&err);
+    }
+}
+
 int
 main(void)
 {
@@ -98,6 +149,7 @@ main(void)
         cmocka_unit_test(test_run_options),
         cmocka_unit_test(test_bad_command_lines),
         cmocka_unit_test(test_help_lists_every_option),
+        cmocka_unit_test(test_dispatch),
     };
 
     return cmocka_run_group_tests_name("cli", tests, NULL, NULL);

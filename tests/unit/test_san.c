@@ -183,7 +183,7 @@ test_process_events_and_policy(void **state)
 {
     struct san_reports out;
     struct sig_findings f;
-    struct sig_policy none = {0}, forbid = {SCN_EV_SUBPROCESS | SCN_EV_FORK};
+    struct sig_policy none = {0}, forbid = {.forbid = SCN_EV_SUBPROCESS | SCN_EV_FORK};
     size_t len;
     char *ev = fixture("tests/fixtures/process_events", "events.jsonl", &len, NULL);
 
@@ -256,9 +256,56 @@ test_dedup_across_runs_and_catalog(void **state)
     assert_int_equal(f.v[0].runs_hit, 6); /* runs 0-3 and 5-2: 0 to 5 */
     assert_int_equal(f.v[0].n_also, 1);
     assert_non_null(strstr(f.v[0].also[0], "_npy_parse_arguments"));
+    /* The one match rule: kind, and every string in the signature or in one it absorbed. */
+    {
+        const char *m1[] = {"from_dlpack"}, *m2[] = {"_npy_parse_arguments"}, *m3[] = {"from_dlpack", "nothing"};
+        struct scn_scenario s = {0};
+        struct scn_expect e[] = {{.outcome = "clean"}, {.outcome = "found", .kind = "data-race", .match = "_npy_parse"}};
+
+        assert_true(sig_matches(&f.v[0], "data-race", m1, 1));
+        assert_true(sig_matches(&f.v[0], NULL, m2, 1)); /* in also */
+        assert_false(sig_matches(&f.v[0], "data-race", m3, 2));
+        assert_false(sig_matches(&f.v[0], "hang", m1, 1));
+        assert_true(sig_matches(&f.v[0], "data-race", NULL, 0));
+        s.expect = e;
+        s.n_expect = 1;
+        sig_mark_bug(&f, &s);
+        assert_false(f.v[0].bug); /* a clean expectation describes no bug */
+        s.n_expect = 2;
+        sig_mark_bug(&f, &s);
+        assert_true(f.v[0].bug);
+    }
     sig_findings_free(&f);
     san_reports_free(&out);
     free(log);
+}
+
+/* Resource limits become findings with the figures a maintainer needs: per library thread when
+ * a pool started at import, else per worker. */
+static void
+test_resource_limits(void **state)
+{
+    struct sig_policy p = {.threads = 4, .max_rss_mb = 100, .max_threads = 10};
+    struct evd_status st = {.maxrss_kb = 500 * 1024, .setup_rss_kb = 100 * 1024, .setup_threads = 9, .peak_threads = 12};
+    struct san_reports out;
+
+    (void)state;
+    san_reports_init(&out);
+    assert_int_equal(sig_resources(&p, &st, &out), 0);
+    assert_int_equal(out.n, 2);
+    assert_int_equal(out.v[0].kind, SAN_RESOURCE);
+    assert_string_equal(out.v[0].title, "peak RSS over checks.max_rss_mb");
+    assert_non_null(strstr(out.v[0].detail, "+400 MB during the body"));
+    assert_non_null(strstr(out.v[0].detail, "50.0 MB per library (e.g. BLAS) thread"));
+    assert_string_equal(out.v[1].title, "thread count over checks.max_threads");
+    san_reports_free(&out);
+    san_reports_init(&out);
+    st.setup_threads = 1; /* no pool: per worker */
+    p.max_threads = 0;
+    assert_int_equal(sig_resources(&p, &st, &out), 0);
+    assert_int_equal(out.n, 1);
+    assert_non_null(strstr(out.v[0].detail, "100.0 MB per worker thread"));
+    san_reports_free(&out);
 }
 
 /* The races of one bug become one finding: reports on the same global, or sharing a racing
@@ -469,6 +516,7 @@ main(void)
         cmocka_unit_test(test_tsan_segv_merged_with_faulthandler),
         cmocka_unit_test(test_glibc_abort_merged_with_faulthandler),
         cmocka_unit_test(test_frame_formats),
+        cmocka_unit_test(test_resource_limits),
     };
 
     return cmocka_run_group_tests_name("san", tests, NULL, NULL);

@@ -5,7 +5,11 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <yaml.h>
 
 #include "buf.h"
 #include "err.h"
@@ -223,6 +227,112 @@ test_load_missing_file(void **state)
     buf_free(&err);
 }
 
+/* Whether two YAML subtrees hold the same data (styles aside). */
+static int
+same_tree(yaml_document_t *da, yaml_node_t *a, yaml_document_t *db, yaml_node_t *b)
+{
+    if (a->type != b->type)
+        return 0;
+    if (a->type == YAML_SCALAR_NODE)
+        return strcmp((char *)a->data.scalar.value, (char *)b->data.scalar.value) == 0;
+    if (a->type == YAML_SEQUENCE_NODE) {
+        yaml_node_item_t *i = a->data.sequence.items.start, *j = b->data.sequence.items.start;
+
+        for (; i < a->data.sequence.items.top && j < b->data.sequence.items.top; i++, j++)
+            if (!same_tree(da, yaml_document_get_node(da, *i), db, yaml_document_get_node(db, *j)))
+                return 0;
+        return i == a->data.sequence.items.top && j == b->data.sequence.items.top;
+    }
+    if (a->data.mapping.pairs.top - a->data.mapping.pairs.start != b->data.mapping.pairs.top - b->data.mapping.pairs.start)
+        return 0;
+    for (yaml_node_pair_t *p = a->data.mapping.pairs.start, *q = b->data.mapping.pairs.start; p < a->data.mapping.pairs.top;
+         p++, q++)
+        if (!same_tree(da, yaml_document_get_node(da, p->key), db, yaml_document_get_node(db, q->key)) ||
+            !same_tree(da, yaml_document_get_node(da, p->value), db, yaml_document_get_node(db, q->value)))
+            return 0;
+    return 1;
+}
+
+static void
+load_doc(const char *text, yaml_document_t *doc)
+{
+    yaml_parser_t p;
+
+    assert_true(yaml_parser_initialize(&p));
+    yaml_parser_set_input_string(&p, (const unsigned char *)text, strlen(text));
+    assert_true(yaml_parser_load(&p, doc));
+    yaml_parser_delete(&p);
+}
+
+/* scn_emit: the set keys take their new values; every other key, whatever it is, comes back
+ * as it was (compared as YAML data, so a key added to the schema is covered too); a key that
+ * cannot be set, or a value the loader rejects, is an error with nothing emitted. */
+static void
+test_emit_keeps_every_key(void **state)
+{
+    static const char extra[] = "verify: {san: tsan, numpy: [\"2.2.5\", \"2.2.6\"], packages: [\"joblib==1.4.2\"]}\n"
+                                "build: {c: kernels/k.c}\n";
+    char path[] = "/tmp/scn-emit-XXXXXX";
+    int fd = mkstemp(path);
+    FILE *f = fdopen(fd, "w");
+    struct scn_pair set[] = {{"threads", "2"}, {"body", "y = x[::2]\nnp.from_dlpack(y)\n"}, {"runs", "5"}};
+    struct scn_pair bad[] = {{"expect", "[]"}}, zero[] = {{"threads", "0"}};
+    yaml_document_t a, b;
+    yaml_node_t *ra, *rb;
+    struct scn_scenario s;
+    struct buf out, err;
+
+    (void)state;
+    assert_non_null(f);
+    fputs(valid, f);
+    fputs(extra, f);
+    fclose(f);
+    buf_init(&out, 1 << 20);
+    buf_init(&err, 4096);
+    assert_int_equal(scn_emit(path, set, 3, &out, &err), 0);
+    assert_int_equal(scn_parse(buf_cstr(&out), out.len, "emitted", &s, &err), 0);
+    assert_int_equal(s.threads, 2);
+    assert_int_equal(s.runs, 5);
+    assert_string_equal(s.body.text, "y = x[::2]\nnp.from_dlpack(y)\n");
+    assert_int_equal(s.body.line, 16); /* a literal block where the original had it */
+    scn_free(&s);
+    {
+        char *whole = malloc(sizeof(valid) + sizeof(extra));
+
+        strcpy(whole, valid);
+        strcat(whole, extra);
+        load_doc(whole, &a);
+        free(whole);
+    }
+    load_doc(buf_cstr(&out), &b);
+    ra = yaml_document_get_root_node(&a);
+    rb = yaml_document_get_root_node(&b);
+    assert_int_equal(ra->data.mapping.pairs.top - ra->data.mapping.pairs.start,
+                     rb->data.mapping.pairs.top - rb->data.mapping.pairs.start);
+    for (yaml_node_pair_t *p = ra->data.mapping.pairs.start, *q = rb->data.mapping.pairs.start; p < ra->data.mapping.pairs.top;
+         p++, q++) {
+        const char *key = (char *)yaml_document_get_node(&a, p->key)->data.scalar.value;
+
+        assert_string_equal(key, (char *)yaml_document_get_node(&b, q->key)->data.scalar.value);
+        if (strcmp(key, "threads") && strcmp(key, "body") && strcmp(key, "runs") &&
+            !same_tree(&a, yaml_document_get_node(&a, p->value), &b, yaml_document_get_node(&b, q->value)))
+            fail_msg("key '%s' changed in the emitted scenario:\n%s", key, buf_cstr(&out));
+    }
+    yaml_document_delete(&a);
+    yaml_document_delete(&b);
+    buf_free(&out);
+    buf_free(&err);
+    assert_int_equal(scn_emit(path, bad, 1, &out, &err), FT_EUSAGE);
+    assert_non_null(strstr(buf_cstr(&err), "cannot set 'expect'"));
+    assert_int_equal(out.len, 0);
+    buf_free(&err);
+    assert_int_equal(scn_emit(path, zero, 1, &out, &err), FT_ESCENARIO);
+    assert_non_null(strstr(buf_cstr(&err), "'threads' must be a positive integer, got '0'"));
+    assert_int_equal(out.len, 0);
+    buf_free(&err);
+    unlink(path);
+}
+
 int
 main(void)
 {
@@ -233,6 +343,7 @@ main(void)
         cmocka_unit_test(test_bad_scenarios),
         cmocka_unit_test(test_code_positions),
         cmocka_unit_test(test_load_missing_file),
+        cmocka_unit_test(test_emit_keeps_every_key),
     };
 
     return cmocka_run_group_tests_name("scn", tests, NULL, NULL);

@@ -1,4 +1,4 @@
-"""`harness minimize` / `make minimize REPORT=...`: shrink a finding's scenario to the smallest one
+"""`make minimize REPORT=...` (`python3 -m ftsan minimize`): shrink a finding's scenario to the smallest one
 that still shows the same signature, and write repro.py, repro.yaml and their measured rates next
 to the finding.
 
@@ -11,12 +11,14 @@ setup and body (delta debugging on the Python AST of this very interpreter), int
 runs out or the user interrupts.
 
 Candidates run through toolchain/run.sh, as `make run` does, on the toolchain of the report; their
-scenario files live in the report's own directory (minimize/), never among the user's scenarios.
+scenario files are the original with the shrunk values set, written by the scenario tool
+(`scntool emit`), so every other key (requires, sanitizers, references, expect, verify, keys yet
+to come) is kept as written. They live in the report's own directory (minimize/), never among
+the user's scenarios.
 The budget bounds the wall time of the whole, the run in progress included: a candidate still
 running when it is spent is stopped. SIGINT and SIGTERM stop it the same way, and what was
 found so far is written."""
 import argparse
-import functools
 import glob
 import json
 import math
@@ -24,11 +26,12 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from . import Error, harness
+from .harness import ROOT, Budget, atomic_write, bounded, scntool
+
 CONFIDENCE = 0.99          # a reproducing candidate is accepted with at least this probability
 MAX_TRIES = 60             # above this many runs per candidate a finding is too flaky to shrink
 RATE_RUNS = 20             # fresh runs for each published rate
@@ -45,10 +48,6 @@ print(json.dumps({"statements": stmts, "ints": ints}))
 """
 
 
-class Budget(Exception):
-    pass
-
-
 class Interrupted(Exception):
     pass
 
@@ -57,41 +56,14 @@ def _interrupted(signum, frame):
     raise Interrupted(signal.Signals(signum).name)
 
 
-def run_bounded(argv, deadline, **kw):
-    """subprocess.run in a session of its own, stopped (SIGTERM to its group, which the harness
-    answers by stopping its runs and writing what it has; SIGKILL 15 s later) when the deadline
-    passes or this process is interrupted. Raises Budget at the deadline."""
-    p = subprocess.Popen(argv, start_new_session=True, **kw)
-    try:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise Budget()
-        try:
-            out, err = p.communicate(timeout=left if math.isfinite(left) else None)
-        except subprocess.TimeoutExpired:
-            raise Budget()
-        return subprocess.CompletedProcess(argv, p.returncode, out, err)
-    finally:
-        if p.poll() is None:
-            for sig, wait in ((signal.SIGTERM, 15), (signal.SIGKILL, 5)):
-                try:
-                    os.killpg(p.pid, sig)
-                    p.wait(timeout=wait)
-                    break
-                except (ProcessLookupError, subprocess.TimeoutExpired):
-                    continue
-
-
 class Minimizer:
     def __init__(self, report_dir, finding, budget):
         self.report_dir = report_dir
-        with open(os.path.join(report_dir, "run.json")) as f:
-            self.run = json.load(f)
-        with open(os.path.join(report_dir, "report.json")) as f:
-            report = json.load(f)
+        self.run = harness.read_json(report_dir, "run_json")
+        report = harness.read_json(report_dir, "report_json")
         found = [x for x in report["findings"] if finding in (None, x["id"])]
         if not found:
-            sys.exit(f"minimize: no finding {finding or ''} in {report_dir}")
+            raise Error(f"minimize: no finding {finding or ''} in {report_dir}", 2)
         self.finding = found[0]
         # The finding's signatures: a candidate reproduces when any of them comes out (races of
         # one bug are one finding, and which pair TSan prints first varies).
@@ -107,8 +79,8 @@ class Minimizer:
         self.log = []
         tc = self.run["toolchain"]
         packages = os.path.join(tc["prefix"], "packages.txt")
-        self.env = dict(os.environ, SAN=tc["sanitizer"], NUMPY=tc.get("numpy_version") or "",
-                        PACKAGES=open(packages).read().replace("\n", " ").strip() if os.path.exists(packages) else "")
+        self.make_vars = dict(SAN=tc["sanitizer"], NUMPY=tc.get("numpy_version") or "",
+                              PACKAGES=open(packages).read().replace("\n", " ").strip() if os.path.exists(packages) else "")
         self.scratch = tempfile.mkdtemp(prefix="ftsan-min-")
         os.makedirs(self.workdir, exist_ok=True)
         self.link_builds(self.workdir)
@@ -116,8 +88,7 @@ class Minimizer:
     def link_builds(self, d):
         """The scenario's compiled sources (build: paths relative to the scenario file), linked
         into d at the same relative paths, so a candidate written there builds the same kernels."""
-        out = subprocess.run([scntool(), "build", self.scenario], capture_output=True, text=True)
-        for line in out.stdout.splitlines():
+        for line in scntool("build", self.scenario).splitlines():
             kind, _, src = line.partition(" ")
             dst = os.path.join(d, src)
             os.makedirs(os.path.dirname(dst), exist_ok=True)
@@ -127,20 +98,25 @@ class Minimizer:
     def same_bug(self, x):
         return bool(self.sigs & {x["signature"], *x.get("also_seen_as", [])})
     # -- running candidates -------------------------------------------------------------------
+    # The keys a step may change; everything else is the original's, as written.
+    SHRUNK = ("name", "threads", "iterations", "timeout", "setup", "body")
+
     def scenario_text(self, c):
-        """The candidate as YAML: the original's keys, with code as literal blocks."""
-        def block(code):
-            lines = code.splitlines() or ["pass"]
-            return "|\n" + "".join("  " + l + "\n" for l in lines)
-        out = [f"name: {c['name']}", f"threads: {c['threads']}", f"iterations: {c['iterations']}",
-               f"barrier: {c['barrier']}", f"timeout: {c['timeout']}"]
-        for key in ("env", "build", "checks"):
-            if c.get(key):
-                out.append(f"{key}: {json.dumps(c[key])}")
-        for key in ("setup", "body", "teardown"):
-            if c.get(key) is not None:
-                out.append(f"{key}: {block(c[key])}".rstrip("\n"))
-        return "\n".join(out) + "\n"
+        """The candidate as YAML: the original scenario with the shrunk values set, emitted by the
+        scenario tool (code as literal blocks)."""
+        sets = []
+        with tempfile.TemporaryDirectory(prefix="ftsan-emit-") as d:
+            for key in self.SHRUNK:
+                if c.get(key) is None:
+                    continue
+                if key in ("setup", "body"):
+                    path = os.path.join(d, key)
+                    with open(path, "w") as f:
+                        f.write(c[key])
+                    sets.append(f"{key}=@{path}")
+                else:
+                    sets.append(f"{key}={c[key]}")
+            return scntool("emit", self.scenario, *sets)
 
     def hits(self, c, runs, deadline=None):
         """In how many of `runs` fresh runs the finding's signature appeared."""
@@ -150,21 +126,15 @@ class Minimizer:
         self.tries += 1
         path = os.path.join(self.workdir, f"candidate-{self.tries:04d}.yaml")
         reports = os.path.join(self.scratch, str(self.tries))
-        with open(path, "w") as f:
-            f.write(self.scenario_text(c))
+        atomic_write(path, self.scenario_text(c))
         try:
-            env = dict(self.env, SCENARIO=path, RUNS=str(runs), FTSAN_REPORTS=reports)
-            r = run_bounded(["bash", "toolchain/run.sh"], deadline, cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            r = harness.run(path, reports, deadline, RUNS=runs, **self.make_vars)
         finally:
             os.unlink(path)
-        rep = os.path.join(reports, "latest", "report.json")
-        if r.returncode not in (0, 1) or not os.path.exists(rep):
-            return 0        # a candidate that does not run does not reproduce
-        with open(rep) as f:
-            got = json.load(f)
         shutil.rmtree(reports, ignore_errors=True)
-        return max((x["runs_hit"] for x in got["findings"] if self.same_bug(x)), default=0)
+        if not r.ok:
+            return 0        # a candidate that does not run does not reproduce
+        return max((x["runs_hit"] for x in r.report["findings"] if self.same_bug(x)), default=0)
 
     def accept(self, c, what):
         ok = self.hits(c, self.k) > 0
@@ -235,18 +205,15 @@ class Minimizer:
 
     # -- the whole ------------------------------------------------------------------------------
     def original(self):
-        out = subprocess.run([scntool(), "json", self.scenario], cwd=ROOT, capture_output=True, text=True)
-        if out.returncode != 0:
-            sys.exit(out.stderr)
-        c = json.loads(out.stdout)
+        c = json.loads(scntool("json", self.scenario))
         c["threads"], c["iterations"] = self.run["threads"], self.run["iterations"]
         # A candidate that corrupts memory may hang instead of finishing: it gets a few times
         # what the report's slowest run that finished took, not the scenario's whole timeout.
         times = []
-        for r in os.listdir(os.path.join(self.report_dir, "evidence")):
+        evidence = os.path.join(self.report_dir, harness.layout("evidence"))
+        for r in os.listdir(evidence):
             try:
-                with open(os.path.join(self.report_dir, "evidence", r, "status.json")) as f:
-                    st = json.load(f)
+                st = harness.read_json(os.path.join(evidence, r), "status")
                 if not st["timed_out"]:
                     times.append(st["seconds"])
             except (OSError, ValueError, KeyError):
@@ -266,11 +233,11 @@ class Minimizer:
         self.deadline = min(self.deadline, self.end - 2.5 * (time.monotonic() - t0))
         p = hits / (RATE_RUNS + 2)
         if hits == 0:
-            sys.exit(f"minimize: the finding did not reappear in {RATE_RUNS} fresh runs; too flaky to minimize")
+            raise Error(f"minimize: the finding did not reappear in {RATE_RUNS} fresh runs; too flaky to minimize", 1)
         self.k = math.ceil(math.log(1 - CONFIDENCE) / math.log(1 - p))
         if self.k > MAX_TRIES:
-            sys.exit(f"minimize: found in {hits} of {RATE_RUNS} fresh runs; a candidate would need {self.k} runs: "
-                     f"too flaky to minimize")
+            raise Error(f"minimize: found in {hits} of {RATE_RUNS} fresh runs; a candidate would need {self.k} runs: "
+                        f"too flaky to minimize", 1)
         print(f"  found in {hits} of {RATE_RUNS} fresh runs: {self.k} run(s) per candidate", flush=True)
         return hits
 
@@ -316,8 +283,7 @@ class Minimizer:
         tc = self.run["toolchain"]
         tcjson = os.path.join(os.path.dirname(os.path.dirname(tc["python"])), "toolchain.json")
         kernels, preload = [], []
-        out = subprocess.run([scntool(), "build", self.scenario], capture_output=True, text=True)
-        for line in out.stdout.splitlines():
+        for line in scntool("build", self.scenario).splitlines():
             kind, _, src = line.partition(" ")
             d = subprocess.run(["bash", "toolchain/kernel.sh", tcjson, kind,
                                 os.path.join(os.path.dirname(self.scenario), src)],
@@ -342,28 +308,27 @@ class Minimizer:
             argv = (["setarch", os.uname().machine, "-R"] if tc.get("setarch") else []) + [tc["python"], prog_path]
             try:
                 with open(os.path.join(logs, "stderr"), "w") as err:
-                    run_bounded(argv, min(deadline, time.monotonic() + best["timeout"]), cwd=logs, env=env,
-                                stdout=subprocess.DEVNULL, stderr=err)
+                    bounded(argv, min(deadline, time.monotonic() + best["timeout"]), cwd=logs, env=env,
+                            stdout=subprocess.DEVNULL, stderr=err)
             except Budget:
                 if time.monotonic() >= deadline:
                     return None
-            signed = subprocess.run([scntool(), "sign", *glob.glob(os.path.join(logs, "*"))],
-                                    capture_output=True, text=True)
-            if signed.returncode == 0 and any(self.same_bug(x) for x in json.loads(signed.stdout)["findings"]):
+            signed = json.loads(scntool("sign", *glob.glob(os.path.join(logs, "*"))))
+            if any(self.same_bug(x) for x in signed["findings"]):
                 hits += 1
         return hits
 
     def write(self, best, base, t0, stopped):
-        d = os.path.join(self.report_dir, "findings", self.finding["id"])
+        d = os.path.join(self.report_dir, harness.layout("findings"), self.finding["id"])
         os.makedirs(d, exist_ok=True)
         self.link_builds(d)
         yaml_path = os.path.join(d, "repro.yaml")
         best = dict(best, name=best["name"] + "_min")
-        atomic(yaml_path, self.scenario_text(best))
-        prog = subprocess.run([scntool(), "program", yaml_path], capture_output=True, text=True).stdout
+        atomic_write(yaml_path, self.scenario_text(best))
+        prog = scntool("program", yaml_path)
         tc = self.run["toolchain"]
         prog_path = os.path.join(d, "repro.py")
-        atomic(prog_path, prog)
+        atomic_write(prog_path, prog)
         rate_yaml = rate_py = None
         if stopped is None or not stopped.startswith("interrupted"):
             try:
@@ -374,7 +339,7 @@ class Minimizer:
             except Interrupted as e:
                 stopped = f"interrupted ({e})"
         header = self.header(best, tc, rate_py, rate_yaml)
-        atomic(prog_path, header + prog)
+        atomic_write(prog_path, header + prog)
         stmts = lambda c: sum(len(self.statements(c.get(k) or "")) for k in ("setup", "body"))
         before, after = stmts(self.orig), stmts(best)
         summary = {"finding": self.finding["id"], "signature": self.finding["signature"],
@@ -385,7 +350,7 @@ class Minimizer:
                                  "rate_py": f"{rate_py}/{RATE_RUNS}" if rate_py is not None else None},
                    "runs_per_candidate": getattr(self, "k", None), "candidates": self.tries, "seconds": round(time.monotonic() - t0, 1),
                    "stopped": stopped, "steps": self.log}
-        atomic(os.path.join(d, "minimize.json"), json.dumps(summary, indent=2) + "\n")
+        atomic_write(os.path.join(d, "minimize.json"), json.dumps(summary, indent=2) + "\n")
         self.embed(d, header + prog, rate_py, rate_yaml)
         print(f"minimize: {before} -> {after} statements, {self.run['threads']} -> "
               f"{best['threads']} threads, {self.run['iterations']} -> {best['iterations']} iterations in "
@@ -417,7 +382,7 @@ class Minimizer:
 
     def embed(self, d, program, rate_py, rate_yaml):
         """report.md's "Reproduce the code example" becomes repro.py and its rate."""
-        path = os.path.join(d, "report.md")
+        path = os.path.join(d, harness.layout("finding_md"))
         if not os.path.exists(path):
             return
         md = open(path).read()
@@ -429,39 +394,23 @@ class Minimizer:
                 f"minimized scenario, repro.yaml, under the harness)" if rate_py is not None and rate_yaml is not None
                 else "its rates were not measured (the minimization was stopped)")
         body = f"\n```python\n{program}```\n\nMinimized by ftsan; {rate}.\n\n"
-        atomic(path, head + sep + body + sep2 + tail)
+        atomic_write(path, head + sep + body + sep2 + tail)
 
 
-def atomic(path, text):
-    with open(path + ".tmp", "w") as f:
-        f.write(text)
-    os.replace(path + ".tmp", path)
-
-
-@functools.lru_cache(maxsize=None)
-def scntool():
-    """The scntool binary, built when stale: looked up once per process."""
-    return subprocess.run(["bash", "toolchain/scntool.sh"], cwd=ROOT, check=True, capture_output=True,
-                          text=True).stdout.strip()
-
-
-def main():
-    ap = argparse.ArgumentParser(prog="harness minimize", description=__doc__.splitlines()[0])
+def main(argv):
+    ap = argparse.ArgumentParser(prog="python3 -m ftsan minimize", description=__doc__.splitlines()[0])
     ap.add_argument("target", help="a report directory (reports/<run-id>) or a finding id")
     ap.add_argument("--finding", help="which finding of the report (default: the first)")
     ap.add_argument("--budget", type=float, default=600, help="seconds for the whole (default 600)")
-    a = ap.parse_args()
+    a = ap.parse_args(argv)
     target, finding = a.target, a.finding
     if not os.path.isdir(target):
         # A finding id: the newest report that has it.
-        dirs = sorted((os.path.join(ROOT, "reports", r) for r in os.listdir(os.path.join(ROOT, "reports"))),
+        dirs = sorted((os.path.join(harness.REPORTS, r) for r in os.listdir(harness.REPORTS)),
                       key=os.path.getmtime, reverse=True)
-        hits = [r for r in dirs if os.path.isdir(os.path.join(r, "findings", target))]
+        hits = [r for r in dirs if os.path.isdir(os.path.join(r, harness.layout("findings"), target))]
         if not hits:
-            sys.exit(f"minimize: no report under reports/ has finding {target}")
+            raise Error(f"minimize: no report under reports/ has finding {target}", 2)
         target, finding = hits[0], target
     Minimizer(os.path.abspath(target), finding, a.budget).main()
-
-
-if __name__ == "__main__":
-    main()
+    return 0

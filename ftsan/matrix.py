@@ -8,24 +8,21 @@ previous grid (reports/matrix/latest): new, fixed, still present.
 
 Every entry also runs on NumPy `latest` (the newest release on the index, resolved once per
 matrix run; `latest: false` in an entry opts out). Each cell is judged against its scenario's
-`expect:` (ci/verify.py's judge): expected finding, expected clean, unexpected finding (a
+`expect:` (ftsan.judge): expected finding, expected clean, unexpected finding (a
 regression, or a finding nobody knows), unexpected clean (a fix, or a detection lost), no
 expectation. Exit 0 when every cell ran and none is news, 1 when a cell is news, 3 when a cell
 could not be run."""
 import html
 import json
 import os
-import subprocess
-import sys
 import time
 
 import yaml  # PyYAML, from the machine image; the matrix is plain data
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "ci"))
-from verify import NEWS, REPORTS, bug_keys, judge, lines, newest_numpy, scntool  # noqa: E402  (one match rule)
+from . import Error, harness
+from .judge import NEWS, judge
 
-OUT = os.path.join(REPORTS, "matrix")
+OUT = os.path.join(harness.REPORTS, "matrix")
 
 
 def cells(matrix, latest=None):
@@ -36,7 +33,7 @@ def cells(matrix, latest=None):
         versions = list(e["numpy"]) + (["latest"] if e.get("latest", True) and "latest" not in e["numpy"] else [])
         for py in e.get("python", matrix.get("python", ["3.13.15"])):
             if py.partition("-")[2] not in ("", "pydebug"):
-                sys.exit(f"matrix: python '{py}': a CPython version, optionally with -pydebug (3.13.15-pydebug)")
+                raise Error(f"matrix: python '{py}': a CPython version, optionally with -pydebug (3.13.15-pydebug)", 2)
             for np_ in versions:
                 for pins in e.get("packages", [""]):
                     name = f"{os.path.basename(e['scenario']).removesuffix('.yaml')}--{e['san']}--py{py}--numpy{np_}" + (f"--{pins.replace('==', '')}" if pins else "")
@@ -49,62 +46,46 @@ def cells(matrix, latest=None):
 def shard(cs, spec):
     if not spec:
         return cs
-    i, n = (int(x) for x in spec.split("/"))
+    try:
+        i, n = (int(x) for x in spec.split("/"))
+    except ValueError:
+        i = n = 0
     if not 1 <= i <= n:
-        sys.exit(f"SHARD must be i/n with 1 <= i <= n, got {spec}")
+        raise Error(f"SHARD must be i/n with 1 <= i <= n, got {spec}", 2)
     return [c for k, c in enumerate(cs) if k % n == i - 1]
 
 
-class Judge:
-    """Each scenario's bug (its `found` expectations) and each cell's expectation, from the
-    scenario tool, asked once per scenario."""
-
-    def __init__(self):
-        self.tool = scntool()
-        self.keys = {}
-
-    def __call__(self, res):
-        scn = res["scenario"] if res["scenario"].endswith(".yaml") else f"scenarios/{res['scenario']}.yaml"
-        if scn not in self.keys:
-            self.keys[scn] = bug_keys(self.tool, scn)
-        outcome = lines(self.tool, "expect", scn, res["san"], res["numpy_version"], res["packages"] or "-")[0][0]
-        j, hits, news = judge(outcome, self.keys[scn], res["findings"])
-        res["expected"], res["judgement"] = outcome, j
-        res["news"] = [f["id"] for f in news]
-        return res
+def judge_cell(res):
+    """The cell's expectation, from the scenario tool, and its judgement."""
+    outcome = harness.expectation(harness.scenario_path(res["scenario"]), res["san"], res["numpy_version"], res["packages"])
+    j, _, news = judge(outcome, res["findings"])
+    res["expected"], res["judgement"] = outcome, j
+    res["news"] = [f["id"] for f in news]
+    return res
 
 
-def cell_env(c, dest):
-    """The variables of the cell's `make run`. A python axis value is a CPython version, with
+def cell_vars(c):
+    """The make variables of the cell's run. A python axis value is a CPython version, with
     "-pydebug" for its --with-pydebug build."""
     py, _, flavour = c["python"].partition("-")
-    return dict(os.environ, SCENARIO=c["scenario"], SAN=c["san"], PY=py, PYDEBUG="1" if flavour == "pydebug" else "0",
-                NUMPY=c["numpy_version"], PACKAGES=c["packages"], FTSAN_REPORTS=dest,
-                RUNS=os.environ.get("MATRIX_RUNS", ""))
+    return dict(SAN=c["san"], PY=py, PYDEBUG="1" if flavour == "pydebug" else "0", NUMPY=c["numpy_version"],
+                PACKAGES=c["packages"], RUNS=os.environ.get("MATRIX_RUNS", ""))
 
 
-def run_cell(c, dest, judge_cell):
-    env = cell_env(c, dest)
-    t0 = time.monotonic()
-    r = subprocess.run(["bash", "toolchain/run.sh"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.PIPE, text=True)
-    res = dict(c, seconds=round(time.monotonic() - t0, 1), exit=r.returncode, findings=[])
-    rep = os.path.join(dest, "latest", "report.json")
-    if r.returncode in (0, 1) and os.path.exists(rep):
-        with open(rep) as f:
-            report = json.load(f)
-        res["report"] = os.path.relpath(os.path.realpath(os.path.join(dest, "latest")), OUT)
-        res["runs"] = report["runs"]["done"]
-        res["numpy_version"] = report["versions"]["numpy"]
-        res["findings"] = [{"id": x["id"], "kind": x["kind"], "signature": x["signature"], "known": x["known"],
-                            "runs_hit": x["runs_hit"]} for x in report["findings"]]
-        res["state"] = "finding" if report["findings"] else "clean"
-        judge_cell(res)
-    else:
-        res["state"] = "error"
-        res["judgement"] = "error"
-        res["error"] = r.stderr[-2000:]
-    return res
+def run_cell(c, dest):
+    r = harness.run(c["scenario"], dest, **cell_vars(c))
+    res = dict(c, seconds=round(r.seconds, 1), exit=r.exit, findings=[])
+    if not r.ok:
+        res.update(state="error", judgement="error", error=r.stderr[-2000:])
+        return res
+    report = r.report
+    res["report"] = os.path.relpath(r.dir, OUT)
+    res["runs"] = report["runs"]["done"]
+    res["numpy_version"] = report["versions"]["numpy"]
+    res["findings"] = [{"id": x["id"], "kind": x["kind"], "signature": x["signature"], "known": x["known"],
+                        "scenario_bug": x["scenario_bug"], "runs_hit": x["runs_hit"]} for x in report["findings"]]
+    res["state"] = "finding" if report["findings"] else "clean"
+    return judge_cell(res)
 
 
 def columns(results):
@@ -169,7 +150,7 @@ def write(dirpath, results, previous):
     for title, d in (("New", new), ("Fixed", fixed), ("Still present", still)):
         for (cell, fid), f in sorted(d.items()):
             md.append(f"- {title}: `{fid}` in {cell}: {f['signature']}")
-    atomic(os.path.join(dirpath, "index.md"), "\n".join(md) + "\n")
+    harness.atomic_write(os.path.join(dirpath, "index.md"), "\n".join(md) + "\n")
     page = ["<!doctype html><html><head><meta charset='utf-8'><title>ftsan matrix</title><style>",
             "body{font-family:sans-serif;margin:2em} table{border-collapse:collapse} td,th{border:1px solid #999;"
             "padding:.3em .6em} td.expected-clean{background:#dfd} td.expected-finding{background:#fec}"
@@ -192,14 +173,8 @@ def write(dirpath, results, previous):
             page.append(f"<td class='{css(r)}'>{link}</td>")
         page.append("</tr>")
     page.append("</table></body></html>")
-    atomic(os.path.join(dirpath, "index.html"), "\n".join(page) + "\n")
-    atomic(os.path.join(dirpath, "cells.json"), json.dumps(results, indent=2) + "\n")
-
-
-def atomic(path, text):
-    with open(path + ".tmp", "w") as f:
-        f.write(text)
-    os.replace(path + ".tmp", path)
+    harness.atomic_write(os.path.join(dirpath, "index.html"), "\n".join(page) + "\n")
+    harness.atomic_write(os.path.join(dirpath, "cells.json"), json.dumps(results, indent=2) + "\n")
 
 
 def previous_results(exclude):
@@ -231,19 +206,19 @@ def newest_shards():
     return list(best.values())
 
 
-def main():
+def main(argv):
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    if len(sys.argv) > 1 and sys.argv[1] == "merge":
-        srcs = sys.argv[2:] or newest_shards()
+    if argv and argv[0] == "merge":
+        srcs = argv[1:] or newest_shards()
         results = []
         for d in srcs:
             with open(os.path.join(d, "cells.json")) as f:
                 results += json.load(f)
         dirpath = os.path.join(OUT, stamp + "-merged")
     else:
-        with open(os.path.join(ROOT, os.environ.get("MATRIX") or "ci/matrix.yaml")) as f:
+        with open(os.path.join(harness.ROOT, os.environ.get("MATRIX") or "ci/matrix.yaml")) as f:
             matrix = yaml.safe_load(f)
-        latest = os.environ.get("MATRIX_LATEST") or newest_numpy()
+        latest = os.environ.get("MATRIX_LATEST") or harness.newest_numpy()
         todo = cells(matrix, latest)
         if os.environ.get("MATRIX_NUMPY"):   # e.g. "latest": only those columns
             keep = os.environ["MATRIX_NUMPY"].split(",")
@@ -252,9 +227,9 @@ def main():
         spec = os.environ.get("SHARD")
         dirpath = os.path.join(OUT, stamp + (f"-shard-{spec.replace('/', 'of')}" if spec else ""))
         os.makedirs(dirpath, exist_ok=True)
-        results, judge_cell = [], Judge()
+        results = []
         for k, c in enumerate(todo, 1):
-            r = run_cell(c, os.path.join(dirpath, "cells", c["name"]), judge_cell)
+            r = run_cell(c, os.path.join(dirpath, "cells", c["name"]))
             results.append(r)
             print(f"[matrix] {k}/{len(todo)} {c['name']}: {cell_text(r)} ({r['seconds']} s)", flush=True)
     os.makedirs(dirpath, exist_ok=True)
@@ -262,7 +237,3 @@ def main():
     publish(dirpath, whole="-shard-" not in os.path.basename(dirpath))
     print(open(os.path.join(dirpath, "index.md")).read())
     return 3 if any(r["state"] == "error" for r in results) else 1 if news(results) else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,19 +1,18 @@
-"""bisect's search on made-up releases: the clean release at the boundary is run again with three
-times the runs in both directions ("fixed in": the boundary itself; "appears in": the release
-before it), and a bug that shows on that second look moves the boundary. No toolchain runs."""
-import importlib.util
+"""The ftsan package's logic without a toolchain: bisect's search on made-up releases (the clean
+release at the boundary is run again with three times the runs in both directions, "fixed in":
+the boundary itself, "appears in": the release before it, and a bug that shows on that second
+look moves the boundary), the judgements, and errors that end a command once with a status."""
 import os
+import subprocess
 
 import pytest
 
 from conftest import ROOT
+from ftsan import Error, bisect, judge
 
 
 def load_bisect():
-    spec = importlib.util.spec_from_file_location("ftsan_bisect", os.path.join(ROOT, "ci", "bisect.py"))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return bisect
 
 
 VERSIONS = ["1.0.0", "1.0.1", "1.0.2", "1.0.3", "1.0.4", "1.0.5"]
@@ -59,15 +58,15 @@ def test_a_clean_verdict_that_does_not_hold_moves_the_boundary(monkeypatch, caps
 
 
 def test_matrix_judgements():
-    """ci/verify.py's judge, the rule behind the matrix page and its exit status."""
-    spec = importlib.util.spec_from_file_location("ftsan_verify", os.path.join(ROOT, "ci", "verify.py"))
-    v = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(v)
-    keys = {("data-race", "from_dlpack")}
-    bug = {"kind": "data-race", "signature": "data-race: from_dlpack <> from_dlpack", "known": "numpy#28881"}
-    other_known = {"kind": "resource", "signature": "resource: peak virtual memory", "known": "numpy#28565"}
-    unknown = {"kind": "data-race", "signature": "data-race: PyArray_Repeat <> memcpy", "known": None}
-    judged = lambda outcome, fs: v.judge(outcome, keys, fs)[0]
+    """ftsan.judge, the rule behind the matrix page and its exit status. Which finding is the
+    scenario's bug is the harness's call (report.json's scenario_bug), not the judge's."""
+    bug = {"kind": "data-race", "signature": "data-race: from_dlpack <> from_dlpack", "known": "numpy#28881",
+           "scenario_bug": True}
+    other_known = {"kind": "resource", "signature": "resource: peak virtual memory", "known": "numpy#28565",
+                   "scenario_bug": False}
+    unknown = {"kind": "data-race", "signature": "data-race: PyArray_Repeat <> memcpy", "known": None,
+               "scenario_bug": False}
+    judged = lambda outcome, fs: judge.judge(outcome, fs)[0]
     assert judged("found", [bug]) == "expected finding"
     assert judged("found", [bug, other_known]) == "expected finding"
     assert judged("found", []) == "unexpected clean"
@@ -78,4 +77,25 @@ def test_matrix_judgements():
     assert judged("none", [other_known]) == "no expectation"
     assert judged("none", [unknown]) == "unexpected finding"
     assert judged("found", [bug, unknown]) == "unexpected finding"
-    assert v.judge("found", keys, [bug, unknown])[2] == [unknown]
+    assert judge.judge("found", [bug, unknown])[2] == [unknown]
+
+
+def test_hits_without_a_described_bug():
+    """A scenario whose expectations describe no bug: any finding is its bug (bisect's probes)."""
+    f = {"kind": "exception", "scenario_bug": False, "runs_hit": 2}
+    assert judge.hits({"scenario": {"describes_bug": False}, "findings": [f]}) == [f]
+    assert judge.hits({"scenario": {"describes_bug": True}, "findings": [f]}) == []
+
+
+def test_errors_end_a_command_once_with_their_status(tmp_path):
+    """An Error raised deep inside a command is printed once by `python3 -m ftsan` and sets the
+    exit status; a bad argument is exit 2 with what was wrong."""
+    r = subprocess.run(["python3", "-m", "ftsan", "bisect", "--scenario", "dlpack_race", "--numpy", "2.2"],
+                       cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 2, r
+    assert r.stderr.strip() == "ftsan bisect: error: bisect: --numpy must be A..B with release versions, got '2.2'"
+    r = subprocess.run(["python3", "-m", "ftsan", "frob"], cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 2 and "commands:" in r.stderr
+    with pytest.raises(Error) as e:
+        bisect.Bisect(str(tmp_path / "missing.yaml"), None, 1)
+    assert e.value.status == 2 and "missing.yaml: cannot read the scenario" in str(e.value)

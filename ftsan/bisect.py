@@ -1,4 +1,4 @@
-"""`make bisect SCENARIO=x RANGE=A..B` (`harness bisect --scenario x --numpy A..B`): the first
+"""`make bisect SCENARIO=x RANGE=A..B` (`python3 -m ftsan bisect --scenario x --numpy A..B`): the first
 released NumPy version in A..B where a scenario's finding appears, or where it is gone.
 
 The releases come from the package index (sdists, no pre-releases). Each probe is a `make run`
@@ -8,50 +8,39 @@ changes, then halves the interval. Races are flaky, so the clean release at the 
 boundary itself for "fixed in", the release before it for "appears in") is run again with three
 times as many runs before it is believed, and the result says how sure it is:
 the chance that a version called clean still had the bug, given the rate seen where it was found."""
-import json
+import argparse
 import os
 import re
-import subprocess
-import sys
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "ci"))
-from verify import REPORTS, bug_keys, is_bug, lines, pypi, scntool  # noqa: E402  (the same expectation logic make verify uses)
+from . import Error, harness, judge
 
 
 def releases(lo, hi):
-    index = pypi()
+    index = harness.pypi()
     key = index.version_key
     return [v for v in index.releases("numpy") if key(lo) <= key(v) <= key(hi)]
 
 
 class Bisect:
     def __init__(self, scenario, san, runs):
-        self.scn = scenario if scenario.endswith(".yaml") else f"scenarios/{scenario}.yaml"
-        self.tool = scntool()
-        plan = lines(self.tool, "plan", self.scn)
+        self.scn = harness.scenario_path(scenario)
+        plan = harness.scntool_lines("plan", self.scn)
         self.san = san or (plan[0][0] if plan else "tsan")
         self.runs = runs
-        self.keys = bug_keys(self.tool, self.scn)
         self.seen = {}      # version -> (hits, runs)
 
     def probe(self, version, runs):
-        env = dict(os.environ, SCENARIO=self.scn, SAN=self.san, NUMPY=version, RUNS=str(runs),
-                   FTSAN_REPORTS=os.path.join(REPORTS, "bisect", os.path.basename(self.scn)[:-5], version))
-        r = subprocess.run(["bash", "toolchain/run.sh"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.PIPE, text=True)
-        rep = os.path.join(env["FTSAN_REPORTS"], "latest", "report.json")
-        if r.returncode not in (0, 1) or not os.path.exists(rep):
-            sys.stderr.write(r.stderr[-2000:])
-            sys.exit(f"bisect: NumPy {version} could not be run")
-        with open(rep) as f:
-            rep = json.load(f)
-        hits = max((x["runs_hit"] for x in rep["findings"]
-                    if not self.keys or is_bug(x, self.keys)),
-                   default=0)
+        r = harness.run(self.scn, os.path.join(harness.REPORTS, "bisect", os.path.basename(self.scn)[:-5], version),
+                        SAN=self.san, NUMPY=version, RUNS=runs)
+        if not r.ok:
+            raise r.error(f"bisect: NumPy {version}")
+        # The scenario's bug, as the harness marked it (any finding when the scenario does not
+        # describe its bug).
+        done = r.report["runs"]["done"]
+        hits = max((x["runs_hit"] for x in judge.hits(r.report)), default=0)
         h, n = self.seen.get(version, (0, 0))
-        self.seen[version] = (h + hits, n + rep["runs"]["done"])
-        print(f"[bisect] NumPy {version}: {'found' if hits else 'clean'} in {hits} of {rep['runs']['done']} runs", flush=True)
+        self.seen[version] = (h + hits, n + done)
+        print(f"[bisect] NumPy {version}: {'found' if hits else 'clean'} in {hits} of {done} runs", flush=True)
         return hits > 0
 
     def found(self, v):
@@ -74,7 +63,7 @@ class Bisect:
     def main(self, lo, hi):
         vs = releases(lo, hi)
         if len(vs) < 2:
-            sys.exit(f"bisect: fewer than two NumPy releases in {lo}..{hi}")
+            raise Error(f"bisect: fewer than two NumPy releases in {lo}..{hi}", 2)
         print(f"[bisect] {len(vs)} releases: {', '.join(vs)}", flush=True)
         first, last = self.found(vs[0]), self.found(vs[-1])
         if first == last:
@@ -108,19 +97,14 @@ class Bisect:
         return 0
 
 
-def main():
-    import argparse
-    ap = argparse.ArgumentParser(prog="harness bisect")
+def main(argv):
+    ap = argparse.ArgumentParser(prog="python3 -m ftsan bisect")
     ap.add_argument("--scenario", required=True)
     ap.add_argument("--numpy", required=True, help="A..B, release versions")
     ap.add_argument("--san", help="sanitizer (default: the scenario's verify.san)")
     ap.add_argument("--runs", type=int, default=10, help="fresh runs per probe (default 10)")
-    a = ap.parse_args()
+    a = ap.parse_args(argv)
     lo, sep, hi = a.numpy.partition("..")
     if not sep or not re.fullmatch(r"\d+\.\d+\.\d+", lo) or not re.fullmatch(r"\d+\.\d+\.\d+", hi):
-        sys.exit(f"bisect: --numpy must be A..B with release versions, got {a.numpy!r}")
+        raise Error(f"bisect: --numpy must be A..B with release versions, got {a.numpy!r}", 2)
     return Bisect(a.scenario, a.san, a.runs).main(lo, hi)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

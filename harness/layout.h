@@ -1,0 +1,40 @@
+/* The evidence and report layout: every file name under reports/<run>/, and the kinds and keys
+ * of events.jsonl, for the code that writes them (run, py, rpt) and the code that reads them
+ * (evd, san) alike. The Python tools read the same names from report.json and run.json. */
+#ifndef FT_LAYOUT_H
+#define FT_LAYOUT_H
+
+/* reports/ */
+#define LAYOUT_LATEST "latest" /* symlink to the newest reports/<run>/ */
+
+/* reports/<run>/ (written by rpt) */
+#define LAYOUT_RUN_JSON "run.json"             /* the plan: scenario, overrides, toolchain */
+#define LAYOUT_REPORT_JSON "report.json"       /* findings, versions, runs; schema ftsan-report/1 */
+#define LAYOUT_SUMMARY_MD "summary.md"
+#define LAYOUT_JUNIT_XML "junit.xml"
+#define LAYOUT_SUPPRESSIONS "suppressions.txt" /* the merged rules in force */
+#define LAYOUT_FINDINGS "findings"             /* findings/<id>/ */
+#define LAYOUT_FINDING_MD "report.md"          /* findings/<id>/report.md */
+#define LAYOUT_EVIDENCE "evidence"             /* evidence/run-NNNN/ */
+#define LAYOUT_RUN_DIR "run-%04d"              /* printf format of one run's directory, 1-based */
+
+/* evidence/run-NNNN/ */
+#define LAYOUT_STATUS "status.json"           /* the supervisor's view: exit, signal, timeout, peaks (run) */
+#define LAYOUT_STDOUT "stdout.txt"            /* the child's (run) */
+#define LAYOUT_STDERR "stderr.txt"            /* the child's; glibc aborts land here (run) */
+#define LAYOUT_EVENTS "events.jsonl"          /* one JSON object a line (py) */
+#define LAYOUT_PYSTACK "pystack.txt"          /* Python stacks at sanitizer reports (py) */
+#define LAYOUT_FAULTHANDLER "faulthandler.txt" /* fatal signals and SIGTERM on a hang (py) */
+#define LAYOUT_GDB "gdb.txt"                  /* native stacks of a hung run (run) */
+#define LAYOUT_TSAN_LOG "tsan"                /* log_path prefix: tsan.<pid> (the runtime) */
+#define LAYOUT_ASAN_LOG "asan"
+
+/* events.jsonl: every line has "kind", one of these. */
+#define LAYOUT_EV_KIND "kind"
+#define LAYOUT_EV_EXCEPTION "exception" /* phase, tid, iteration, type, message, traceback */
+#define LAYOUT_EV_PROCESS "process"     /* class (a checks.forbid word), event, args, stack|traceback */
+#define LAYOUT_EV_GIL "gil"             /* module */
+#define LAYOUT_EV_SUMMARY "summary"     /* run, seed, setup_rss_kb, setup_vm_kb, setup_threads, ... */
+#define LAYOUT_EV_CLASS "class"
+
+#endif
