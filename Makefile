@@ -58,11 +58,11 @@ test-e2e:
 	@python3 -m pytest tests/e2e $(PYTEST_ARGS)
 
 # make run SCENARIO=<name or .yaml> [PY= SAN= NUMPY= THREADS= ITERATIONS= RUNS= JOBS= SEED= TIMEOUT=
-#          MINIMIZE=1 BUDGET=seconds]
+#          PROCESS=fork|fresh MINIMIZE=1 BUDGET=seconds]
 .PHONY: run
 run:
 	@SCENARIO="$(SCENARIO)" THREADS="$(THREADS)" ITERATIONS="$(ITERATIONS)" RUNS="$(RUNS)" \
-	 JOBS="$(JOBS)" SEED="$(SEED)" TIMEOUT="$(TIMEOUT)" MINIMIZE="$(MINIMIZE)" BUDGET="$(BUDGET)" bash toolchain/run.sh
+	 JOBS="$(JOBS)" SEED="$(SEED)" TIMEOUT="$(TIMEOUT)" PROCESS="$(PROCESS)" MINIMIZE="$(MINIMIZE)" BUDGET="$(BUDGET)" bash toolchain/run.sh
 
 # make verify [SCENARIO=name] [VERSIONS=latest]: every scenario on its listed versions (or on
 # VERSIONS), against its expectations.

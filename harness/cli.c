@@ -23,7 +23,7 @@ struct cli__opt {
 
 #define CLI__OFF(f) offsetof(struct cli_opts, f)
 #define CLI__RUN (1u << CLI_RUN)
-#define CLI__CHILD (1u << CLI_CHILD)
+#define CLI__CHILD (1u << CLI_CHILD | 1u << CLI_SERVER)
 #define CLI__LIST (1u << CLI_LIST)
 
 /* Sorted by name for bsearch. */
@@ -32,6 +32,7 @@ static const struct cli__opt cli__opts[] = {
     {"dir", CLI__STR, CLI__OFF(dir), CLI__CHILD, "DIR", "evidence directory of this run (child only)"},
     {"iterations", CLI__POSINT, CLI__OFF(iterations), CLI__RUN | CLI__CHILD, "N", "body executions per thread (overrides the scenario)"},
     {"jobs", CLI__POSINT, CLI__OFF(jobs), CLI__RUN, "N", "runs at once (default: number of cores)"},
+    {"process", CLI__STR, CLI__OFF(process), CLI__RUN, "fork|fresh", "how runs get their processes (overrides the scenario)"},
     {"reports", CLI__STR, CLI__OFF(reports), CLI__RUN, "DIR", "where reports/<run-id>/ goes (default reports)"},
     {"run", CLI__UINT, CLI__OFF(run), CLI__CHILD, "I", "index of this run (child only)"},
     {"run-id", CLI__STR, CLI__OFF(run_id), CLI__RUN, "ID", "name of the report directory (default: time and scenario)"},
@@ -73,6 +74,8 @@ static const struct {
     {"list", CLI_LIST, drv_list, 0, "list the scenarios with their summaries"},
     {"keys", CLI_KEYS, drv_keys, 0, "list the keys a scenario may have"},
     {"child", CLI_CHILD, drv_child, CLI__SCENARIO | CLI__TOOLCHAIN | CLI__DIR, "(internal) one run in this process"},
+    {"server", CLI_SERVER, drv_serve, CLI__SCENARIO | CLI__TOOLCHAIN | CLI__DIR,
+     "(internal) the fork server: setup once, then a forked process per run (control socket on fd 3)"},
     {"help", CLI_HELP, cli__help_cmd, 0, "this text"},
 };
 
@@ -194,7 +197,7 @@ cli_parse(int argc, char **argv, struct cli_opts *opts, struct buf *err)
     if (c == CLI__N(cli__cmds)) {
         buf_printf(err, "unknown command '%s' (commands:", argv[1]);
         for (size_t k = 0; k < CLI__N(cli__cmds); k++)
-            if (cli__cmds[k].cmd != CLI_CHILD)
+            if (cli__cmds[k].cmd != CLI_CHILD && cli__cmds[k].cmd != CLI_SERVER)
                 buf_printf(err, "%s %s", k ? "," : "", cli__cmds[k].name);
         buf_puts(err, "; see harness --help)");
         return FT_EUSAGE;
@@ -214,6 +217,10 @@ cli_parse(int argc, char **argv, struct cli_opts *opts, struct buf *err)
             buf_printf(err, "unexpected argument '%s'", argv[i]);
             return FT_EUSAGE;
         }
+    }
+    if (opts->process && strcmp(opts->process, "fork") != 0 && strcmp(opts->process, "fresh") != 0) {
+        buf_printf(err, "--process must be fork or fresh, got '%s'", opts->process);
+        return FT_EUSAGE;
     }
     return cli__required(opts, cli__cmds[c].needs, err);
 }

@@ -5,7 +5,7 @@
 
 #include "buf.h"
 
-enum cli_cmd { CLI_NONE, CLI_RUN, CLI_CHILD, CLI_LIST, CLI_KEYS, CLI_HELP };
+enum cli_cmd { CLI_NONE, CLI_RUN, CLI_CHILD, CLI_SERVER, CLI_LIST, CLI_KEYS, CLI_HELP };
 
 struct cli_opts {
     enum cli_cmd cmd;
@@ -17,6 +17,7 @@ struct cli_opts {
     const char *scenario;  /* positional: name or path */
     const char *catalog;   /* known issues, default "known/catalog.json" */
     const char *suppressions; /* directory of suppression files, default "suppressions" */
+    const char *process;      /* "fork" or "fresh": overrides the scenario's process key; NULL: not given */
     long threads, iterations, runs, jobs, timeout, run; /* 0: not given */
     long seed;
     int seed_set;

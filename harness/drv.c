@@ -74,6 +74,7 @@ drv__compile(const struct scn_scenario *s, const struct tc_toolchain *tc)
 
 struct drv__progress {
     const struct plan *plan;
+    struct run_mode mode;
     struct sig_findings findings;
     long done, failed;
     int nomem;
@@ -148,7 +149,7 @@ drv__report(const struct cli_opts *o, const struct plan *plan, const char *dir, 
     struct rpt_run rpt = {.dir = dir, .scn = plan->scn, .tc = plan->tc, .runs_planned = (int)plan->run.runs,
                           .runs_done = (int)prog->done, .runs_failed = (int)prog->failed,
                           .seconds = drv__elapsed(&prog->t0), .tsan_options = plan->tsan_options,
-                          .asan_options = plan->asan_options};
+                          .asan_options = plan->asan_options, .mode = &prog->mode};
 
     if (drv__identify(o, plan->scn, &prog->findings) != 0 || rpt_write(&rpt, &prog->findings) != 0 ||
         rpt_latest(o->reports, dir) != 0)
@@ -193,7 +194,7 @@ drv__pipeline(const struct cli_opts *o, const struct scn_scenario *s, const stru
     clock_gettime(CLOCK_MONOTONIC, &prog.t0);
     log_info("%s: %ld runs of %ld threads x %ld iterations on CPython %s (%s), NumPy %s -> %s", s->name, plan.run.runs,
              s->threads, s->iterations, tc->version, tc->sanitizer, tc->numpy_version ? tc->numpy_version : "none", d.path);
-    rc = run_all(&plan.run, results, drv__on_done, &prog);
+    rc = run_all(&plan.run, results, drv__on_done, &prog, &prog.mode);
     if (rc < 0 || prog.nomem)
         goto out;
     if (rc == 1)
@@ -253,6 +254,23 @@ drv_child(const struct cli_opts *o)
         return drv__exit_for(rc);
     job = (struct py_job){.scn = &s, .python = tc.python, .dir = o->dir, .seed = (unsigned long)o->seed, .run = (int)o->run};
     rc = py_run(&job);
+    scn_free(&s);
+    tc_free(&tc);
+    return rc;
+}
+
+int
+drv_serve(const struct cli_opts *o)
+{
+    struct scn_scenario s;
+    struct tc_toolchain tc;
+    struct py_job job;
+    int rc;
+
+    if ((rc = drv__load(o, &s, &tc)) != 0)
+        return drv__exit_for(rc);
+    job = (struct py_job){.scn = &s, .python = tc.python, .dir = o->dir, .seed = (unsigned long)o->seed, .run = 0};
+    rc = py_serve(&job, RUN_CONTROL_FD);
     scn_free(&s);
     tc_free(&tc);
     return rc;

@@ -7,6 +7,7 @@
 
 int drv_run(const struct cli_opts *o);
 int drv_child(const struct cli_opts *o);
+int drv_serve(const struct cli_opts *o);
 int drv_list(const struct cli_opts *o);
 int drv_keys(const struct cli_opts *o);
 

@@ -23,6 +23,8 @@ plan_overrides(struct scn_scenario *s, const struct cli_opts *o)
         s->runs = o->runs;
     if (o->timeout)
         s->timeout = o->timeout;
+    if (o->process)
+        s->process = strcmp(o->process, "fresh") == 0 ? SCN_PROCESS_FRESH : SCN_PROCESS_FORK;
 }
 
 int
@@ -141,7 +143,8 @@ plan__env(struct plan *p, const struct plan_env *env, const char *supp)
                            "print_suppressions=1"};
     const char *asan[8] = {("log_path={dir}/" LAYOUT_ASAN_LOG), "detect_leaks=0", "abort_on_error=0", "handle_abort=1"};
     struct buf b, suppopt, symopt;
-    size_t n = 0, cap = 4 + s->n_env, nt = 4, na = 4;
+    static const char *const pools[] = {"OPENBLAS_NUM_THREADS=1", "OMP_NUM_THREADS=1"};
+    size_t n = 0, cap = 6 + s->n_env, nt = 4, na = 4;
     int rc = 0;
 
     for (size_t i = 0; env->environ && env->environ[i]; i++)
@@ -162,6 +165,16 @@ plan__env(struct plan *p, const struct plan_env *env, const char *supp)
         buf_init(&b, PLAN__MAX_VAR);
         buf_printf(&b, "%s=%s", s->env[i].key, s->env[i].value);
         rc = plan__push(p->envp, &n, &b);
+    }
+    /* A fork server must stay single-threaded: no BLAS or OpenMP pool at import, unless the
+     * scenario or the user sized it (the server then finds threads and runs are spawned). */
+    for (size_t i = 0; rc == 0 && s->process == SCN_PROCESS_FORK && i < sizeof(pools) / sizeof(pools[0]); i++) {
+        size_t k = strcspn(pools[i], "=");
+        char var[32];
+
+        snprintf(var, sizeof(var), "%.*s", (int)k, pools[i]);
+        if (plan__getenv(p->envp, var) == NULL && plan__getenv(env->environ, var) == NULL)
+            rc = plan__strv_push(p->envp, &n, pools[i]);
     }
     if (rc == 0 && preload) {
         buf_init(&b, PLAN__MAX_VAR);
@@ -186,22 +199,23 @@ plan__env(struct plan *p, const struct plan_env *env, const char *supp)
 }
 
 /* `harness child --toolchain F --dir {dir} --run {run} --seed {seed} --threads N --iterations N
- * SCENARIO`: the overrides travel on the command line, the scenario is read again. */
+ * SCENARIO` (or `harness server` without --run): the overrides travel on the command line, the
+ * scenario is read again. */
 static int
-plan__argv(struct plan *p, const struct cli_opts *o)
+plan__argv(struct plan *p, const struct cli_opts *o, char ***out, int server)
 {
     char threads[32], iterations[32];
-    const char *v[] = {p->self, "child", "--toolchain", o->toolchain, "--dir", "{dir}", "--run", "{run}", "--seed",
-                       "{seed}", "--threads", threads, "--iterations", iterations, p->scn->path};
-    size_t n = 0, k = sizeof(v) / sizeof(v[0]);
+    const char *v[] = {p->self, server ? "server" : "child", "--toolchain", o->toolchain, "--dir", "{dir}", "--seed",
+                       "{seed}", "--threads", threads, "--iterations", iterations, p->scn->path, "--run", "{run}"};
+    size_t n = 0, k = sizeof(v) / sizeof(v[0]) - (server ? 2 : 0);
     int rc = 0;
 
     snprintf(threads, sizeof(threads), "%ld", p->scn->threads);
     snprintf(iterations, sizeof(iterations), "%ld", p->scn->iterations);
-    if ((p->argv = calloc(k + 1, sizeof(*p->argv))) == NULL)
+    if ((*out = calloc(k + 1, sizeof(**out))) == NULL)
         return FT_ENOMEM;
     for (size_t i = 0; i < k && rc == 0; i++)
-        rc = plan__strv_push(p->argv, &n, v[i]);
+        rc = plan__strv_push(*out, &n, v[i]);
     return rc;
 }
 
@@ -254,7 +268,9 @@ plan_make(struct plan *p, const struct cli_opts *o, const struct scn_scenario *s
     buf_init(&b, PLAN__MAX_VAR);
     buf_printf(&b, "%s/" LAYOUT_EVIDENCE, dir);
     if ((rc = b.err) == 0 && (p->evidence = buf_steal(&b)) != NULL && (p->self = strdup(env->self)) != NULL) {
-        if ((rc = plan__argv(p, o)) == 0 && (rc = plan__env(p, env, supp)) == 0)
+        if ((rc = plan__argv(p, o, &p->argv, 0)) == 0 &&
+            (s->process != SCN_PROCESS_FORK || (rc = plan__argv(p, o, &p->server_argv, 1)) == 0) &&
+            (rc = plan__env(p, env, supp)) == 0)
             rc = plan__search(p, env);
     } else if (rc == 0) {
         rc = FT_ENOMEM;
@@ -268,7 +284,8 @@ plan_make(struct plan *p, const struct cli_opts *o, const struct scn_scenario *s
     p->symbols.search = (const char *const *)p->search;
     p->run = (struct run_plan){.argv = p->argv, .envp = p->envp, .evidence = p->evidence, .runs = s->runs,
                                .jobs = o->jobs ? o->jobs : sysconf(_SC_NPROCESSORS_ONLN), .timeout = s->timeout,
-                               .seed = (unsigned long)(o->seed_set ? o->seed : s->seed), .gdb = "gdb"};
+                               .seed = (unsigned long)(o->seed_set ? o->seed : s->seed), .gdb = "gdb",
+                               .server_argv = p->server_argv};
     p->policy = (struct sig_policy){.forbid = s->forbid, .threads = s->threads, .max_rss_mb = s->max_rss_mb,
                                     .max_vm_mb = s->max_vm_mb, .max_threads = s->max_threads};
     return 0;
@@ -286,6 +303,7 @@ void
 plan_free(struct plan *p)
 {
     plan__strv_free(p->argv);
+    plan__strv_free(p->server_argv);
     plan__strv_free(p->envp);
     plan__strv_free(p->search);
     free(p->self);

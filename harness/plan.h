@@ -20,6 +20,7 @@ struct plan {
     char *self;                     /* the harness binary: the children are this binary */
     char *evidence;                 /* reports/<run>/evidence */
     char **argv, **envp;            /* the children's; {dir}, {run}, {seed} filled in per run */
+    char **server_argv;             /* the fork server's (process: fork), or NULL */
     const char *tsan_options;       /* the values in envp, for the reports */
     const char *asan_options;
     char **search;                  /* where unsymbolized modules are looked for, NULL-terminated */

@@ -18,32 +18,10 @@
 #include "log.h"
 #include "py_internal.h"
 
-/* Per-thread exceptions kept in full; later ones are only counted. */
-#define PY__KEEP_EXCEPTIONS 5
-
-struct py__worker {
-    pthread_t thread;
-    int tid;
-    int started;
-    const struct py_job *job;
-    PyObject *code;    /* borrowed from py__run: the compiled body */
-    PyObject *globals; /* new ref: this thread's copy of the setup namespace */
-    long *arrivals; /* shared barrier counter, see py__barrier */
-    long exceptions;
-    long completed;
-};
-
 static PyObject *py__format_exception; /* new ref: traceback.format_exception */
-/* Names bound in every thread's namespace, made once by the main thread: making them from
- * many threads would intern the strings concurrently, which CPython 3.13 does racily. */
-static PyObject *py__name_tid, *py__name_iteration; /* new refs */
+PyObject *py__name_tid, *py__name_iteration; /* new refs */
 
-/* Thread states are made and deleted one at a time, as threading.Thread does in its parent
- * thread: CPython 3.13 races with itself when two threads create their first states at once
- * (new_threadstate vs _PyGC_ImmortalizeDeferredObjects), noise that is not the scenario's. */
-static pthread_mutex_t py__tstate_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static double
+double
 py__now(void)
 {
     struct timespec ts;
@@ -86,10 +64,18 @@ py__print_error(void)
 }
 
 /* The raised exception as an event; clears it. */
-static void
+void
 py__record_exception(const char *phase, int tid, long iteration)
 {
     PyObject *exc = PyErr_GetRaisedException(); /* new ref */
+
+    py__record_exc(phase, tid, iteration, exc);
+    Py_XDECREF(exc);
+}
+
+void
+py__record_exc(const char *phase, int tid, long iteration, PyObject *exc)
+{
     PyObject *lines = NULL, *text = NULL, *empty = NULL;
     json_t *ev = json_object();
 
@@ -113,11 +99,10 @@ py__record_exception(const char *phase, int tid, long iteration)
     Py_XDECREF(text);
     Py_XDECREF(empty);
     Py_XDECREF(lines);
-    Py_XDECREF(exc);
     ev_write(ev);
 }
 
-static int
+int
 py__set_int(PyObject *dict, PyObject *name, long value)
 {
     PyObject *v = PyLong_FromLong(value); /* new ref */
@@ -137,118 +122,7 @@ py__set_int_str(PyObject *dict, const char *name, long value)
     return rc;
 }
 
-/* The barrier that makes workers collide. It must not synchronise them: a pthread barrier or
- * threading.Barrier orders everything before it against everything after it, so TSan would
- * miss a race between one thread's first call and another's unless the calls happened to
- * overlap. The scenario's code has no such barrier between its threads in real use. So the
- * workers count arrivals with relaxed atomics, which TSan treats as no synchronisation, on a
- * counter that only grows: round k opens when it reaches k * n. They wait detached, so a
- * stop-the-world pause (GC) never waits on them, yielding the CPU to the ones still coming. */
-static void
-py__barrier(long *arrivals, long n)
-{
-    Py_BEGIN_ALLOW_THREADS
-    long a = __atomic_add_fetch(arrivals, 1, __ATOMIC_RELAXED);
-    long target = ((a - 1) / n + 1) * n;
-
-    while (__atomic_load_n(arrivals, __ATOMIC_RELAXED) < target)
-        sched_yield();
-    Py_END_ALLOW_THREADS
-}
-
-static void *
-py__worker_main(void *arg)
-{
-    struct py__worker *w = arg;
-    const struct scn_scenario *s = w->job->scn;
-    PyGILState_STATE st;
-
-    pthread_mutex_lock(&py__tstate_lock);
-    st = PyGILState_Ensure();
-    pthread_mutex_unlock(&py__tstate_lock);
-
-    for (long it = 0; it < s->iterations; it++) {
-        PyObject *r; /* new ref */
-
-        if (it == 0 || s->barrier == SCN_BARRIER_EACH)
-            py__barrier(w->arrivals, s->threads);
-        if (py__set_int(w->globals, py__name_iteration, it) != 0) {
-            py__record_exception("harness", w->tid, it);
-            continue;
-        }
-        r = PyEval_EvalCode(w->code, w->globals, w->globals);
-        if (r == NULL) {
-            if (w->exceptions++ < PY__KEEP_EXCEPTIONS)
-                py__record_exception("body", w->tid, it);
-            else
-                PyErr_Clear();
-        } else {
-            w->completed++;
-        }
-        Py_XDECREF(r);
-    }
-    /* Detach before waiting for the lock, so a stop-the-world pause cannot wait on us. */
-    Py_BEGIN_ALLOW_THREADS
-    pthread_mutex_lock(&py__tstate_lock);
-    Py_END_ALLOW_THREADS
-    PyGILState_Release(st);
-    pthread_mutex_unlock(&py__tstate_lock);
-    return NULL;
-}
-
-/* Start every worker, wait for all of them detached. A thread that cannot start is a harness
- * failure: the barrier would never open. */
-static int
-py__run_workers(const struct py_job *job, PyObject *code, PyObject *ns, json_t *summary)
-{
-    const struct scn_scenario *s = job->scn;
-    struct py__worker *w = calloc((size_t)s->threads, sizeof(*w));
-    long arrivals = 0;
-    PyThreadState *save;
-    long completed = 0, exceptions = 0;
-    int rc = 0, started = 0, err;
-    double t0;
-
-    if (w == NULL)
-        return FT_ENOMEM;
-    for (long i = 0; i < s->threads; i++) {
-        w[i] = (struct py__worker){.tid = (int)i, .job = job, .code = code, .arrivals = &arrivals};
-        if ((w[i].globals = PyDict_Copy(ns)) == NULL || py__set_int(w[i].globals, py__name_tid, i) != 0 ||
-            py__set_int(w[i].globals, py__name_iteration, 0) != 0) {
-            rc = FT_EPYTHON;
-            goto out;
-        }
-    }
-    t0 = py__now();
-    save = PyEval_SaveThread();
-    for (long i = 0; i < s->threads; i++) {
-        if ((err = pthread_create(&w[i].thread, NULL, py__worker_main, &w[i])) != 0) {
-            log_err(err, "pthread_create (worker %ld of %ld)", i, s->threads);
-            abort(); /* started workers wait at a barrier that can never open */
-        }
-        w[i].started = 1;
-        started++;
-    }
-    for (long i = 0; i < s->threads; i++)
-        if (w[i].started)
-            pthread_join(w[i].thread, NULL);
-    PyEval_RestoreThread(save);
-    for (long i = 0; i < s->threads; i++) {
-        completed += w[i].completed;
-        exceptions += w[i].exceptions;
-    }
-    json_object_set_new(summary, "threads_started", json_integer(started));
-    json_object_set_new(summary, "body_completed", json_integer(completed));
-    json_object_set_new(summary, "body_exceptions", json_integer(exceptions));
-    json_object_set_new(summary, "body_seconds", json_real(py__now() - t0));
-out:
-    for (long i = 0; i < s->threads; i++)
-        Py_XDECREF(w[i].globals);
-    free(w);
-    return rc;
-}
-
-static int
+int
 py__init(const struct py_job *job)
 {
     PyConfig config;
@@ -281,7 +155,7 @@ py__init(const struct py_job *job)
 /* faulthandler into the evidence directory: Python stacks on fatal signals and, on SIGTERM
  * from the supervisor, of every thread of a hung run. SIGTERM, because TSan reports any other
  * handler that changes errno ("signal handler spoils errno"), which faulthandler's write does. */
-static int
+int
 py__faulthandler(const char *dir)
 {
     char path[4096];
@@ -377,49 +251,73 @@ py__kernel_path(void)
     return 0;
 }
 
-static int
-py__run(const struct py_job *job, json_t *summary)
+int
+py__begin(const struct py_job *job, struct py__ctx *c)
 {
-    PyObject *main_mod = NULL, *ns, *tb = NULL, *body = NULL;
     int rc;
 
+    memset(c, 0, sizeof(*c));
     if ((rc = py__faulthandler(job->dir)) != 0 || (rc = py__kernel_path()) != 0)
         return rc;
-    if ((tb = PyImport_ImportModule("traceback")) == NULL ||
-        (py__format_exception = PyObject_GetAttrString(tb, "format_exception")) == NULL) {
+    if ((c->tb = PyImport_ImportModule("traceback")) == NULL ||
+        (py__format_exception = PyObject_GetAttrString(c->tb, "format_exception")) == NULL) {
         py__print_error();
-        rc = FT_EPYTHON;
-        goto out;
+        return FT_EPYTHON;
     }
-    main_mod = PyImport_AddModuleRef("__main__"); /* new ref */
-    ns = PyModule_GetDict(main_mod);              /* borrowed */
+    c->main_mod = PyImport_AddModuleRef("__main__"); /* new ref */
+    c->ns = PyModule_GetDict(c->main_mod);          /* borrowed */
     py__name_tid = PyUnicode_InternFromString("tid");
     py__name_iteration = PyUnicode_InternFromString("iteration");
-    if (py__name_tid == NULL || py__name_iteration == NULL ||
-        py__set_int_str(ns, "seed", (long)job->seed) != 0 || py__set_int_str(ns, "run", job->run) != 0) {
-        rc = FT_EPYTHON;
-        goto out;
-    }
-    if ((rc = py__run_phase(job, &job->scn->setup, "setup", ns)) != 0)
-        goto out;
+    if (py__name_tid == NULL || py__name_iteration == NULL || py__bind_run(c, job) != 0)
+        return FT_EPYTHON;
+    return 0;
+}
+
+int
+py__bind_run(struct py__ctx *c, const struct py_job *job)
+{
+    return py__set_int_str(c->ns, "seed", (long)job->seed) != 0 || py__set_int_str(c->ns, "run", job->run) != 0
+               ? FT_EPYTHON
+               : 0;
+}
+
+int
+py__setup(const struct py_job *job, struct py__ctx *c, json_t *summary)
+{
+    int rc;
+
+    if ((rc = py__run_phase(job, &job->scn->setup, "setup", c->ns)) != 0)
+        return rc;
     py__proc_figures(summary);
-    if ((body = py__compile(&job->scn->body, job->scn->path)) == NULL) {
+    if ((c->body = py__body_code(job->scn, c->ns)) == NULL) {
         py__record_exception("body", -1, -1);
-        rc = FT_ESCENARIO;
-        goto out;
+        return FT_ESCENARIO;
     }
-    if ((rc = py__run_workers(job, body, ns, summary)) != 0)
-        goto out;
-    rc = py__run_phase(job, &job->scn->teardown, "teardown", ns);
+    return 0;
+}
+
+int
+py__finish(const struct py_job *job, struct py__ctx *c, json_t *summary)
+{
+    int rc;
+
+    if ((rc = py__run_workers(job->scn, c->body, c->ns, summary)) != 0)
+        return rc;
+    rc = py__run_phase(job, &job->scn->teardown, "teardown", c->ns);
     json_object_set_new(summary, "gil_would_enable", json_integer(py__gil_report()));
-out:
-    Py_XDECREF(body);
-    Py_XDECREF(main_mod);
-    Py_XDECREF(tb);
+    return rc;
+}
+
+void
+py__end(struct py__ctx *c)
+{
+    Py_XDECREF(c->body);
+    Py_XDECREF(c->main_mod);
+    Py_XDECREF(c->tb);
     Py_CLEAR(py__format_exception);
     Py_CLEAR(py__name_tid);
     Py_CLEAR(py__name_iteration);
-    return rc;
+    memset(c, 0, sizeof(*c));
 }
 
 /* sys._is_gil_enabled(), asked through the C API: no Python code that could raise SystemExit
@@ -438,13 +336,42 @@ py__gil_enabled(void)
     return on;
 }
 
+json_t *
+py__summary(const struct py_job *job)
+{
+    json_t *summary = json_object();
+
+    json_object_set_new(summary, LAYOUT_EV_KIND, json_string(LAYOUT_EV_SUMMARY));
+    json_object_set_new(summary, "run", json_integer(job->run));
+    json_object_set_new(summary, "seed", json_integer((json_int_t)job->seed));
+    json_object_set_new(summary, "gil_enabled", json_boolean(py__gil_enabled()));
+    return summary;
+}
+
+int
+py__exit(int rc, json_t *summary, double t0)
+{
+    int status = rc == 0 ? FT_EXIT_CLEAN : rc == FT_ESCENARIO ? FT_EXIT_SETUP : FT_EXIT_HARNESS;
+
+    json_object_set_new(summary, "seconds", json_real(py__now() - t0));
+    ev_write(summary);
+    fflush(stdout);
+    fflush(stderr);
+    if (Py_FinalizeEx() < 0 && status == FT_EXIT_CLEAN)
+        status = FT_EXIT_HARNESS;
+    py__hooks_close();
+    ev_close();
+    return status;
+}
+
 int
 py_run(const struct py_job *job)
 {
     char path[4096];
-    json_t *summary = json_object();
     double t0 = py__now();
-    int rc, status = FT_EXIT_CLEAN;
+    struct py__ctx c;
+    json_t *summary;
+    int rc;
 
     if (buf_fmt(path, sizeof(path), "%s/" LAYOUT_EVENTS, job->dir) != 0) {
         log_err(0, "%s/%s: the path is too long", job->dir, LAYOUT_EVENTS);
@@ -456,24 +383,11 @@ py_run(const struct py_job *job)
         ev_close();
         return FT_EXIT_NOINIT;
     }
-    json_object_set_new(summary, LAYOUT_EV_KIND, json_string(LAYOUT_EV_SUMMARY));
-    json_object_set_new(summary, "run", json_integer(job->run));
-    json_object_set_new(summary, "seed", json_integer((json_int_t)job->seed));
-    json_object_set_new(summary, "gil_enabled", json_boolean(py__gil_enabled()));
-    rc = py__run(job, summary);
-    if (rc == FT_ESCENARIO)
-        status = FT_EXIT_SETUP;
-    else if (rc != 0)
-        status = FT_EXIT_HARNESS;
-    json_object_set_new(summary, "seconds", json_real(py__now() - t0));
-    ev_write(summary);
-    fflush(stdout);
-    fflush(stderr);
-    if (Py_FinalizeEx() < 0 && status == FT_EXIT_CLEAN)
-        status = FT_EXIT_HARNESS;
-    py__hooks_close();
-    ev_close();
-    return status;
+    summary = py__summary(job);
+    if ((rc = py__begin(job, &c)) == 0 && (rc = py__setup(job, &c, summary)) == 0)
+        rc = py__finish(job, &c, summary);
+    py__end(&c);
+    return py__exit(rc, summary, t0);
 }
 
 /* The raised SyntaxError (or other compile error) as "path:line:column: ..."; clears it. The

@@ -19,6 +19,11 @@ struct py_job {
  * the evidence), FT_EXIT_SETUP, FT_EXIT_NOINIT or FT_EXIT_HARNESS. */
 int py_run(const struct py_job *job);
 
+/* py_serve: the fork server (py_serve.c) on the control socket ctl: setup once in this
+ * process, then a forked process per request. Returns when the supervisor closes the socket,
+ * with the server's enum ft_exit. */
+int py_serve(const struct py_job *job, int ctl);
+
 /* py_check: compile the scenario's setup, body and teardown in this process (an interpreter
  * started and finalized here, before any run), so a syntax error is a scenario error naming
  * "file:line:column" in *err (FT_ESCENARIO), not a finding of every run. FT_EPYTHON when the

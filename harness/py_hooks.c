@@ -2,6 +2,7 @@
  * for forks from C, and the sanitizers' report callbacks, which write the Python traceback of
  * the reporting thread next to the report. */
 #include <Python.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -167,6 +168,10 @@ py__dump_python_stack(const char *what)
 #endif
 #endif
 
+#if defined(PY__TSAN) || defined(PY__ASAN)
+void __sanitizer_set_report_path(const char *path);
+#endif
+
 #ifdef PY__TSAN
 int __tsan_get_report_data(void *report, const char **description, int *count, int *stack_count,
                            int *mop_count, int *loc_count, int *mutex_count, int *thread_count,
@@ -222,6 +227,82 @@ py__hooks_install(const char *dir)
     }
 #ifdef PY__ASAN
     __asan_set_error_report_callback(py__asan_report);
+#endif
+    return 0;
+}
+
+void
+py__hooks_fork(void)
+{
+    py__python_fork = 1; /* py__atfork_prepare skips it, as it skips os.fork's */
+}
+
+/* src's content appended to dst (both paths); a missing src is nothing to copy. */
+static int
+py__append_file(const char *src, const char *dst)
+{
+    char chunk[65536];
+    int in = open(src, O_RDONLY | O_CLOEXEC), out;
+    ssize_t n;
+    int rc = 0;
+
+    if (in < 0)
+        return errno == ENOENT ? 0 : FT_EIO;
+    if ((out = open(dst, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644)) < 0) {
+        close(in);
+        return FT_EIO;
+    }
+    while (rc == 0 && (n = read(in, chunk, sizeof(chunk))) > 0)
+        if (write(out, chunk, (size_t)n) != n)
+            rc = FT_EIO;
+    close(in);
+    close(out);
+    return rc;
+}
+
+int
+py__hooks_reopen(const char *dir, const char *server_dir, int with_logs)
+{
+    static const char *const copied[] = {LAYOUT_EVENTS, LAYOUT_PYSTACK};
+    char src[4096], dst[4096];
+    struct dirent *e;
+    DIR *d;
+    int rc = 0;
+
+    for (size_t i = 0; i < sizeof(copied) / sizeof(copied[0]) && rc == 0; i++)
+        if (buf_fmt(src, sizeof(src), "%s/%s", server_dir, copied[i]) != 0 ||
+            buf_fmt(dst, sizeof(dst), "%s/%s", dir, copied[i]) != 0 || py__append_file(src, dst) != 0)
+            rc = FT_EIO;
+    /* The sanitizer's reports from setup, which ran once: the server's own log files, under their
+     * names, in the first run's evidence only. */
+    if (rc == 0 && with_logs && (d = opendir(server_dir)) != NULL) {
+        while (rc == 0 && (e = readdir(d)) != NULL)
+            if (strncmp(e->d_name, LAYOUT_TSAN_LOG ".", sizeof(LAYOUT_TSAN_LOG)) == 0 ||
+                strncmp(e->d_name, LAYOUT_ASAN_LOG ".", sizeof(LAYOUT_ASAN_LOG)) == 0)
+                if (buf_fmt(src, sizeof(src), "%s/%s", server_dir, e->d_name) != 0 ||
+                    buf_fmt(dst, sizeof(dst), "%s/%s", dir, e->d_name) != 0 || py__append_file(src, dst) != 0)
+                    rc = FT_EIO;
+        closedir(d);
+    }
+    if (rc != 0 || buf_fmt(dst, sizeof(dst), "%s/" LAYOUT_PYSTACK, dir) != 0) {
+        log_err(errno, "cannot copy the server's evidence into %s", dir);
+        return FT_EIO;
+    }
+    py__hooks_close();
+    if ((py__pystack_fd = open(dst, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644)) < 0) {
+        log_err(errno, "cannot open %s", dst);
+        return FT_EIO;
+    }
+#if defined(PY__TSAN) || defined(PY__ASAN)
+    if (buf_fmt(dst, sizeof(dst), "%s/%s", dir,
+#ifdef PY__TSAN
+                LAYOUT_TSAN_LOG
+#else
+                LAYOUT_ASAN_LOG
+#endif
+                ) != 0)
+        return FT_EIO;
+    __sanitizer_set_report_path(dst);
 #endif
     return 0;
 }

@@ -311,6 +311,13 @@ rpt__summary_md(const struct rpt_run *run, const struct sig_findings *f)
     if (run->runs_failed)
         buf_printf(&b, "**%d run%s could not run (infrastructure failure); see evidence/.**\n\n", run->runs_failed,
                    run->runs_failed == 1 ? "" : "s");
+    if (s->process == SCN_PROCESS_FORK && run->mode && run->mode->spawned)
+        buf_printf(&b, "%ld of %d runs were fresh processes instead of forked from a server that ran setup once: "
+                       "%s.\n\n",
+                   run->mode->spawned, run->runs_done, run->mode->why[0] ? run->mode->why : "see evidence/server");
+    if (run->mode && run->mode->servers > 1)
+        buf_printf(&b, "The fork server died and was started again %d time%s (evidence/server-N).\n\n",
+                   run->mode->servers - 1, run->mode->servers == 2 ? "" : "s");
     if (f->n) {
         buf_puts(&b, "| id | kind | signature | component | runs hit | known |\n|---|---|---|---|---|---|\n");
         for (size_t i = 0; i < f->n; i++) {
@@ -363,6 +370,21 @@ rpt__stack_json(const struct san_stack *s)
     return o;
 }
 
+/* How the runs got their processes: {"asked": "fork"|"fresh", "forked", "spawned", "servers",
+ * "why_spawned"}. */
+static json_t *
+rpt__process(const struct scn_scenario *s, const struct run_mode *m)
+{
+    json_t *o = json_object();
+
+    json_object_set_new(o, "asked", json_string(s->process == SCN_PROCESS_FORK ? "fork" : "fresh"));
+    json_object_set_new(o, "forked", json_integer(m ? m->forked : 0));
+    json_object_set_new(o, "spawned", json_integer(m ? m->spawned : 0));
+    json_object_set_new(o, "servers", json_integer(m ? m->servers : 0));
+    json_object_set_new(o, "why_spawned", m && m->why[0] ? json_string(m->why) : json_null());
+    return o;
+}
+
 /* Whether the scenario says what its bug looks like: an expectation with outcome found. */
 static int
 rpt__describes_bug(const struct scn_scenario *s)
@@ -399,6 +421,7 @@ rpt__json(const struct rpt_run *run, const struct sig_findings *f)
     json_object_set_new(runs, "failed", json_integer(run->runs_failed));
     json_object_set_new(o, "runs", runs);
     json_object_set_new(o, "seconds", json_real(run->seconds));
+    json_object_set_new(o, "process", rpt__process(s, run->mode));
     for (size_t i = 0; i < f->n; i++) {
         const struct sig_finding *x = &f->v[i];
         json_t *j = json_object(), *st = json_array();

@@ -36,6 +36,7 @@ struct rpt_run {
     int runs_failed;                  /* runs the harness could not run (infrastructure) */
     double seconds;
     const char *tsan_options, *asan_options; /* as given to the children (allow-listed) */
+    const struct run_mode *mode;      /* how the runs got their processes */
 };
 
 /* rpt_write: summary.md, findings/<id>/report.md, report.json, junit.xml. 0 or an error (logged):

@@ -1,5 +1,5 @@
 /* Child process supervision: spawn, sample, time out, collect stacks, kill the group, reap. */
-#include "run.h"
+#include "run_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,17 +24,6 @@
 #define RUN__SAMPLE_MS 50
 #define RUN__GDB_SECONDS 60
 
-struct run__slot {
-    int active;
-    int i;
-    pid_t pid;
-    double start;
-    long peak_threads;
-    long peak_vm_kb;
-    int hang_stage; /* 0 running, 1 asked for stacks (SIGTERM), 2 killed */
-    double stage_at;
-};
-
 static volatile sig_atomic_t run__stop;
 
 static void
@@ -43,7 +32,13 @@ run__on_signal(int sig)
     run__stop = sig;
 }
 
-static double
+int
+run__stopping(void)
+{
+    return run__stop != 0;
+}
+
+double
 run__now(void)
 {
     struct timespec ts;
@@ -113,27 +108,25 @@ run__free_all(char **v)
     free(v);
 }
 
-/* Start run i in its own process group with stdout and stderr in its directory. */
-static int
-run__spawn(const struct run_plan *plan, struct run__slot *s, int i)
+int
+run__exec(char *const *argv_t, char *const *envp_t, const char *dir, int i, unsigned long seed, int ctl, pid_t *pid)
 {
-    char dir[4096], out[4200], err[4200];
+    char out[4200], err[4200];
     char **argv = NULL, **envp = NULL;
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t at;
     int rc = FT_ESPAWN, e;
 
-    if (run_dir(plan, i, dir, sizeof(dir)) != 0 || buf_fmt(out, sizeof(out), "%s/" LAYOUT_STDOUT, dir) != 0 ||
-        buf_fmt(err, sizeof(err), "%s/" LAYOUT_STDERR, dir) != 0) {
-        log_err(0, "%s: the evidence path is too long", plan->evidence);
+    if (buf_fmt(out, sizeof(out), "%s/" LAYOUT_STDOUT, dir) != 0 || buf_fmt(err, sizeof(err), "%s/" LAYOUT_STDERR, dir) != 0) {
+        log_err(0, "%s: the evidence path is too long", dir);
         return FT_ETOOBIG;
     }
     if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
         log_err(errno, "cannot create %s", dir);
         return FT_EIO;
     }
-    argv = run__fill_all(plan->argv, dir, i, plan->seed + (unsigned long)i);
-    envp = run__fill_all(plan->envp, dir, i, plan->seed + (unsigned long)i);
+    argv = run__fill_all(argv_t, dir, i, seed);
+    envp = run__fill_all(envp_t, dir, i, seed);
     if (argv == NULL || envp == NULL) {
         rc = FT_ENOMEM;
         goto out;
@@ -142,26 +135,59 @@ run__spawn(const struct run_plan *plan, struct run__slot *s, int i)
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&fa, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     posix_spawn_file_actions_addopen(&fa, 2, err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (ctl >= 0)
+        posix_spawn_file_actions_adddup2(&fa, ctl, RUN_CONTROL_FD);
     posix_spawnattr_init(&at);
     posix_spawnattr_setpgroup(&at, 0);
     posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP);
-    e = posix_spawn(&s->pid, argv[0], &fa, &at, argv, envp);
+    e = posix_spawn(pid, argv[0], &fa, &at, argv, envp);
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&at);
-    if (e != 0) {
+    if (e != 0)
         log_err(e, "cannot start %s", argv[0]);
-        goto out;
-    }
-    s->active = 1;
-    s->i = i;
-    s->start = run__now();
-    s->peak_threads = 0;
-    s->peak_vm_kb = 0;
-    s->hang_stage = 0;
-    rc = 0;
+    else
+        rc = 0;
 out:
     run__free_all(argv);
     run__free_all(envp);
+    return rc;
+}
+
+void
+run__slot_start(struct run__slot *s, int i, pid_t pid)
+{
+    *s = (struct run__slot){.active = 1, .i = i, .pid = pid, .start = run__now()};
+}
+
+/* Start run i: forked by the fork server when there is one, else spawned, in its own process
+ * group with stdout and stderr in its directory. */
+static int
+run__start(const struct run_plan *plan, struct run__server *srv, struct run__slot *s, int i, struct run_mode *mode)
+{
+    char dir[4096];
+    unsigned long seed = plan->seed + (unsigned long)i;
+    pid_t pid;
+    int rc;
+
+    if (run_dir(plan, i, dir, sizeof(dir)) != 0) {
+        log_err(0, "%s: the evidence path is too long", plan->evidence);
+        return FT_ETOOBIG;
+    }
+    if (srv->ready) {
+        if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+            log_err(errno, "cannot create %s", dir);
+            return FT_EIO;
+        }
+        if (run__server_fork(plan, srv, i, seed, dir, &pid, mode) == 0) {
+            run__slot_start(s, i, pid);
+            mode->forked++;
+            return 0;
+        }
+    }
+    if ((rc = run__exec(plan->argv, plan->envp, dir, i, seed, -1, &pid)) == 0) {
+        run__slot_start(s, i, pid);
+        mode->spawned++;
+    }
     return rc;
 }
 
@@ -199,7 +225,7 @@ run__gdb(const struct run_plan *plan, struct run__slot *s)
     int st;
 
     if (run_dir(plan, s->i, dir, sizeof(dir)) != 0 || buf_fmt(out, sizeof(out), "%s/" LAYOUT_GDB, dir) != 0)
-        return; /* run__spawn made this directory: its path fits */
+        return; /* run__start made this directory: its path fits */
     snprintf(pid, sizeof(pid), "%d", (int)s->pid);
     snprintf(tmo, sizeof(tmo), "%d", RUN__GDB_SECONDS);
     posix_spawn_file_actions_init(&fa);
@@ -278,7 +304,7 @@ run__reaped(const struct run_plan *plan, struct run__slot *s, int st, const stru
     /* The child is gone, but a grandchild it left may still hold the group. */
     kill(-s->pid, SIGKILL);
     s->active = 0;
-    if (run_dir(plan, s->i, dir, sizeof(dir)) != 0) /* run__spawn made this directory: its path fits */
+    if (run_dir(plan, s->i, dir, sizeof(dir)) != 0) /* run__start made this directory: its path fits */
         return;
     run__write_status(dir, r);
     if (done)
@@ -286,24 +312,28 @@ run__reaped(const struct run_plan *plan, struct run__slot *s, int st, const stru
 }
 
 int
-run_all(const struct run_plan *plan, struct run_result *results, run_done_fn done, void *arg)
+run_all(const struct run_plan *plan, struct run_result *results, run_done_fn done, void *arg, struct run_mode *mode)
 {
     struct run__slot *slots = calloc((size_t)plan->jobs, sizeof(*slots));
     struct sigaction sa = {.sa_handler = run__on_signal}, old_int, old_term;
+    struct run__server srv = {.pid = -1, .ctl = -1};
     int next = 0, active = 0, rc = 0;
 
     if (slots == NULL)
         return FT_ENOMEM;
+    memset(mode, 0, sizeof(*mode));
     run__stop = 0;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
+    if (plan->server_argv)
+        run__server_start(plan, &srv, mode);
     while (next < plan->runs || active > 0) {
         double now = run__now();
 
         for (long j = 0; j < plan->jobs && next < plan->runs && !run__stop && rc == 0; j++)
             if (!slots[j].active) {
-                if ((rc = run__spawn(plan, &slots[j], next)) == 0) {
+                if ((rc = run__start(plan, &srv, &slots[j], next, mode)) == 0) {
                     next++;
                     active++;
                 }
@@ -332,8 +362,10 @@ run_all(const struct run_plan *plan, struct run_result *results, run_done_fn don
                 run__hang_step(plan, s, now);
             }
         }
+        run__server_sweep(&srv, slots, plan->jobs);
         poll(NULL, 0, RUN__SAMPLE_MS);
     }
+    run__server_stop(&srv);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     free(slots);

@@ -15,6 +15,18 @@ struct run_plan {
     long timeout;       /* seconds per run */
     unsigned long seed; /* run i gets seed + i */
     const char *gdb;    /* gdb for hang stacks, or NULL to skip */
+    char *const *server_argv; /* the fork server's command line ({dir}: its evidence directory, under
+                                 evidence/), or NULL: every run is a fresh process */
+};
+
+/* The fork server's control socket in the server. */
+#define RUN_CONTROL_FD 3
+
+/* How the runs got their processes. */
+struct run_mode {
+    long forked, spawned; /* runs forked from the server; runs spawned fresh */
+    int servers;          /* fork servers started (more than one: it died and was started again) */
+    char why[512];        /* why runs were spawned although the plan asked for fork, or "" */
 };
 
 /* What the supervisor saw of one run; also written as status.json in its directory. */
@@ -34,11 +46,11 @@ struct run_result {
 /* Called after each run ends, in the supervisor, in the order runs end. */
 typedef void (*run_done_fn)(const struct run_result *r, const char *dir, void *arg);
 
-/* run_all: run every run of the plan; results[i] for run i (caller allocates runs entries).
- * 0 when every run was started and reaped (whatever they did), FT_ESPAWN/FT_EIO otherwise
- * (logged); FT_EUSAGE-free. On SIGINT/SIGTERM the running groups are killed, reaped and
- * recorded, and run_all returns 1. */
-int run_all(const struct run_plan *plan, struct run_result *results, run_done_fn done, void *arg);
+/* run_all: run every run of the plan; results[i] for run i (caller allocates runs entries);
+ * how they got their processes into *mode. 0 when every run was started and reaped (whatever
+ * they did), FT_ESPAWN/FT_EIO otherwise (logged). On SIGINT/SIGTERM the running groups are
+ * killed, reaped and recorded, and run_all returns 1. */
+int run_all(const struct run_plan *plan, struct run_result *results, run_done_fn done, void *arg, struct run_mode *mode);
 
 /* run_capture: run argv (searched in PATH) with input on its stdin, its stdout into *out,
  * killed after timeout seconds. 0, or FT_ESPAWN / FT_EIO (logged) / FT_ETOOBIG. */

@@ -131,6 +131,8 @@ static const struct scn__key scn__top_keys[] = {
     {"iterations", scn__posint, SCN__FIELD(iterations), 0, "integer",
      "body executions per thread per run (default 50)"},
     {"name", scn__str, SCN__FIELD(name), 1, "string", "identifier: letters, digits, _ and -"},
+    {"process", scn__process, SCN__FIELD(process), 0, "fork|fresh",
+     "runs forked from a server that ran setup once (default fork), or each a fresh process running setup itself"},
     {"references", scn__strlist, SCN__FIELD(references), 0, "list", "upstream issue links"},
     {"requires", scn__requires, 0, 0, "mapping", "python: range, packages: {name: spec}, from_source: [names]"},
     {"runs", scn__posint, SCN__FIELD(runs), 0, "integer", "fresh processes (default 20)"},

@@ -8,6 +8,10 @@
 
 enum scn_barrier { SCN_BARRIER_START, SCN_BARRIER_EACH };
 
+/* How each run gets its process: forked from a server that ran setup once (the default), or a
+ * fresh process that runs setup itself (a bug in import or setup, a process-wide resource). */
+enum scn_process { SCN_PROCESS_FORK, SCN_PROCESS_FRESH };
+
 /* Sanitizers a scenario is meant for (bit set). */
 enum scn_san { SCN_SAN_TSAN = 1, SCN_SAN_ASAN = 2, SCN_SAN_NONE = 4 };
 
@@ -65,6 +69,7 @@ struct scn_scenario {
     long timeout; /* seconds per run */
     long seed;    /* run 0's seed when the command line gives none; run i gets seed + i */
     enum scn_barrier barrier;
+    enum scn_process process;
     struct scn_pair *env;
     size_t n_env;
     struct scn_pair *build; /* kind (c, cython, pythran) -> source path under scenarios/ */

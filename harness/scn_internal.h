@@ -45,6 +45,7 @@ int scn__strlist(struct scn__ctx *c, const struct scn__key *k, const char *key, 
 int scn__strmap(struct scn__ctx *c, const struct scn__key *k, const char *key, yaml_node_t *v, void *base);
 int scn__rangemap(struct scn__ctx *c, const struct scn__key *k, const char *key, yaml_node_t *v, void *base);
 int scn__code(struct scn__ctx *c, const struct scn__key *k, const char *key, yaml_node_t *v, void *base);
+int scn__process(struct scn__ctx *c, const struct scn__key *k, const char *key, yaml_node_t *v, void *base);
 int scn__barrier(struct scn__ctx *c, const struct scn__key *k, const char *key, yaml_node_t *v, void *base);
 int scn__outcome(struct scn__ctx *c, const struct scn__key *k, const char *key, yaml_node_t *v, void *base);
 int scn__sanitizers(struct scn__ctx *c, const struct scn__key *k, const char *key, yaml_node_t *v, void *base);

@@ -255,6 +255,18 @@ scn__barrier(struct scn__ctx *c, const struct scn__key *k, const char *key, yaml
 }
 
 int
+scn__process(struct scn__ctx *c, const struct scn__key *k, const char *key, yaml_node_t *v, void *base)
+{
+    static const char *const words[] = {"fork", "fresh"};
+    size_t i;
+    int rc = scn__word(c, key, v, words, 2, &i);
+
+    if (rc == 0)
+        *(enum scn_process *)((char *)base + k->offset) = i == 0 ? SCN_PROCESS_FORK : SCN_PROCESS_FRESH;
+    return rc;
+}
+
+int
 scn__outcome(struct scn__ctx *c, const struct scn__key *k, const char *key, yaml_node_t *v,
              void *base)
 {

@@ -29,6 +29,10 @@ for v in THREADS ITERATIONS RUNS JOBS TIMEOUT; do
   [[ $val =~ ^[1-9][0-9]*$ ]] || tc_usage_die "$v must be a positive integer, got '$val'"
   args+=("--$(tr 'A-Z' 'a-z' <<<"$v")" "$val")
 done
+if [ -n "${PROCESS:-}" ]; then
+  [[ $PROCESS == fork || $PROCESS == fresh ]] || tc_usage_die "PROCESS must be fork or fresh, got '$PROCESS'"
+  args+=(--process "$PROCESS")
+fi
 if [ -n "${SEED:-}" ]; then
   [[ $SEED =~ ^[0-9]+$ ]] || tc_usage_die "SEED must be a non-negative integer, got '$SEED'"
   args+=(--seed "$SEED")

@@ -1,10 +1,12 @@
 """The driver end to end: real scenarios through toolchain/run.sh (as `make run` calls it) on the
 real TSan toolchain, each asserting on the evidence and the reports left behind."""
+import glob
 import os
 import re
 import subprocess
+import time
 
-from conftest import ROOT, SCN, harness_binary
+from conftest import ROOT, SCN, harness_binary, load_json
 
 
 def test_yaml_syntax_error_names_line_7_and_writes_nothing(harness, reports):
@@ -92,6 +94,54 @@ def test_system_exit_in_setup_is_the_setups_exception(harness):
     (f,) = r.findings("exception")
     assert f["signature"] == "exception: SystemExit at <module> (setup_system_exit.yaml)", f
     assert f["scenario_bug"] is False and r.report["scenario"]["describes_bug"] is False
+
+
+def test_fork_server_runs_setup_once_and_fresh_runs_it_each_time(harness, tmp_path):
+    """process: fork (the default): one server ran setup, every run was forked from it and says
+    so; PROCESS=fresh: each run ran setup in its own process."""
+    log = tmp_path / "setups.txt"
+    r = harness(f"{SCN}/fork_setup_once.yaml", FTSAN_TEST_SETUP_LOG=str(log))
+    assert r.rc == 0, r
+    assert r.report["process"] == {"asked": "fork", "forked": 4, "spawned": 0, "servers": 1, "why_spawned": None}
+    assert len(log.read_text().split()) == 1
+    for n in range(1, 5):
+        (summary,) = [e for e in r.events(n) if e["kind"] == "summary"]
+        assert summary["forked"] is True and summary["body_completed"] == 4 and summary["run"] == n - 1, summary
+        assert r.status(n)["exit_code"] == 0
+    log.unlink()
+    r = harness(f"{SCN}/fork_setup_once.yaml", FTSAN_TEST_SETUP_LOG=str(log), PROCESS="fresh")
+    assert r.rc == 0, r
+    assert r.report["process"]["asked"] == "fresh" and r.report["process"]["spawned"] == 4
+    assert len(set(log.read_text().split())) == 4
+
+
+def test_fork_server_with_a_thread_left_spawns_and_says_why(harness):
+    """ThreadSanitizer allows fork only from a single-threaded process: a setup that leaves a
+    thread running makes every run a fresh process, and the report says why."""
+    r = harness(f"{SCN}/fork_thread_left.yaml")
+    assert r.rc == 0, r
+    p = r.report["process"]
+    assert (p["forked"], p["spawned"]) == (0, 2), p
+    assert re.search(r"setup left \d+ threads running in the fork server", p["why_spawned"]), p
+    assert "2 of 2 runs were fresh processes" in open(os.path.join(r.dir, "summary.md")).read()
+
+
+def test_a_dead_fork_server_is_started_again(reports):
+    """The server killed between runs: a new one serves the rest, every run runs, the report
+    counts the servers."""
+    env = dict(os.environ, NUMPY="", SCENARIO=f"{SCN}/fork_server_restart.yaml", FTSAN_REPORTS=reports, JOBS="1")
+    p = subprocess.Popen(["bash", "toolchain/run.sh"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 300
+    while not glob.glob(f"{reports}/*/evidence/run-0002/status.json") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    killed = subprocess.run(["pkill", "-KILL", "-f", "harness server .*fork_server_restart"])
+    out, _ = p.communicate(timeout=300)
+    assert killed.returncode == 0 and p.returncode == 0, out
+    rep = load_json(os.path.join(reports, "latest", "report.json"))
+    assert rep["runs"] == {"planned": 6, "done": 6, "failed": 0}, rep["runs"]
+    assert rep["process"]["servers"] == 2 and rep["process"]["forked"] == 6, rep["process"]
+    assert os.path.isdir(os.path.join(reports, "latest", "evidence", "server-2"))
 
 
 def test_process_events_with_python_stacks(harness):

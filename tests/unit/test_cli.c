@@ -25,6 +25,7 @@ stub(const char *name, const struct cli_opts *o)
 
 int drv_run(const struct cli_opts *o) { return stub("run", o); }
 int drv_child(const struct cli_opts *o) { return stub("child", o); }
+int drv_serve(const struct cli_opts *o) { return stub("serve", o); }
 int drv_list(const struct cli_opts *o) { return stub("list", o); }
 int drv_keys(const struct cli_opts *o) { return stub("keys", o); }
 
@@ -74,6 +75,7 @@ static const struct bad bad_cases[] = {
     {4, {"harness", "run", "--toolchain", "t.json"}, "which scenario? give a name or a .yaml path (harness list shows the names)"},
     {3, {"harness", "run", "x"}, "--toolchain FILE is required (make run passes it; make toolchain builds one)"},
     {6, {"harness", "run", "--toolchain", "t", "a", "b"}, "unexpected argument 'b'"},
+    {6, {"harness", "run", "--toolchain", "t", "--process=forked", "a"}, "--process must be fork or fresh, got 'forked'"},
 };
 
 static void
@@ -122,6 +124,7 @@ test_dispatch(void **state)
         {2, {"harness", "list"}, "list"},
         {2, {"harness", "keys"}, "keys"},
         {6, {"harness", "child", "--toolchain", "t.json", "--dir=d", "x.yaml"}, "child"},
+        {6, {"harness", "server", "--toolchain", "t.json", "--dir=d", "x.yaml"}, "serve"},
     };
 
     (void)state;

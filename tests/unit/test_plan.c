@@ -129,8 +129,8 @@ static void
 test_argv_and_search(void **state)
 {
     char *environ[] = {"FTSAN_KERNELS=/k/1:/k/2:/k/3:/k/4:/k/5:/k/6", NULL};
-    const char *want[] = {"/opt/ftsan/build/tc/harness", "child", "--toolchain", "tc.json", "--dir", "{dir}", "--run",
-                          "{run}", "--seed", "{seed}", "--threads", "4", "--iterations", "50", "demo.yaml"};
+    const char *want[] = {"/opt/ftsan/build/tc/harness", "child", "--toolchain", "tc.json", "--dir", "{dir}", "--seed",
+                          "{seed}", "--threads", "4", "--iterations", "50", "demo.yaml", "--run", "{run}"};
     struct fixture f;
 
     (void)state;
@@ -138,6 +138,11 @@ test_argv_and_search(void **state)
     assert_int_equal(count(f.p.argv), sizeof(want) / sizeof(want[0]));
     for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
         assert_string_equal(f.p.argv[i], want[i]);
+    /* process: fork (the default): the server's command line, the same without --run. */
+    assert_non_null(f.p.server_argv);
+    assert_string_equal(f.p.server_argv[1], "server");
+    assert_int_equal(count(f.p.server_argv), sizeof(want) / sizeof(want[0]) - 2);
+    assert_ptr_equal(f.p.run.server_argv, f.p.server_argv);
     /* Every kernel directory is searched: none is dropped past a fixed count. */
     assert_int_equal(count(f.p.search), 3 + 6);
     assert_string_equal(f.p.search[2], "/opt/ftsan/build/tc");
@@ -206,7 +211,7 @@ test_large_environment(void **state)
         assert_true(asprintf(&environ[i], "VAR_%d=%d", i, i) > 0);
     make(&f, environ, 0);
     assert_string_equal(env_value(f.p.envp, "VAR_5999"), "5999");
-    assert_int_equal(count(f.p.envp), N + 2 + 2); /* + the scenario's two, the two option strings */
+    assert_int_equal(count(f.p.envp), N + 2 + 1 + 2); /* + the scenario's two, OPENBLAS_NUM_THREADS=1 (it sets OMP's), the option strings */
     unmake(&f);
     for (int i = 0; i < N; i++)
         free(environ[i]);
