@@ -46,8 +46,7 @@ drv__load(const struct cli_opts *o, struct scn_scenario *s, struct tc_toolchain 
     memset(s, 0, sizeof(*s));
     memset(tc, 0, sizeof(*tc));
     if ((rc = plan_scenario_path(o, &path, &err)) == 0 && (rc = scn_load(buf_cstr(&path), s, &err)) == 0) {
-        plan_overrides(s, o);
-        if ((rc = tc_load(o->toolchain, tc, &err)) != 0)
+        if ((rc = plan_overrides(s, o, &err)) != 0 || (rc = tc_load(o->toolchain, tc, &err)) != 0)
             scn_free(s);
     }
     if (rc != 0)

@@ -34,7 +34,16 @@
 #define LAYOUT_EV_EXCEPTION "exception" /* phase, tid, iteration, type, message, traceback */
 #define LAYOUT_EV_PROCESS "process"     /* class (a checks.forbid word), event, args, stack|traceback */
 #define LAYOUT_EV_GIL "gil"             /* module */
+#define LAYOUT_EV_TEST "test"           /* pytest mode: nodeid, outcome (see LAYOUT_TEST_*), reason;
+                                         * an exception event's "test" names the test it came from */
 #define LAYOUT_EV_SUMMARY "summary"     /* run, seed, setup_rss_kb, setup_vm_kb, setup_threads, ... */
 #define LAYOUT_EV_CLASS "class"
+
+/* A test's outcome in pytest mode (harness/python/ftsan_pytest.py writes them). */
+#define LAYOUT_TEST_PASSED "passed"             /* passed on every thread */
+#define LAYOUT_TEST_FAILED_THREADS "failed-threads" /* failed on threads, passed alone: a finding */
+#define LAYOUT_TEST_FAILED_ALONE "failed-alone" /* failed on one thread too: not a finding */
+#define LAYOUT_TEST_ONE_THREAD "one-thread"     /* thread-unsafe (marker, fixture, detection): run once */
+#define LAYOUT_TEST_SKIPPED "skipped"
 
 #endif

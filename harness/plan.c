@@ -12,9 +12,12 @@
 
 #define PLAN__MAX_VAR ((size_t)1 << 16) /* one environment entry, or one option string */
 
-void
-plan_overrides(struct scn_scenario *s, const struct cli_opts *o)
+int
+plan_overrides(struct scn_scenario *s, const struct cli_opts *o, struct buf *err)
 {
+    if (o->threads && s->n_roles && o->threads != s->threads)
+        return buf_printf(err, "%s: --threads %ld for a scenario whose roles have %ld threads: each role says its own",
+                          s->path, o->threads, s->threads) ? FT_ENOMEM : FT_EUSAGE;
     if (o->threads)
         s->threads = o->threads;
     if (o->iterations)
@@ -25,6 +28,7 @@ plan_overrides(struct scn_scenario *s, const struct cli_opts *o)
         s->timeout = o->timeout;
     if (o->process)
         s->process = strcmp(o->process, "fresh") == 0 ? SCN_PROCESS_FRESH : SCN_PROCESS_FORK;
+    return 0;
 }
 
 int

@@ -35,8 +35,9 @@ struct plan_env {
     const char *self; /* the harness binary's real path */
 };
 
-/* plan_overrides: the command line's --threads, --iterations, --runs, --timeout into s. */
-void plan_overrides(struct scn_scenario *s, const struct cli_opts *o);
+/* plan_overrides: the command line's --threads, --iterations, --runs, --timeout, --process into
+ * s. 0, or FT_EUSAGE with the message in *err (--threads for a scenario with roles). */
+int plan_overrides(struct scn_scenario *s, const struct cli_opts *o, struct buf *err);
 
 /* plan_scenario_path: a scenario argument is a path when it names a file (has a '/' or ends in
  * .yaml), else a name under --scenarios. 0, or FT_EUSAGE with the message in *err. */

@@ -83,6 +83,8 @@ py__record_exc(const char *phase, int tid, long iteration, PyObject *exc)
     json_object_set_new(ev, "phase", json_string(phase));
     json_object_set_new(ev, "tid", json_integer(tid));
     json_object_set_new(ev, "iteration", json_integer(iteration));
+    if (py__current_test())
+        json_object_set_new(ev, LAYOUT_EV_TEST, json_string(py__current_test()));
     if (exc != NULL) {
         PyObject *msg = PyObject_Str(exc); /* new ref */
 
@@ -129,6 +131,8 @@ py__init(const struct py_job *job)
     PyStatus st;
     char *argv[] = {job->scn->path};
 
+    if (PyImport_AppendInittab("_ftsan", py__mod_init) != 0)
+        return FT_ENOMEM;
     PyConfig_InitIsolatedConfig(&config);
 #ifdef Py_GIL_DISABLED
     /* As PYTHON_GIL=0: an extension without Py_mod_gil must not turn the GIL back on, or the
@@ -289,9 +293,18 @@ py__setup(const struct py_job *job, struct py__ctx *c, json_t *summary)
     if ((rc = py__run_phase(job, &job->scn->setup, "setup", c->ns)) != 0)
         return rc;
     py__proc_figures(summary);
-    if ((c->body = py__body_code(job->scn, c->ns)) == NULL) {
-        py__record_exception("body", -1, -1);
-        return FT_ESCENARIO;
+    if ((c->bodies = PyList_New(0)) == NULL)
+        return FT_EPYTHON;
+    for (size_t r = 0; r < (job->scn->pytest ? 0 : job->scn->n_roles ? job->scn->n_roles : 1); r++) {
+        PyObject *code = py__body_code(job->scn, job->scn->n_roles ? &job->scn->roles[r].body : &job->scn->body,
+                                       c->ns); /* new ref */
+
+        if (code == NULL || PyList_Append(c->bodies, code) != 0) {
+            Py_XDECREF(code);
+            py__record_exception("body", -1, -1);
+            return FT_ESCENARIO;
+        }
+        Py_DECREF(code);
     }
     return 0;
 }
@@ -299,19 +312,20 @@ py__setup(const struct py_job *job, struct py__ctx *c, json_t *summary)
 int
 py__finish(const struct py_job *job, struct py__ctx *c, json_t *summary)
 {
-    int rc;
+    int rc, trc;
 
-    if ((rc = py__run_workers(job->scn, c->body, c->ns, summary)) != 0)
+    rc = job->scn->pytest ? py__run_pytest(job, summary) : py__run_workers(job->scn, c->bodies, c->ns, summary);
+    if (rc != 0 && rc != FT_ESCENARIO)
         return rc;
-    rc = py__run_phase(job, &job->scn->teardown, "teardown", c->ns);
+    trc = py__run_phase(job, &job->scn->teardown, "teardown", c->ns);
     json_object_set_new(summary, "gil_would_enable", json_integer(py__gil_report()));
-    return rc;
+    return rc ? rc : trc;
 }
 
 void
 py__end(struct py__ctx *c)
 {
-    Py_XDECREF(c->body);
+    Py_XDECREF(c->bodies);
     Py_XDECREF(c->main_mod);
     Py_XDECREF(c->tb);
     Py_CLEAR(py__format_exception);
@@ -432,13 +446,14 @@ py_check(const struct scn_scenario *s, const char *python, struct buf *err)
         buf_printf(err, "cannot start the interpreter %s to compile the scenario", python);
         return FT_EPYTHON;
     }
-    for (size_t i = 0; i < 3 && rc == 0; i++) {
+    for (size_t i = 0; i < 3 + s->n_roles && rc == 0; i++) {
+        const struct scn_code *code = i < 3 ? blocks[i] : &s->roles[i - 3].body;
         PyObject *co; /* new ref */
 
-        if (blocks[i]->text == NULL)
+        if (code->text == NULL)
             continue;
-        if ((co = py__compile(blocks[i], s->path)) == NULL) {
-            py__compile_error(blocks[i], s->path, names[i], err);
+        if ((co = py__compile(code, s->path)) == NULL) {
+            py__compile_error(code, s->path, i < 3 ? names[i] : "role's body", err);
             rc = FT_ESCENARIO;
         }
         Py_XDECREF(co);

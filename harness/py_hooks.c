@@ -146,12 +146,17 @@ py__dump_python_stack(const char *what)
     char head[256];
     PyThreadState *ts = PyThreadState_GetUnchecked();
     int n = atomic_fetch_add(&py__reports, 1) + 1, len;
+    const char *test = py__current_test();
 
     if (py__pystack_fd < 0)
         return;
-    len = snprintf(head, sizeof(head), "=== ftsan report %d pid %d tid %d: %s\n", n, (int)getpid(),
-                   (int)gettid(), what);
-    if (write(py__pystack_fd, head, (size_t)len) < 0)
+    len = snprintf(head, sizeof(head), "=== ftsan report %d pid %d tid %d: %s", n, (int)getpid(), (int)gettid(), what);
+    if (len < 0 || (size_t)len >= sizeof(head) || write(py__pystack_fd, head, (size_t)len) < 0)
+        return;
+    /* The test's node id is written whole, however long. */
+    if (test && (write(py__pystack_fd, " | test ", 8) < 0 || write(py__pystack_fd, test, strlen(test)) < 0))
+        return;
+    if (write(py__pystack_fd, "\n", 1) < 0)
         return;
     if (ts != NULL)
         _Py_DumpTraceback(py__pystack_fd, ts);

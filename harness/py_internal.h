@@ -25,7 +25,7 @@ int py__gil_report(void);
 struct py__ctx {
     PyObject *main_mod; /* new ref */
     PyObject *ns;       /* borrowed: __main__'s namespace, where setup ran */
-    PyObject *body;     /* new ref: the body's function code (py__body_code) */
+    PyObject *bodies;   /* new ref: a list of the bodies' function codes (py__body_code), one per role */
     PyObject *tb;       /* new ref: the traceback module */
 };
 
@@ -67,13 +67,24 @@ extern PyObject *py__name_tid, *py__name_iteration;
 double py__now(void);
 int py__set_int(PyObject *dict, PyObject *name, long value);
 
-/* py__body_code: the scenario's body compiled once into the code of a function that runs its
+/* py__body_code: a body of the scenario (its body, or a role's) compiled once into the code of a function that runs its
  * own iteration loop (see py_engine.c); new ref, or NULL with the exception set. ns is the
  * namespace setup left: the names the body assigns that setup defined stay the thread's globals. */
-PyObject *py__body_code(const struct scn_scenario *s, PyObject *ns);
+PyObject *py__body_code(const struct scn_scenario *s, const struct scn_code *body, PyObject *ns);
 
-/* py__run_workers: s->threads native threads, each calling the body's function on its own copy
- * of ns; counts into summary. 0, or FT_ENOMEM / FT_EPYTHON. */
-int py__run_workers(const struct scn_scenario *s, PyObject *body, PyObject *ns, json_t *summary);
+/* py__run_workers: s->threads native threads, each calling its role's function (bodies[role], or
+ * bodies[0] without roles) on its own copy of ns; counts into summary. 0, or FT_ENOMEM /
+ * FT_EPYTHON. */
+int py__run_workers(const struct scn_scenario *s, PyObject *bodies, PyObject *ns, json_t *summary);
+
+/* py__run_pytest: pytest mode's run: the run's group of s->pytest's tests through the plugin
+ * (harness/python/ftsan_pytest.py); its counts into summary. 0, or FT_EPYTHON when pytest could
+ * not run the tests (recorded as an exception event): the run did not run. */
+int py__run_pytest(const struct py_job *job, json_t *summary);
+
+/* py__mod_init: the _ftsan module (the engine for code inside a run), for PyImport_AppendInittab.
+ * py__current_test: the test _ftsan.set_test named, or NULL. */
+PyObject *py__mod_init(void);
+const char *py__current_test(void);
 
 #endif

@@ -248,7 +248,7 @@ rpt__finding_md(const struct rpt_run *run, const struct sig_finding *x)
         buf_puts(&b, "```\n\n");
     }
     buf_puts(&b, "### Reproduce the code example:\n\n```python\n");
-    prog_python(&b, s);
+    prog_python(&b, s, x->n_tests ? x->tests[0] : NULL);
     buf_printf(&b, "```\n\nRun it with a free-threaded interpreter%s; the scenario is `", strcmp(run->tc->sanitizer, "none") ?
                (strcmp(run->tc->sanitizer, "tsan") == 0 ? " built with ThreadSanitizer" : " built with AddressSanitizer") : "");
     rpt__put_stripped(&b, s->path);
@@ -265,7 +265,13 @@ rpt__finding_md(const struct rpt_run *run, const struct sig_finding *x)
     }
     for (size_t i = 0; i < x->n_memory; i++)
         buf_printf(&b, "%s%s", i ? "; " : "Memory raced on: ", x->memory[i]);
-    buf_puts(&b, x->n_memory ? "\n```\n\n" : "```\n\n");
+    buf_puts(&b, x->n_memory ? "\n" : "");
+    for (size_t i = 0; i < x->n_roles; i++)
+        buf_printf(&b, "%s%s", i ? "; " : "Roles of the racing threads: ", x->roles[i]);
+    buf_puts(&b, x->n_roles ? "\n```\n\n" : "```\n\n");
+    for (size_t i = 0; i < x->n_tests; i++)
+        buf_printf(&b, "%s`%s`", i ? ", " : "Seen in the tests: ", x->tests[i]);
+    buf_puts(&b, x->n_tests ? "\n\n" : "");
     if (x->example.raw) {
         buf_printf(&b, "<details><summary>Full report (run %d)</summary>\n\n```\n", x->example_run + 1);
         rpt__put_stripped(&b, x->example.raw);
@@ -323,8 +329,13 @@ rpt__summary_md(const struct rpt_run *run, const struct sig_findings *f)
         for (size_t i = 0; i < f->n; i++) {
             const struct sig_finding *x = &f->v[i];
 
-            buf_printf(&b, "| [%s](findings/%s/report.md) | %s | `%s`%s | %s | %d/%d | ", x->id, x->id, san_kind_slug(x->kind),
-                       x->signature, x->n_also ? " (and other signatures)" : "", x->component, x->runs_hit, run->runs_done);
+            buf_printf(&b, "| [%s](findings/%s/report.md) | %s | `%s`%s", x->id, x->id, san_kind_slug(x->kind),
+                       x->signature, x->n_also ? " (and other signatures)" : "");
+            for (size_t k = 0; k < x->n_roles; k++)
+                buf_printf(&b, "%s%s", k ? "; " : "<br>roles: ", x->roles[k]);
+            for (size_t k = 0; k < x->n_tests; k++)
+                buf_printf(&b, "%s`%s`", k ? ", " : "<br>tests: ", x->tests[k]);
+            buf_printf(&b, " | %s | %d/%d | ", x->component, x->runs_hit, run->runs_done);
             rpt__known(x, &b);
             buf_puts(&b, " |\n");
         }
@@ -342,9 +353,20 @@ rpt__summary_md(const struct rpt_run *run, const struct sig_findings *f)
             buf_printf(&b, " `%s`", f->gil_modules[i]);
         buf_puts(&b, "\n");
     }
+    rpt_tests_md(&b, f);
     rc = rpt__write_buf(run->dir, LAYOUT_SUMMARY_MD, &b);
     buf_free(&b);
     return rc;
+}
+
+static json_t *
+rpt__strs(char *const *v, size_t n)
+{
+    json_t *a = json_array();
+
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, json_string(v[i]));
+    return a;
 }
 
 static json_t *
@@ -438,17 +460,10 @@ rpt__json(const struct rpt_run *run, const struct sig_findings *f)
         json_object_set_new(j, "known_url", x->known_url ? json_string(x->known_url) : json_null());
         json_object_set_new(j, "fixed_in", x->fixed_in ? json_string(x->fixed_in) : json_null());
         json_object_set_new(j, "example_run", json_integer(x->example_run + 1));
-        {
-            json_t *also = json_array();
-
-            for (size_t k = 0; k < x->n_also; k++)
-                json_array_append_new(also, json_string(x->also[k]));
-            json_object_set_new(j, "also_seen_as", also);
-            also = json_array();
-            for (size_t k = 0; k < x->n_memory; k++)
-                json_array_append_new(also, json_string(x->memory[k]));
-            json_object_set_new(j, "memory", also);
-        }
+        json_object_set_new(j, "also_seen_as", rpt__strs(x->also, x->n_also));
+        json_object_set_new(j, "memory", rpt__strs(x->memory, x->n_memory));
+        json_object_set_new(j, "roles", rpt__strs(x->roles, x->n_roles));
+        json_object_set_new(j, "tests", rpt__strs(x->tests, x->n_tests));
         json_object_set_new(j, "location", x->example.location ? json_string(x->example.location) : json_null());
         for (size_t k = 0; k < x->example.n_stacks; k++)
             json_array_append_new(st, rpt__stack_json(&x->example.stacks[k]));
@@ -467,6 +482,7 @@ rpt__json(const struct rpt_run *run, const struct sig_findings *f)
     for (size_t i = 0; i < f->n_gil; i++)
         json_array_append_new(gil, json_string(f->gil_modules[i]));
     json_object_set_new(o, "gil_would_enable", gil);
+    json_object_set_new(o, "tests", rpt_tests_json(f));
     return o;
 }
 

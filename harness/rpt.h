@@ -4,6 +4,8 @@
 #ifndef FT_RPT_H
 #define FT_RPT_H
 
+#include <jansson.h>
+
 #include "cli.h"
 #include "plan.h"
 #include "scn.h"
@@ -45,5 +47,10 @@ int rpt_write(const struct rpt_run *run, const struct sig_findings *f);
 
 /* rpt_write_text: text into path, atomically. */
 int rpt_write_text(const char *path, const char *text, size_t len);
+
+/* pytest mode (rpt_tests.c): each test's outcome, as report.json's "tests" (new reference) and as
+ * summary.md's lines. */
+json_t *rpt_tests_json(const struct sig_findings *f);
+int rpt_tests_md(struct buf *b, const struct sig_findings *f);
 
 #endif

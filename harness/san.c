@@ -62,6 +62,7 @@ san_report_free(struct san_report *r)
     free(r->pystack);
     free(r->detail);
     free(r->location);
+    free(r->test);
     memset(r, 0, sizeof(*r));
 }
 
@@ -78,6 +79,7 @@ san_report_copy(struct san_report *dst, const struct san_report *src)
     SAN__DUP(pystack);
     SAN__DUP(detail);
     SAN__DUP(location);
+    SAN__DUP(test);
 #undef SAN__DUP
     if (src->n_stacks && (dst->stacks = calloc(src->n_stacks, sizeof(*dst->stacks))) == NULL)
         return FT_ENOMEM;
@@ -113,6 +115,9 @@ san_reports_free(struct san_reports *r)
     for (size_t i = 0; i < r->n_gil; i++)
         free(r->gil_modules[i]);
     free(r->gil_modules);
+    for (size_t i = 0; i < r->n_tests; i++)
+        free(r->tests[i]);
+    free(r->tests);
     san_reports_init(r);
 }
 

@@ -67,6 +67,7 @@ struct san_report {
     char *pystack;         /* Python traceback at the time of the report, when known */
     char *detail;          /* kind-specific: exception message, process command, limit breached */
     char *location;        /* TSan's "Location is global 'x' of size 8 at 0x..." line, when given */
+    char *test;            /* the test the threads ran (pytest mode's _ftsan.set_test), when known */
     unsigned event;        /* process reports: the class of the event (an enum scn_event bit), else 0 */
     int pid;
 };
@@ -81,6 +82,9 @@ struct san_reports {
     /* Extension modules that would have re-enabled the GIL (events.jsonl "gil"). */
     char **gil_modules;
     size_t n_gil;
+    /* pytest mode: each test run, "outcome\tnodeid\treason" (events.jsonl "test"). */
+    char **tests;
+    size_t n_tests;
 };
 
 void san_reports_init(struct san_reports *r);
@@ -107,7 +111,8 @@ int san_parse_gdb(const char *text, size_t len, struct san_stack **threads, size
  * e.g. the worker's inside joblib's BrokenProcessPool), process events, GIL notes. */
 int san_parse_events(const char *text, size_t len, struct san_reports *out);
 /* pystack.txt: the "=== ftsan report N pid P ..." sections of pid, attached in order to the
- * reports out->v[first..] that came from that pid's sanitizer log. */
+ * reports out->v[first..] that came from that pid's sanitizer log; a heading that ends
+ * " | test NODEID" names the report's test. */
 int san_attach_pystacks(const char *text, size_t len, int pid, struct san_reports *out, size_t first);
 
 /* san_merge_crash: among out->v[from..], a glibc abort message and faulthandler's fatal error

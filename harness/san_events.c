@@ -7,7 +7,6 @@
 #include "buf.h"
 #include "err.h"
 #include "layout.h"
-#include "layout.h"
 #include "san_internal.h"
 #include "scn.h"
 
@@ -69,6 +68,8 @@ san__exception(json_t *e, struct san_reports *out)
     if ((r = san__report_new(out, SAN_EXCEPTION, title)) == NULL || (r->raw = strdup(san__jstr(e, "traceback"))) == NULL ||
         (r->detail = strdup(detail)) == NULL)
         return FT_ENOMEM;
+    if (json_is_string(json_object_get(e, LAYOUT_EV_TEST)) && (r->test = strdup(san__jstr(e, LAYOUT_EV_TEST))) == NULL)
+        return FT_ENOMEM;
     return san__root_cause(r, r->raw);
 }
 
@@ -118,6 +119,21 @@ san__gil(json_t *e, struct san_reports *out)
     return (v[out->n_gil++] = strdup(san__jstr(e, "module"))) ? 0 : FT_ENOMEM;
 }
 
+/* {"kind":"test","nodeid":"t.py::test_a","outcome":"passed","reason":""} */
+static int
+san__test(json_t *e, struct san_reports *out)
+{
+    char **v = realloc(out->tests, (out->n_tests + 1) * sizeof(*v));
+
+    if (v == NULL)
+        return FT_ENOMEM;
+    out->tests = v;
+    if (asprintf(&v[out->n_tests], "%s\t%s\t%s", san__jstr(e, "outcome"), san__jstr(e, "nodeid"), san__jstr(e, "reason")) < 0)
+        return FT_ENOMEM;
+    out->n_tests++;
+    return 0;
+}
+
 static int
 san__event_line(const char *line, size_t n, struct san_reports *out)
 {
@@ -133,6 +149,8 @@ san__event_line(const char *line, size_t n, struct san_reports *out)
         rc = san__process(e, out);
     else if (strcmp(kind, LAYOUT_EV_GIL) == 0)
         rc = san__gil(e, out);
+    else if (strcmp(kind, LAYOUT_EV_TEST) == 0)
+        rc = san__test(e, out);
     json_decref(e);
     return rc;
 }

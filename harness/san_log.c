@@ -235,7 +235,7 @@ san_parse_asan(const char *text, size_t len, struct san_reports *out)
 }
 
 /* pystack.txt, written by the harness at each report:
- *   === ftsan report 1 pid 31697 tid 31711: data-race
+ *   === ftsan report 1 pid 31697 tid 31711: data-race | test tests/test_x.py::test_y
  *   Stack (most recent call first):
  *     File "tests/e2e/scenarios/c_race.yaml", line 10 in <module>
  * The n-th section of a pid belongs to the n-th report of that pid's log. */
@@ -256,8 +256,12 @@ san_attach_pystacks(const char *text, size_t len, int pid, struct san_reports *o
             if (sec && k < out->n) {
                 const char *body = memchr(sec, '\n', (size_t)(stop - sec));
 
+                const char *head_end = body ? body : stop, *t = memmem(sec, (size_t)(head_end - sec), " | test ", 8);
+
                 body = body ? body + 1 : stop;
                 if ((out->v[k].pystack = strndup(body, (size_t)(stop - body))) == NULL)
+                    return FT_ENOMEM;
+                if (t && (out->v[k].test = strndup(t + 8, (size_t)(head_end - t - 8))) == NULL)
                     return FT_ENOMEM;
                 k++;
             }

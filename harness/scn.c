@@ -14,8 +14,6 @@
 
 #define SCN__MAX_FILE (1 << 20)
 
-static int scn__mapping(struct scn__ctx *c, const char *prefix, yaml_node_t *map,
-                        const struct scn__key *keys, size_t n, void *base);
 
 #define SCN__FIELD(f) offsetof(struct scn_scenario, f)
 /* scn__strlist and scn__strmap find a list's count right after its pointer. */
@@ -121,8 +119,8 @@ scn__expect(struct scn__ctx *c, const struct scn__key *k, const char *key, yaml_
 static const struct scn__key scn__top_keys[] = {
     {"barrier", scn__barrier, SCN__FIELD(barrier), 0, "start|each",
      "workers meet once before the loop, or before every iteration (default each)"},
-    {"body", scn__code, SCN__FIELD(body), 1, "python",
-     "run by every thread, every iteration; `tid` and `iteration` are bound"},
+    {"body", scn__code, SCN__FIELD(body), 0, "python",
+     "run by every thread, every iteration; `tid` and `iteration` are bound (or roles, or pytest)"},
     {"build", scn__strmap, SCN__FIELD(build), 0, "mapping",
      "c|cython|pythran: module source relative to the scenario, compiled with the toolchain's sanitizer; preload: a C library put in LD_PRELOAD of the runs"},
     {"checks", scn__checks, 0, 0, "mapping", "forbid: [events], max_rss_mb, max_vm_mb, max_threads"},
@@ -133,8 +131,12 @@ static const struct scn__key scn__top_keys[] = {
     {"name", scn__str, SCN__FIELD(name), 1, "string", "identifier: letters, digits, _ and -"},
     {"process", scn__process, SCN__FIELD(process), 0, "fork|fresh",
      "runs forked from a server that ran setup once (default fork), or each a fresh process running setup itself"},
+    {"pytest", scn__pytest, 0, 0, "mapping",
+     "instead of body: tests: [files or node ids], per: module|test, args: [..]: every test called by all threads at once"},
     {"references", scn__strlist, SCN__FIELD(references), 0, "list", "upstream issue links"},
     {"requires", scn__requires, 0, 0, "mapping", "python: range, packages: {name: spec}, from_source: [names]"},
+    {"roles", scn__roles, 0, 0, "list",
+     "instead of body: [{name, threads, body}]: threads with different bodies at one barrier (threads is their sum)"},
     {"runs", scn__posint, SCN__FIELD(runs), 0, "integer", "fresh processes (default 20)"},
     {"sanitizers", scn__sanitizers, SCN__FIELD(sanitizers), 0, "list",
      "tsan, asan, none: the builds the scenario is meant for (default all)"},
@@ -202,7 +204,7 @@ scn__unknown(struct scn__ctx *c, yaml_node_t *kn, const char *prefix, const stru
 }
 
 /* Walk a mapping against a sorted key table; prefix names the enclosing key in messages. */
-static int
+int
 scn__mapping(struct scn__ctx *c, const char *prefix, yaml_node_t *map, const struct scn__key *keys,
              size_t n, void *base)
 {
@@ -273,8 +275,25 @@ scn__validate(struct scn__ctx *c, yaml_node_t *root, struct scn_scenario *s)
     if (s->name[0] == '\0' || strspn(s->name, "abcdefghijklmnopqrstuvwxyz"
                                               "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != strlen(s->name))
         return scn__fail(c, root, "'name' must be letters, digits, '_' and '-', got '%s'", s->name);
-    if (s->body.text[strspn(s->body.text, " \t\r\n")] == '\0')
+    if ((s->n_roles != 0) + (s->body.text != NULL) + (s->pytest != NULL) == 0)
+        return scn__fail(c, root, "missing required key 'body' (or 'roles', or 'pytest')");
+    if ((s->n_roles != 0) + (s->body.text != NULL) + (s->pytest != NULL) > 1)
+        return scn__fail(c, scn__child(c, root, s->pytest ? "pytest" : "roles"),
+                         "%s given: a scenario has one of body, roles and pytest",
+                         s->n_roles && s->body.text ? "'body' and 'roles'" : s->pytest && s->body.text ? "'body' and 'pytest'"
+                                                                                                        : "'roles' and 'pytest'");
+    if (s->body.text && s->body.text[strspn(s->body.text, " \t\r\n")] == '\0')
         return scn__fail(c, root, "'body' is empty");
+    if (s->n_roles) {
+        long sum = 0;
+
+        for (size_t i = 0; i < s->n_roles; i++)
+            sum += s->roles[i].threads;
+        if (scn__child(c, root, "threads") && s->threads != sum)
+            return scn__fail(c, scn__child(c, root, "threads"), "'threads' is %ld but the roles have %ld threads in all "
+                             "(leave 'threads' out with roles)", s->threads, sum);
+        s->threads = sum;
+    }
     if (s->sanitizers == 0)
         return scn__fail(c, root, "'sanitizers' must name at least one of tsan, asan, none");
     if (s->verify_san && strcmp(s->verify_san, "tsan") && strcmp(s->verify_san, "asan") && strcmp(s->verify_san, "none"))
@@ -456,6 +475,7 @@ scn_free(struct scn_scenario *s)
     free(s->setup.text);
     free(s->body.text);
     free(s->teardown.text);
+    scn__threads_free(s);
     free(s->verify_san);
     for (size_t i = 0; i < s->n_verify_numpy; i++)
         free(s->verify_numpy[i]);
@@ -479,7 +499,7 @@ scn_free(struct scn_scenario *s)
     memset(s, 0, sizeof(*s));
 }
 
-static int
+int
 scn__help_table(struct buf *out, const struct scn__key *keys, size_t n)
 {
     int rc = 0;
@@ -500,6 +520,10 @@ scn_keys_help(struct buf *out)
     rc = rc ? rc : scn__help_table(out, scn__requires_keys, SCN__N(scn__requires_keys));
     rc = rc ? rc : buf_puts(out, "checks:\n");
     rc = rc ? rc : scn__help_table(out, scn__checks_keys, SCN__N(scn__checks_keys));
+    rc = rc ? rc : buf_puts(out, "roles (each entry):\n");
+    rc = rc ? rc : scn__help_table(out, scn__role_keys, scn__n_role_keys);
+    rc = rc ? rc : buf_puts(out, "pytest:\n");
+    rc = rc ? rc : scn__help_table(out, scn__pytest_keys, scn__n_pytest_keys);
     rc = rc ? rc : buf_puts(out, "verify:\n");
     rc = rc ? rc : scn__help_table(out, scn__verify_keys, SCN__N(scn__verify_keys));
     rc = rc ? rc : buf_puts(out, "expect (each entry):\n");

@@ -37,6 +37,25 @@ struct scn_code {
     int column; /* 0-based column of the code's first character in the file (its indentation) */
 };
 
+/* One role of `roles:`: threads running their own body, all meeting at the same barrier. The
+ * role's name names its threads (TSan's reports, gdb's stacks), so it fits a thread's name. */
+struct scn_role {
+    char *name;
+    long threads;
+    struct scn_code body;
+};
+
+#define SCN_ROLE_NAME_MAX 15 /* a Linux thread name: 16 bytes with its NUL */
+
+/* pytest: a package's tests, each called by all threads at once (the harness's pytest plugin). */
+struct scn_pytest {
+    char **tests; /* as pytest takes them: files, directories, node ids */
+    size_t n_tests;
+    char **args;  /* more pytest arguments */
+    size_t n_args;
+    char *per;    /* "module" (NULL: the default) or "test": what one run's process runs */
+};
+
 /* One expectation: on versions matching numpy/python, the outcome is found or clean. */
 struct scn_expect {
     char *numpy;   /* version range such as "<=2.2.5", or NULL for any */
@@ -75,6 +94,11 @@ struct scn_scenario {
     struct scn_pair *build; /* kind (c, cython, pythran) -> source path under scenarios/ */
     size_t n_build;
     struct scn_code setup, body, teardown;
+    /* roles: the bodies of the threads, in order (threads numbered across them); a scenario with
+     * a `body` has no roles (n_roles 0) and its threads all run the body. */
+    struct scn_role *roles;
+    size_t n_roles;
+    struct scn_pytest *pytest; /* or NULL */
     unsigned forbid; /* enum scn_event bits */
     long max_rss_mb; /* 0: no limit */
     long max_vm_mb;  /* peak virtual memory (address space); 0: no limit */

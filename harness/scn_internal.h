@@ -55,6 +55,19 @@ int scn__forbid(struct scn__ctx *c, const struct scn__key *k, const char *key, y
  * FT_ESCENARIO with the message in *err. */
 int scn__read_file(const char *path, struct buf *text, struct buf *err);
 
+/* scn__mapping: walk a mapping against a sorted key table into base; prefix names the enclosing
+ * key in messages. scn__help_table: a key table as help lines. */
+int scn__mapping(struct scn__ctx *c, const char *prefix, yaml_node_t *map, const struct scn__key *keys, size_t n,
+                 void *base);
+int scn__help_table(struct buf *out, const struct scn__key *keys, size_t n);
+
+/* scn_threads.c: what the threads run besides one body: roles, pytest. */
+extern const struct scn__key scn__role_keys[], scn__pytest_keys[];
+extern const size_t scn__n_role_keys, scn__n_pytest_keys;
+int scn__roles(struct scn__ctx *c, const struct scn__key *k, const char *key, yaml_node_t *v, void *base);
+int scn__pytest(struct scn__ctx *c, const struct scn__key *k, const char *key, yaml_node_t *v, void *base);
+void scn__threads_free(struct scn_scenario *s);
+
 /* scn__top_key: the entry of the top-level key table named name, or NULL. */
 const struct scn__key *scn__top_key(const char *name);
 

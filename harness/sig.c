@@ -480,7 +480,12 @@ sig__add_one(struct sig_findings *f, const struct san_report *r, int run)
         sig_memory(r, mem, sizeof(mem));
         if (mem[0] && sig__add_strs(&x->memory, &x->n_memory, &one, 1, NULL, NULL) != 0)
             return FT_ENOMEM;
+        sig_roles(r, mem, sizeof(mem));
+        if (mem[0] && sig__add_strs(&x->roles, &x->n_roles, &one, 1, NULL, NULL) != 0)
+            return FT_ENOMEM;
     }
+    if (r->test && sig__add_strs(&x->tests, &x->n_tests, &r->test, 1, NULL, NULL) != 0)
+        return FT_ENOMEM;
     if (x->last_run != run) {
         int *v = realloc(x->runs, (size_t)(x->runs_hit + 1) * sizeof(*v));
 
@@ -539,6 +544,8 @@ sig_add_run(struct sig_findings *f, const struct san_reports *r, int run, const 
         rc = sig__add_strs(&f->supp_rules, &f->n_supp, r->supp_rules, r->n_supp, &f->supp_counts, r->supp_counts);
     if (rc == 0)
         rc = sig__add_strs(&f->gil_modules, &f->n_gil, r->gil_modules, r->n_gil, NULL, NULL);
+    if (rc == 0)
+        rc = sig__add_strs(&f->tests, &f->n_tests, r->tests, r->n_tests, NULL, NULL);
     return rc;
 }
 
@@ -559,6 +566,12 @@ sig__finding_free(struct sig_finding *x)
     for (size_t k = 0; k < x->n_memory; k++)
         free(x->memory[k]);
     free(x->memory);
+    for (size_t k = 0; k < x->n_roles; k++)
+        free(x->roles[k]);
+    free(x->roles);
+    for (size_t k = 0; k < x->n_tests; k++)
+        free(x->tests[k]);
+    free(x->tests);
     san_report_free(&x->example);
 }
 
@@ -575,5 +588,8 @@ sig_findings_free(struct sig_findings *f)
     for (size_t i = 0; i < f->n_gil; i++)
         free(f->gil_modules[i]);
     free(f->gil_modules);
+    for (size_t i = 0; i < f->n_tests; i++)
+        free(f->tests[i]);
+    free(f->tests);
     sig_findings_init(f);
 }

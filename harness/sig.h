@@ -23,6 +23,10 @@ struct sig_finding {
     size_t n_also;
     char **memory;            /* data races: what memory they were on ("global 'x'", "heap block from f (a.c)") */
     size_t n_memory;
+    char **roles;             /* data races: the racing threads' roles, "writer <> reader" (sig_roles) */
+    size_t n_roles;
+    char **tests;             /* the tests it was seen in (pytest mode), node ids */
+    size_t n_tests;
     int example_run;          /* the run of the example report */
     struct san_report example; /* a copy of the first report seen (owned) */
     char *known;              /* catalog id ("numpy#28881") or NULL */
@@ -40,6 +44,8 @@ struct sig_findings {
     size_t n_supp;
     char **gil_modules;       /* modules that would have re-enabled the GIL, unique */
     size_t n_gil;
+    char **tests;             /* pytest mode: "outcome\tnodeid\treason" of every test run, unique */
+    size_t n_tests;
 };
 
 /* What counts as a finding besides sanitizer reports and crashes: the scenario's checks. */
@@ -93,6 +99,10 @@ void sig_mark_bug(struct sig_findings *f, const struct scn_scenario *s);
 /* sig_resources: the policy's resource limits against what the supervisor measured of one run
  * (st); a breach becomes a resource report in *out, with what the threads cost. 0 or FT_ENOMEM. */
 int sig_resources(const struct sig_policy *p, const struct evd_status *st, struct san_reports *out);
+
+/* sig_roles: the roles of a data race's two accesses, from the names TSan gives their threads:
+ * "writer <> reader" ("main" for the main thread); "" when no role is named. */
+void sig_roles(const struct san_report *r, char *out, size_t n);
 
 /* sig_memory: the memory key of one data-race report into out ("" when TSan did not say). */
 void sig_memory(const struct san_report *r, char *out, size_t n);

@@ -47,7 +47,11 @@ sig__absorb(struct sig_finding *a, struct sig_finding *b)
     for (size_t k = 0; k < b->n_also; k++)
         a->also[a->n_also++] = b->also[k];
     b->n_also = 0;
-    return sig__add_strs(&a->memory, &a->n_memory, b->memory, b->n_memory, NULL, NULL);
+    return sig__add_strs(&a->memory, &a->n_memory, b->memory, b->n_memory, NULL, NULL) ||
+                   sig__add_strs(&a->roles, &a->n_roles, b->roles, b->n_roles, NULL, NULL) ||
+                   sig__add_strs(&a->tests, &a->n_tests, b->tests, b->n_tests, NULL, NULL)
+               ? FT_ENOMEM
+               : 0;
 }
 
 /* Drops f->v[j] after it was absorbed. */

@@ -8,6 +8,30 @@ ROOT=$(dirname "$TC_DIR")
 . "$TC_DIR/lib.sh"
 
 scn=${SCENARIO:-}
+if [ -n "${PYTEST:-}" ]; then
+  # PYTEST=<test file, directory or node id>: a scenario of those tests, written under the
+  # reports (a file of the checkout, or a path inside an installed package).
+  [ -z "$scn" ] || tc_usage_die "give SCENARIO or PYTEST, not both"
+  per=${PYTEST_PER:-module}
+  [[ $per == module || $per == test ]] || tc_usage_die "PYTEST_PER must be module or test, got '$per'"
+  scn=$(python3 - "$PYTEST" "$per" "${FTSAN_REPORTS:-reports}/pytest" <<'PY'
+import json, os, re, sys
+spec, per, out = sys.argv[1:]
+name = "pytest-" + re.sub(r"[^A-Za-z0-9_-]+", "_", os.path.basename(spec.split("::")[0]).removesuffix(".py"))[:60]
+q = json.dumps  # a JSON string is a YAML scalar
+text = (f"# Written by make run PYTEST={spec}: every test called by all threads at once.\n"
+        f"name: {name}\nsummary: {q('pytest ' + spec + ' on native threads')}\n"
+        "requires: {packages: {pytest: \"*\", pytest-run-parallel: \"==0.10.0\"}}\n"
+        f"threads: 4\niterations: 1\nruns: 1\ntimeout: 600\npytest: {{tests: [{q(spec)}], per: {per}}}\n")
+os.makedirs(out, exist_ok=True)
+path = os.path.join(out, name + ".yaml")
+with open(path + ".tmp", "w") as f:
+    f.write(text)
+os.replace(path + ".tmp", path)
+print(path)
+PY
+)
+fi
 names() { (cd "$ROOT/scenarios" && ls *.yaml 2>/dev/null | sed 's/\.yaml$//' | tr '\n' ' '); }
 [ -n "$scn" ] || tc_usage_die "which scenario? make run SCENARIO=<name or path to a .yaml> (names: $(names))"
 if [[ $scn != */* && $scn != *.yaml ]]; then
@@ -64,6 +88,19 @@ if [ ${#preload[@]} -gt 0 ]; then
   # The harness puts these in LD_PRELOAD of the runs only, not of itself.
   FTSAN_PRELOAD=$(IFS=:; printf '%s' "${preload[*]}")
   export FTSAN_PRELOAD
+fi
+# pytest mode: the plugin (harness/python) on the runs' sys.path, and a run per test module (or
+# test) unless RUNS says otherwise, counted by the plugin in the toolchain's interpreter.
+pytest=$("$scntool" json "$scn" | python3 -c 'import json,sys; p=json.load(sys.stdin).get("pytest"); print(p and " ".join([p["per"]] + p["tests"]) or "")')
+if [ -n "$pytest" ]; then
+  kernels+=("$ROOT/harness/python")
+  if [ -z "${RUNS:-}" ]; then
+    read -r per tests <<<"$pytest"
+    # shellcheck disable=SC2086 # the tests are words
+    n=$(TSAN_OPTIONS=report_bugs=0 PYTHONPATH="$ROOT/harness/python" "$python" -m ftsan_pytest count --per "$per" $tests) ||
+      tc_usage_die "cannot find the tests of $(basename "$scn") ($tests)"
+    args+=(--runs "$n")
+  fi
 fi
 if [ ${#kernels[@]} -gt 0 ]; then
   FTSAN_KERNELS=$(IFS=:; printf '%s' "${kernels[*]}")

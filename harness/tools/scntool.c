@@ -67,7 +67,25 @@ scntool__json(const struct scn_scenario *s)
     json_decref(forbid);
     json_object_set_new(o, "checks", checks);
     json_object_set_new(o, "setup", s->setup.text ? json_string(s->setup.text) : json_null());
-    json_object_set_new(o, "body", json_string(s->body.text));
+    json_object_set_new(o, "body", s->body.text ? json_string(s->body.text) : json_null());
+    if (s->n_roles) {
+        json_t *roles = json_array();
+
+        for (size_t i = 0; i < s->n_roles; i++)
+            json_array_append_new(roles, json_pack("{s:s,s:I,s:s}", "name", s->roles[i].name, "threads",
+                                                   (json_int_t)s->roles[i].threads, "body", s->roles[i].body.text));
+        json_object_set_new(o, "roles", roles);
+    }
+    if (s->pytest) {
+        json_t *tests = json_array(), *args = json_array();
+
+        for (size_t i = 0; i < s->pytest->n_tests; i++)
+            json_array_append_new(tests, json_string(s->pytest->tests[i]));
+        for (size_t i = 0; i < s->pytest->n_args; i++)
+            json_array_append_new(args, json_string(s->pytest->args[i]));
+        json_object_set_new(o, "pytest", json_pack("{s:o,s:o,s:s}", "tests", tests, "args", args, "per",
+                                                   s->pytest->per ? s->pytest->per : "module"));
+    }
     json_object_set_new(o, "teardown", s->teardown.text ? json_string(s->teardown.text) : json_null());
     text = json_dumps(o, JSON_INDENT(2));
     puts(text ? text : "{}");
@@ -285,7 +303,7 @@ scntool__program(const struct scn_scenario *s)
     struct buf b;
 
     buf_init(&b, (size_t)1 << 22);
-    if (prog_python(&b, s) == 0)
+    if (prog_python(&b, s, NULL) == 0)
         fputs(buf_cstr(&b), stdout);
     buf_free(&b);
 }

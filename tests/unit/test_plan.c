@@ -63,7 +63,7 @@ make(struct fixture *f, char *const *environ, int expect)
     f->o.runs = 3;
     f->o.seed = 7;
     f->o.seed_set = 1;
-    plan_overrides(&f->s, &f->o);
+    assert_int_equal(plan_overrides(&f->s, &f->o, &err), 0);
     assert_int_equal(plan_make(&f->p, &f->o, &f->s, &f->tc, &env, "/r/run1", "/r/run1/suppressions.txt", &err), expect);
     buf_free(&err);
 }

@@ -108,6 +108,47 @@ test_tsan_c_race_and_gil(void **state)
     free(ev);
 }
 
+/* A scenario with roles: TSan names each racing thread by its role (tests/e2e's
+ * roles_writer_reader); the pair is said in one order, and a report without names says none. */
+static void
+test_tsan_roles(void **state)
+{
+    struct san_reports out;
+    size_t len, plen;
+    int pid;
+    char *log = fixture("tests/fixtures/tsan_roles", "tsan.", &len, &pid);
+    char *py = fixture("tests/fixtures/tsan_roles", "pystack.txt", &plen, NULL);
+    static const char heading[] = "=== ftsan report 1 pid 7 tid 9: data-race | test tests/t.py::test_a[x | y]\nStack:\n";
+    char roles[256];
+
+    (void)state;
+    san_reports_init(&out);
+    assert_int_equal(san_parse_tsan(log, len, &out), 0);
+    assert_int_equal(out.n, 1);
+    assert_int_equal(san_attach_pystacks(py, plen, pid, &out, 0), 0);
+    assert_null(out.v[0].test);
+    sig_roles(&out.v[0], roles, sizeof(roles));
+    assert_string_equal(roles, "reader <> writer");
+    /* The pytest mode's heading names the test, whatever its node id holds. */
+    out.v[0].pid = 7;
+    free(out.v[0].pystack);
+    out.v[0].pystack = NULL;
+    assert_int_equal(san_attach_pystacks(heading, sizeof(heading) - 1, 7, &out, 0), 0);
+    assert_string_equal(out.v[0].test, "tests/t.py::test_a[x | y]");
+    assert_string_equal(out.v[0].pystack, "Stack:\n");
+    san_reports_free(&out);
+    /* The dlpack_race threads have no names: no roles. */
+    free(log);
+    log = fixture("tests/fixtures/tsan_dlpack_race", "tsan.", &len, NULL);
+    san_reports_init(&out);
+    assert_int_equal(san_parse_tsan(log, len, &out), 0);
+    sig_roles(&out.v[0], roles, sizeof(roles));
+    assert_string_equal(roles, "");
+    san_reports_free(&out);
+    free(log);
+    free(py);
+}
+
 static void
 test_hang_faulthandler_and_gdb(void **state)
 {
@@ -507,6 +548,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tsan_dlpack_race),
         cmocka_unit_test(test_tsan_c_race_and_gil),
+        cmocka_unit_test(test_tsan_roles),
         cmocka_unit_test(test_hang_faulthandler_and_gdb),
         cmocka_unit_test(test_exception_root_cause),
         cmocka_unit_test(test_process_events_and_policy),

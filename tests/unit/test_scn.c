@@ -121,6 +121,31 @@ test_verify_and_package_expectations(void **state)
     buf_free(&err);
 }
 
+/* roles: each with its threads and its own code position; threads is their sum. */
+static void
+test_roles(void **state)
+{
+    static const char text[] = "name: r\nroles:\n  - name: writer\n    body: |\n      a[0] = 1\n"
+                               "  - {name: reader, threads: 3, body: 'a[0]'}\n";
+    struct scn_scenario s;
+    struct buf err;
+
+    (void)state;
+    buf_init(&err, 4096);
+    assert_int_equal(scn_parse(text, strlen(text), "r.yaml", &s, &err), 0);
+    assert_int_equal(s.n_roles, 2);
+    assert_null(s.body.text);
+    assert_string_equal(s.roles[0].name, "writer");
+    assert_int_equal(s.roles[0].threads, 1);
+    assert_int_equal(s.roles[0].body.line, 5);
+    assert_int_equal(s.roles[0].body.column, 6);
+    assert_string_equal(s.roles[1].body.text, "a[0]");
+    assert_int_equal(s.roles[1].threads, 3);
+    assert_int_equal(s.threads, 4);
+    scn_free(&s);
+    buf_free(&err);
+}
+
 struct bad_case {
     const char *text;
     const char *message; /* the whole message, location first */
@@ -133,7 +158,22 @@ static const struct bad_case bad_cases[] = {
     {"name: x\nbody: pass\nthreads: [1]\n", "b.yaml:3:10: 'threads' must be a positive integer, got a list"},
     {"name: x\nbody: pass\nthread: 4\n", "b.yaml:3:1: unknown key 'thread' (did you mean 'threads'?)"},
     {"name: x\nbody: pass\nfrobnicate: 4\n", "b.yaml:3:1: unknown key 'frobnicate'"},
-    {"name: x\nsetup: pass\n", "b.yaml:1:1: missing required key 'body'"},
+    {"name: x\nsetup: pass\n", "b.yaml:1:1: missing required key 'body' (or 'roles', or 'pytest')"},
+    {"name: x\nbody: pass\nroles: [{name: w, body: pass}]\n",
+     "b.yaml:3:8: 'body' and 'roles' given: a scenario has one of body, roles and pytest"},
+    {"name: x\nbody: pass\npytest: {tests: [t.py]}\n", "b.yaml:3:9: 'body' and 'pytest' given: a scenario has one of body, roles and pytest"},
+    {"name: x\npytest: {tests: [t.py], per: file}\n", "b.yaml:2:9: 'pytest.per' must be module or test, got 'file'"},
+    {"name: x\npytest: {tests: []}\n", "b.yaml:2:9: 'pytest.tests' is empty: name at least one test file, directory or node id"},
+    {"name: x\nroles: []\n", "b.yaml:2:8: 'roles' is empty: give it at least one {name, threads, body}"},
+    {"name: x\nroles: [{name: w, threads: 2}]\n", "b.yaml:2:9: missing required key 'roles.body'"},
+    {"name: x\nroles: [{name: a_role_name_too_long, body: pass}]\n",
+     "b.yaml:2:9: 'roles.name' must be 1 to 15 letters, digits, '_' and '-' (it names the role's threads), "
+     "got 'a_role_name_too_long'"},
+    {"name: x\nroles: [{name: w, body: pass}, {name: w, body: pass}]\n", "b.yaml:2:32: role 'w' appears twice in 'roles'"},
+    {"name: x\nthreads: 3\nroles: [{name: w, threads: 2, body: pass}]\n",
+     "b.yaml:2:10: 'threads' is 3 but the roles have 2 threads in all (leave 'threads' out with roles)"},
+    {"name: x\nroles: [{name: w, body: pass, thread: 2}]\n",
+     "b.yaml:2:31: unknown key 'roles.thread' (did you mean 'threads'?)"},
     {"name: x\nbody: pass\nbarrier: always\n", "b.yaml:3:10: 'barrier' must be one of start, each, got 'always'"},
     {"name: x\nbody: pass\nchecks: {forbid: [fork, clone]}\n",
      "b.yaml:3:25: 'checks.forbid' must be one of fork, subprocess, exec, spawn, system, got 'clone'"},
@@ -341,6 +381,7 @@ main(void)
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_verify_and_package_expectations),
         cmocka_unit_test(test_bad_scenarios),
+        cmocka_unit_test(test_roles),
         cmocka_unit_test(test_code_positions),
         cmocka_unit_test(test_load_missing_file),
         cmocka_unit_test(test_emit_keeps_every_key),
