@@ -362,8 +362,29 @@ py__summary(const struct py_job *job)
     return summary;
 }
 
+/* What Py_FinalizeEx does first: wait for the threads the scenario left (threading._shutdown)
+ * and run the atexit functions (loky and multiprocessing stop their workers there). */
+static void
+py__shutdown(void)
+{
+    static const char *const calls[][2] = {{"threading", "_shutdown"}, {"atexit", "_run_exitfuncs"}};
+
+    for (size_t i = 0; i < 2; i++) {
+        PyObject *name = PyUnicode_FromString(calls[i][0]), *mod = NULL, *r = NULL; /* new refs */
+
+        /* threading only when the scenario imported it; atexit always. */
+        if (name && (mod = i == 0 ? PyImport_GetModule(name) : PyImport_Import(name)) != NULL)
+            r = PyObject_CallMethod(mod, calls[i][1], NULL);
+        if (r == NULL && PyErr_Occurred())
+            py__record_exception("teardown", -1, -1);
+        Py_XDECREF(r);
+        Py_XDECREF(mod);
+        Py_XDECREF(name);
+    }
+}
+
 int
-py__exit(int rc, json_t *summary, double t0)
+py__exit(int rc, json_t *summary, double t0, int finalize)
 {
     int status = rc == 0 ? FT_EXIT_CLEAN : rc == FT_ESCENARIO ? FT_EXIT_SETUP : FT_EXIT_HARNESS;
 
@@ -371,7 +392,9 @@ py__exit(int rc, json_t *summary, double t0)
     ev_write(summary);
     fflush(stdout);
     fflush(stderr);
-    if (Py_FinalizeEx() < 0 && status == FT_EXIT_CLEAN)
+    if (!finalize)
+        py__shutdown();
+    else if (Py_FinalizeEx() < 0 && status == FT_EXIT_CLEAN)
         status = FT_EXIT_HARNESS;
     py__hooks_close();
     ev_close();
@@ -401,7 +424,7 @@ py_run(const struct py_job *job)
     if ((rc = py__begin(job, &c)) == 0 && (rc = py__setup(job, &c, summary)) == 0)
         rc = py__finish(job, &c, summary);
     py__end(&c);
-    return py__exit(rc, summary, t0);
+    return py__exit(rc, summary, t0, 1);
 }
 
 /* The raised SyntaxError (or other compile error) as "path:line:column: ..."; clears it. The

@@ -40,7 +40,9 @@ int py__setup(const struct py_job *job, struct py__ctx *c, json_t *summary);
 int py__finish(const struct py_job *job, struct py__ctx *c, json_t *summary);
 void py__end(struct py__ctx *c);
 json_t *py__summary(const struct py_job *job);
-int py__exit(int rc, json_t *summary, double t0);
+/* finalize 0 (a forked run): the scenario's threads waited for and the atexit functions run, but
+ * not the rest of Py_FinalizeEx (module teardown under TSan costs more than the run itself). */
+int py__exit(int rc, json_t *summary, double t0, int finalize);
 /* py__bind_run: `seed` and `run` of this run in __main__. */
 int py__bind_run(struct py__ctx *c, const struct py_job *job);
 /* py__faulthandler: faulthandler's file (again) in dir, for fatal signals and SIGTERM. */

@@ -154,7 +154,7 @@ py__run_forked(const struct py_job *server, struct py__ctx *c, json_t *figures, 
         (rc = py__bind_run(c, &job)) == 0)
         rc = py__finish(&job, c, summary);
     py__end(c);
-    exit(py__exit(rc, summary, t0));
+    exit(py__exit(rc, summary, t0, 0));
 }
 
 /* One request: fork the run (twice, see above) and answer with its pid. */
@@ -229,5 +229,5 @@ py_serve(const struct py_job *job, int ctl)
     }
     py__end(&c);
     json_decref(figures);
-    return py__exit(rc, py__summary(job), py__now());
+    return py__exit(rc, py__summary(job), py__now(), 1);
 }
