@@ -149,13 +149,21 @@ scntool__expect(const struct scn_scenario *s, const char *san, const char *numpy
     return FT_EXIT_CLEAN;
 }
 
-/* `scntool sign FILE...`: sanitizer output of any program (a log_path file, or a captured
- * stderr) parsed and signed exactly as the harness signs its runs, races of one bug grouped:
- * JSON {"findings": [{kind, signature, also_seen_as, occurrences}]}. What the benchmark and the
- * minimizer use to decide whether a plain program showed a bug. */
+/* `scntool sign [--catalog known/catalog.json] FILE...`: sanitizer output of any program (a
+ * log_path file, or a captured stderr) parsed and signed exactly as the harness signs its runs,
+ * races of one bug grouped, known issues marked as the harness marks them: JSON {"findings":
+ * [{kind, signature, also_seen_as, occurrences, known}]}. What the benchmarks and the minimizer
+ * use to decide whether a plain program showed a bug. */
 static int
 scntool__sign(int n, char **files)
 {
+    const char *catalog = NULL;
+
+    if (n >= 2 && strcmp(files[0], "--catalog") == 0) {
+        catalog = files[1];
+        files += 2;
+        n -= 2;
+    }
     struct sig_findings f;
     struct sig_policy p = {0};
     json_t *o = json_object(), *fa = json_array();
@@ -178,7 +186,17 @@ scntool__sign(int n, char **files)
         san_reports_free(&r);
         free(text);
     }
-    if (rc == FT_EXIT_CLEAN && sig_group_races(&f) != 0)
+    if (rc == FT_EXIT_CLEAN && catalog) {
+        size_t len;
+        char *text = evd_read_file(catalog, (size_t)1 << 22, &len);
+
+        if (text == NULL || sig_apply_catalog(&f, text, len) != 0) {
+            fprintf(stderr, "harness: error: %s: cannot read it as a catalog of known issues\n", catalog);
+            rc = FT_EXIT_USAGE;
+        }
+        free(text);
+    }
+    if (rc == FT_EXIT_CLEAN && sig_group_races(&f) != 0) /* after the catalog, as the harness does */
         rc = FT_EXIT_INFRA;
     for (size_t i = 0; rc == FT_EXIT_CLEAN && i < f.n; i++) {
         json_t *x = json_object(), *also = json_array();
@@ -189,6 +207,7 @@ scntool__sign(int n, char **files)
             json_array_append_new(also, json_string(f.v[i].also[k]));
         json_object_set_new(x, "also_seen_as", also);
         json_object_set_new(x, "occurrences", json_integer(f.v[i].occurrences));
+        json_object_set_new(x, "known", f.v[i].known ? json_string(f.v[i].known) : json_null());
         json_array_append_new(fa, x);
     }
     json_object_set_new(o, "findings", fa);
@@ -337,7 +356,7 @@ scntool__usage(void)
     fprintf(stderr, "usage: scntool check|name|packages|sources|build|sanitizers|plan|program|json SCENARIO.yaml\n"
                     "       scntool expect SCENARIO.yaml SAN NUMPY PINS\n"
                     "       scntool emit SCENARIO.yaml [KEY=VALUE | KEY=@FILE]...   (the scenario, those keys replaced)\n"
-                    "       scntool sign LOG...   (sanitizer output signed as the harness signs it)\n"
+                    "       scntool sign [--catalog FILE] LOG...   (sanitizer output signed as the harness signs it)\n"
                     "       scntool layout        (the report and evidence file names, as JSON)\n");
     return FT_EXIT_USAGE;
 }
