@@ -362,8 +362,9 @@ py__summary(const struct py_job *job)
     return summary;
 }
 
-/* What Py_FinalizeEx does first: wait for the threads the scenario left (threading._shutdown)
- * and run the atexit functions (loky and multiprocessing stop their workers there). */
+/* What Py_FinalizeEx does before tearing down: wait for the threads the scenario left
+ * (threading._shutdown), run the atexit functions (loky and multiprocessing stop their workers
+ * there), flush sys.stdout and sys.stderr. */
 static void
 py__shutdown(void)
 {
@@ -380,6 +381,14 @@ py__shutdown(void)
         Py_XDECREF(r);
         Py_XDECREF(mod);
         Py_XDECREF(name);
+    }
+    /* And what finalization does last: Python's own buffers of sys.stdout and sys.stderr. */
+    for (size_t i = 0; i < 2; i++) {
+        PyObject *f = PySys_GetObject(i == 0 ? "stdout" : "stderr"), *r; /* borrowed; new ref */
+
+        if (f != NULL && f != Py_None && (r = PyObject_CallMethod(f, "flush", NULL)) != NULL)
+            Py_DECREF(r);
+        PyErr_Clear();
     }
 }
 
