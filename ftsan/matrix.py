@@ -83,7 +83,8 @@ def run_cell(c, dest):
     res["runs"] = report["runs"]["done"]
     res["numpy_version"] = report["versions"]["numpy"]
     res["findings"] = [{"id": x["id"], "kind": x["kind"], "signature": x["signature"], "known": x["known"],
-                        "scenario_bug": x["scenario_bug"], "runs_hit": x["runs_hit"]} for x in report["findings"]]
+                        "scenario_bug": x["scenario_bug"], "runs_hit": x["runs_hit"],
+                        "tests": x.get("tests", [])} for x in report["findings"]]
     res["state"] = "finding" if report["findings"] else "clean"
     return judge_cell(res)
 
@@ -149,7 +150,8 @@ def write(dirpath, results, previous):
     md += ["", f"Compared with the previous matrix: {len(new)} new, {len(fixed)} fixed, {len(still)} still present.", ""]
     for title, d in (("New", new), ("Fixed", fixed), ("Still present", still)):
         for (cell, fid), f in sorted(d.items()):
-            md.append(f"- {title}: `{fid}` in {cell}: {f['signature']}")
+            tests = f.get("tests") or []
+            md.append(f"- {title}: `{fid}` in {cell}: {f['signature']}" + (f" (tests: {', '.join(tests)})" if tests else ""))
     harness.atomic_write(os.path.join(dirpath, "index.md"), "\n".join(md) + "\n")
     page = ["<!doctype html><html><head><meta charset='utf-8'><title>ftsan matrix</title><style>",
             "body{font-family:sans-serif;margin:2em} table{border-collapse:collapse} td,th{border:1px solid #999;"
@@ -170,6 +172,10 @@ def write(dirpath, results, previous):
             text = html.escape(cell_text(r))
             # The page sits in reports/matrix/<grid>/; cell reports are relative to reports/matrix/.
             link = f"<a href='../{html.escape(r['report'])}/summary.md'>{text}</a>" if r.get("report") else text
+            # pytest mode: the tests each finding was seen in.
+            tests = sorted({t for f in r["findings"] for t in f.get("tests") or []})
+            if tests:
+                link += "<br><small>" + "<br>".join(html.escape(t) for t in tests) + "</small>"
             page.append(f"<td class='{css(r)}'>{link}</td>")
         page.append("</tr>")
     page.append("</table></body></html>")
