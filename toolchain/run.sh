@@ -67,7 +67,9 @@ scntool=$(bash "$TC_DIR/scntool.sh")
 san=${SAN:-tsan}
 grep -qw "$san" <<<"$("$scntool" sanitizers "$scn")" ||
   tc_usage_die "scenario $(basename "$scn") is not meant for SAN=$san (its sanitizers: $("$scntool" sanitizers "$scn"))"
-PACKAGES="$(printf '%s ' ${PACKAGES:-} $("$scntool" packages "$scn") | sed 's/ *$//')"
+# Each requirement once: a caller that passes an environment's packages (the minimizer) names
+# the scenario's again, and a doubled word would be another environment's key.
+PACKAGES="$(printf '%s\n' ${PACKAGES:-} $("$scntool" packages "$scn") | awk 'NF && !seen[$0]++' | tr '\n' ' ' | sed 's/ *$//')"
 PACKAGES_FROM_SOURCE="$("$scntool" sources "$scn" | tr '\n' ' ' | sed 's/ *$//')"
 export PACKAGES PACKAGES_FROM_SOURCE
 
