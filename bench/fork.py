@@ -13,7 +13,7 @@ the way a user runs it) with RUNS and JOBS given, on the TSan toolchain with the
 A run that did not run (exit other than 0 or 1, no report.json, or failed runs) is an error row.
 Rows are appended to bench/fork.tsv with the command line.
 
-Usage: bench/fork.py [--runs 40] [--jobs 2] [--numpy 2.2.5] SCENARIO[@NUMPY] ...
+Usage: bench/fork.py [--runs 40] [--jobs 2] [--numpy 2.2.5] SCENARIO[@NUMPY|@none] ...
 """
 import argparse
 import json
@@ -58,7 +58,7 @@ def main():
         open(TSV, "w").write(HEAD)
     for spec in a.scenarios:
         scenario, _, numpy = spec.partition("@")
-        numpy = numpy or a.numpy
+        numpy = "" if numpy == "none" else numpy or a.numpy
         for process in ("fork", "fresh"):
             x = one(scenario, numpy, process, a.runs, a.jobs)
             row = [time.strftime("%Y-%m-%d"), os.path.basename(scenario).removesuffix(".yaml"), numpy, process, str(a.runs),

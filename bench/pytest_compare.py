@@ -1,0 +1,146 @@
+#!/usr/bin/env python3
+"""pytest mode against pytest-run-parallel 0.10.0, side by side (issue 5/6).
+
+For each NumPy version and each test module (a path inside the installed NumPy), two ways on the
+same TSan toolchain (same CPython, same NumPy build, same pytest and pytest-run-parallel):
+
+  (a) ftsan      `make run PYTEST=<module> THREADS=N ITERATIONS=M` (toolchain/run.sh): the module
+                 in a fresh process, every test called by N native threads through the engine;
+  (b) anchor     `python -m pytest --parallel-threads=N --iterations=M <module>`, as
+                 pytest-run-parallel's documentation says, TSan writing its log (log_path) with
+                 the same suppressions file as (a)'s run (the same de-noising).
+
+Both are signed the same way: (a) by the harness (report.json), (b) by `scntool sign --catalog
+known/catalog.json` on its TSan logs, which signs, groups and marks known issues exactly as the
+harness does. Counted: distinct data-race signatures (a signature and those grouped with it are
+one), how many of them are known issues of the catalog, and CPU time (user + system of the whole
+process tree, from the kernel's accounting of waited-for children) and wall time.
+
+An invocation that did not run (ftsan: exit other than 0 or 1, or a run it could not run; anchor:
+exit other than 0, 1 (tests failed) or 66 (TSan found something), or no JUnit XML) is an error
+row, never a zero. Logs stay under bench/out/pytest/ (git-ignored); rows are appended to
+bench/pytest_compare.tsv with the command.
+
+Usage: bench/pytest_compare.py [--threads 4] [--iterations 1] --numpy 2.2.1,2.5.5 MODULE...
+"""
+import argparse
+import glob
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUT = os.path.join(ROOT, "bench", "out", "pytest")
+TSV = os.path.join(ROOT, "bench", "pytest_compare.tsv")
+HEAD = ("date\tnumpy\tmodule\tway\tthreads\titerations\tstatus\ttests\tsignatures\tknown\tknown_ids\tcpu_s\twall_s"
+        "\tcommand\n")
+# NumPy's test requirement (its conftest imports hypothesis), given to make run as PACKAGES, then
+# what a PYTEST= scenario requires: run.sh's order, so the anchor gets the same environment.
+TEST_PACKAGES = "hypothesis"
+PACKAGES = TEST_PACKAGES + " pytest pytest-run-parallel==0.10.0"
+
+
+def timed(argv, cwd, env, log):
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.monotonic()
+    with open(log, "w") as out:
+        rc = subprocess.run(argv, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT).returncode
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return rc, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), time.monotonic() - t0
+
+
+def races(findings):
+    """Distinct data-race signatures (with their groups) and the known ones."""
+    rs = [f for f in findings if f["kind"] == "data-race"]
+    return len(rs), sorted({f["known"] for f in rs if f.get("known")})
+
+
+def ftsan(numpy, module, a, work):
+    reports = os.path.join(work, "reports")
+    env = dict(os.environ, PYTEST=module, NUMPY=numpy, SAN="tsan", PACKAGES=TEST_PACKAGES, THREADS=str(a.threads),
+               ITERATIONS=str(a.iterations), FTSAN_REPORTS=reports)
+    env.pop("SCENARIO", None)
+    rc, cpu, wall = timed(["bash", "toolchain/run.sh"], ROOT, env, os.path.join(work, "output.txt"))
+    path = os.path.join(reports, "latest", "report.json")
+    if rc not in (0, 1) or not os.path.exists(path):
+        return dict(status=f"error (exit {rc})", cpu=cpu, wall=wall)
+    rep = json.load(open(path))
+    if rep["runs"]["failed"]:
+        return dict(status=f"error ({rep['runs']['failed']} runs failed)", cpu=cpu, wall=wall)
+    n, known = races(rep["findings"])
+    return dict(status="ok", tests=len(rep["tests"]), n=n, known=known, cpu=cpu, wall=wall,
+                supp=os.path.join(os.path.realpath(os.path.join(reports, "latest")), "suppressions.txt"))
+
+
+def anchor(numpy, module, a, work, supp, tool):
+    python = subprocess.run(["make", "-s", "toolchain", "SAN=tsan", f"NUMPY={numpy}", f"PACKAGES={PACKAGES}"], cwd=ROOT,
+                            capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
+    tc = json.load(open(os.path.join(os.path.dirname(os.path.dirname(python)), "toolchain.json")))
+    site = subprocess.run([python, "-c", "import numpy, os; print(os.path.dirname(os.path.dirname(numpy.__file__)))"],
+                          capture_output=True, text=True, check=True, env=dict(os.environ, TSAN_OPTIONS="report_bugs=0")
+                          ).stdout.strip()
+    if supp is None:
+        return dict(status="error (no suppressions: ftsan's run did not run)", cpu=0.0, wall=0.0)
+    opts = f"log_path={work}/tsan:halt_on_error=0:suppressions={supp}"
+    if tc.get("symbolizer"):
+        opts += f":external_symbolizer_path={tc['symbolizer']}"
+    env = dict(os.environ, PYTHON_GIL="0", TSAN_OPTIONS=opts)
+    pre = ["setarch", os.uname().machine, "-R"] if tc.get("setarch") else []
+    junit = os.path.join(work, "junit.xml")
+    argv = pre + [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--parallel-threads={a.threads}",
+                  f"--iterations={a.iterations}", f"--junitxml={junit}", os.path.join(site, module)]
+    rc, cpu, wall = timed(argv, work, env, os.path.join(work, "output.txt"))
+    if rc not in (0, 1, 66) or not os.path.exists(junit):
+        return dict(status=f"error (exit {rc})", cpu=cpu, wall=wall)
+    suite = xml.etree.ElementTree.parse(junit).getroot()
+    suite = suite if suite.tag == "testsuite" else suite.find("testsuite")
+    logs = glob.glob(os.path.join(work, "tsan.*"))
+    signed = subprocess.run([tool, "sign", "--catalog", os.path.join(ROOT, "known", "catalog.json"), *logs],
+                            capture_output=True, text=True) if logs else None
+    if signed is not None and signed.returncode != 0:
+        return dict(status="error (scntool sign)", cpu=cpu, wall=wall)
+    if signed is not None:
+        with open(os.path.join(work, "signed.json"), "w") as f:
+            f.write(signed.stdout)
+    n, known = races(json.loads(signed.stdout)["findings"] if signed else [])
+    return dict(status="ok", tests=int(suite.get("tests", 0)), n=n, known=known, cpu=cpu, wall=wall)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--threads", type=int, default=4)
+    ap.add_argument("--iterations", type=int, default=1)
+    ap.add_argument("--numpy", required=True)
+    ap.add_argument("modules", nargs="+")
+    a = ap.parse_args()
+    cmd = "bench/pytest_compare.py " + " ".join(sys.argv[1:])
+    tool = subprocess.run(["bash", "toolchain/scntool.sh"], cwd=ROOT, capture_output=True, text=True,
+                          check=True).stdout.strip()
+    if not os.path.exists(TSV):
+        open(TSV, "w").write(HEAD)
+    for numpy in a.numpy.split(","):
+        for module in a.modules:
+            base = os.path.join(OUT, numpy, module.replace("/", "_"))
+            shutil.rmtree(base, ignore_errors=True)
+            for way in ("ftsan", "anchor"):
+                work = os.path.join(base, way)
+                os.makedirs(work)
+                x = ftsan(numpy, module, a, work) if way == "ftsan" else anchor(numpy, module, a, work, supp, tool)
+                if way == "ftsan":
+                    # The anchor gets the same suppressions; without them it would not be the same de-noising.
+                    supp = x.get("supp") or None
+                row = [time.strftime("%Y-%m-%d"), numpy, module, way, str(a.threads), str(a.iterations), x["status"],
+                       str(x.get("tests", "")), str(x.get("n", "")), str(len(x.get("known", []))) if "n" in x else "",
+                       ",".join(x.get("known", [])), f"{x['cpu']:.1f}", f"{x['wall']:.1f}", cmd]
+                with open(TSV, "a") as f:
+                    f.write("\t".join(row) + "\n")
+                print("\t".join(row[:13]), flush=True)
+
+
+if __name__ == "__main__":
+    main()
