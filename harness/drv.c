@@ -241,8 +241,10 @@ drv_run(const struct cli_opts *o)
     return status;
 }
 
-int
-drv_child(const struct cli_opts *o)
+/* A child's side: a run's process (`harness child`), or the fork server (`harness server`) that
+ * forks them, on the scenario and toolchain the supervisor names. */
+static int
+drv__child_side(const struct cli_opts *o, int serve)
 {
     struct scn_scenario s;
     struct tc_toolchain tc;
@@ -251,28 +253,24 @@ drv_child(const struct cli_opts *o)
 
     if ((rc = drv__load(o, &s, &tc)) != 0)
         return drv__exit_for(rc);
-    job = (struct py_job){.scn = &s, .python = tc.python, .dir = o->dir, .seed = (unsigned long)o->seed, .run = (int)o->run};
-    rc = py_run(&job);
+    job = (struct py_job){.scn = &s, .python = tc.python, .dir = o->dir, .seed = (unsigned long)o->seed,
+                          .run = serve ? 0 : (int)o->run};
+    rc = serve ? py_serve(&job, RUN_CONTROL_FD) : py_run(&job);
     scn_free(&s);
     tc_free(&tc);
     return rc;
 }
 
 int
+drv_child(const struct cli_opts *o)
+{
+    return drv__child_side(o, 0);
+}
+
+int
 drv_serve(const struct cli_opts *o)
 {
-    struct scn_scenario s;
-    struct tc_toolchain tc;
-    struct py_job job;
-    int rc;
-
-    if ((rc = drv__load(o, &s, &tc)) != 0)
-        return drv__exit_for(rc);
-    job = (struct py_job){.scn = &s, .python = tc.python, .dir = o->dir, .seed = (unsigned long)o->seed, .run = 0};
-    rc = py_serve(&job, RUN_CONTROL_FD);
-    scn_free(&s);
-    tc_free(&tc);
-    return rc;
+    return drv__child_side(o, 1);
 }
 
 static int
