@@ -16,6 +16,7 @@ reported as such ("failed-alone"), never as a finding; otherwise each thread's f
 finding ("failed-threads"). Run as `python -m ftsan_pytest count --per module TESTS...` it prints
 how many runs the tests make.
 """
+import importlib.util
 import os
 import sys
 
@@ -177,11 +178,9 @@ def run_group(tests, args, per, group, threads, iterations, barrier):
     plugin = Plugin(threads, iterations, barrier)
     # No cache written into the package; pytest-run-parallel's own wrapping stays off (one thread).
     argv = ["-q", "-p", "no:cacheprovider", "--rootdir", rootdir, *args, *chosen]
-    try:
-        import pytest_run_parallel  # noqa: F401
+    # Found, not imported: pytest imports its plugins itself (an earlier import would be warned of).
+    if importlib.util.find_spec("pytest_run_parallel") is not None:
         argv[:0] = ["--parallel-threads=1"]
-    except ImportError:
-        pass
     code = pytest.main(argv, plugins=[plugin])
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         raise RuntimeError(f"pytest could not run {' '.join(chosen)}: exit {int(code)} ({code.name}); "
