@@ -10,6 +10,14 @@ same TSan toolchain (same CPython, same NumPy build, same pytest and pytest-run-
                  pytest-run-parallel's documentation says, TSan writing its log (log_path) with
                  the same suppressions file as (a)'s run (the same de-noising).
 
+Which conftest.py files pytest loads decides what runs on threads: ftsan's pytest mode roots
+pytest at the package (site-packages), so NumPy's own conftest.py is loaded, as NumPy's test
+runner loads it; pytest started on a file path from elsewhere does not load it (its conftest
+directory cut is the working directory). NumPy 2.2's conftest has an autouse fixture using
+`monkeypatch`, which pytest-run-parallel counts as thread-unsafe, so with it every test runs on
+one thread. Both are measured: ftsan-noconftest (args --confcutdir at the module's directory)
+and anchor-conftest (--rootdir at site-packages) are the other halves.
+
 Both are signed the same way: (a) by the harness (report.json), (b) by `scntool sign --catalog
 known/catalog.json` on its TSan logs, which signs, groups and marks known issues exactly as the
 harness does. Counted: distinct data-race signatures (a signature and those grouped with it are
@@ -41,7 +49,7 @@ HEAD = ("date\tnumpy\tmodule\tway\tthreads\titerations\tstatus\ttests\tsignature
         "\tcommand\n")
 # NumPy's test requirement (its conftest imports hypothesis), given to make run as PACKAGES, then
 # what a PYTEST= scenario requires: run.sh's order, so the anchor gets the same environment.
-TEST_PACKAGES = "hypothesis"
+TEST_PACKAGES = "hypothesis==6.139.3"  # the newest pure-Python one: later ones are abi3-native, no free-threaded wheel
 PACKAGES = TEST_PACKAGES + " pytest pytest-run-parallel==0.10.0"
 
 
@@ -60,11 +68,29 @@ def races(findings):
     return len(rs), sorted({f["known"] for f in rs if f.get("known")})
 
 
-def ftsan(numpy, module, a, work):
+def site_of(numpy):
+    python = subprocess.run(["make", "-s", "toolchain", "SAN=tsan", f"NUMPY={numpy}", f"PACKAGES={PACKAGES}"], cwd=ROOT,
+                            capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
+    site = subprocess.run([python, "-c", "import numpy, os; print(os.path.dirname(os.path.dirname(numpy.__file__)))"],
+                          capture_output=True, text=True, check=True, env=dict(os.environ, TSAN_OPTIONS="report_bugs=0")
+                          ).stdout.strip()
+    return python, site
+
+
+def ftsan(numpy, module, a, work, conftest=True):
     reports = os.path.join(work, "reports")
     env = dict(os.environ, PYTEST=module, NUMPY=numpy, SAN="tsan", PACKAGES=TEST_PACKAGES, THREADS=str(a.threads),
                ITERATIONS=str(a.iterations), FTSAN_REPORTS=reports)
     env.pop("SCENARIO", None)
+    if not conftest:  # the same scenario make run PYTEST= writes, pytest told not to load the package's conftest
+        site = site_of(numpy)[1]
+        scn = os.path.join(work, "noconftest.yaml")
+        with open(scn, "w") as f:
+            f.write(f"name: pytest-noconftest\nrequires: {{packages: {{pytest: \"*\", pytest-run-parallel: \"==0.10.0\"}}}}\n"
+                    f"threads: {a.threads}\niterations: {a.iterations}\ntimeout: 600\n"
+                    f"pytest: {{tests: [{json.dumps(module)}], args: [{json.dumps('--confcutdir=' + os.path.join(site, os.path.dirname(module)))}]}}\n")
+        env.pop("PYTEST")
+        env["SCENARIO"] = scn
     rc, cpu, wall = timed(["bash", "toolchain/run.sh"], ROOT, env, os.path.join(work, "output.txt"))
     path = os.path.join(reports, "latest", "report.json")
     if rc not in (0, 1) or not os.path.exists(path):
@@ -77,13 +103,9 @@ def ftsan(numpy, module, a, work):
                 supp=os.path.join(os.path.realpath(os.path.join(reports, "latest")), "suppressions.txt"))
 
 
-def anchor(numpy, module, a, work, supp, tool):
-    python = subprocess.run(["make", "-s", "toolchain", "SAN=tsan", f"NUMPY={numpy}", f"PACKAGES={PACKAGES}"], cwd=ROOT,
-                            capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
+def anchor(numpy, module, a, work, supp, tool, conftest=False):
+    python, site = site_of(numpy)
     tc = json.load(open(os.path.join(os.path.dirname(os.path.dirname(python)), "toolchain.json")))
-    site = subprocess.run([python, "-c", "import numpy, os; print(os.path.dirname(os.path.dirname(numpy.__file__)))"],
-                          capture_output=True, text=True, check=True, env=dict(os.environ, TSAN_OPTIONS="report_bugs=0")
-                          ).stdout.strip()
     if supp is None:
         return dict(status="error (no suppressions: ftsan's run did not run)", cpu=0.0, wall=0.0)
     opts = f"log_path={work}/tsan:halt_on_error=0:suppressions={supp}"
@@ -93,7 +115,8 @@ def anchor(numpy, module, a, work, supp, tool):
     pre = ["setarch", os.uname().machine, "-R"] if tc.get("setarch") else []
     junit = os.path.join(work, "junit.xml")
     argv = pre + [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--parallel-threads={a.threads}",
-                  f"--iterations={a.iterations}", f"--junitxml={junit}", os.path.join(site, module)]
+                  f"--iterations={a.iterations}", f"--junitxml={junit}", *([f"--rootdir={site}"] if conftest else []),
+                  os.path.join(site, module)]
     rc, cpu, wall = timed(argv, work, env, os.path.join(work, "output.txt"))
     if rc not in (0, 1, 66) or not os.path.exists(junit):
         return dict(status=f"error (exit {rc})", cpu=cpu, wall=wall)
@@ -116,6 +139,7 @@ def main():
     ap.add_argument("--threads", type=int, default=4)
     ap.add_argument("--iterations", type=int, default=1)
     ap.add_argument("--numpy", required=True)
+    ap.add_argument("--ways", default="ftsan,anchor,ftsan-noconftest,anchor-conftest")
     ap.add_argument("modules", nargs="+")
     a = ap.parse_args()
     cmd = "bench/pytest_compare.py " + " ".join(sys.argv[1:])
@@ -126,14 +150,21 @@ def main():
     for numpy in a.numpy.split(","):
         for module in a.modules:
             base = os.path.join(OUT, numpy, module.replace("/", "_"))
-            shutil.rmtree(base, ignore_errors=True)
-            for way in ("ftsan", "anchor"):
+            supp = None
+            for way in a.ways.split(","):
                 work = os.path.join(base, way)
+                shutil.rmtree(work, ignore_errors=True)
                 os.makedirs(work)
-                x = ftsan(numpy, module, a, work) if way == "ftsan" else anchor(numpy, module, a, work, supp, tool)
-                if way == "ftsan":
+                conftest = way in ("ftsan", "anchor-conftest")
+                if way.startswith("ftsan"):
+                    x = ftsan(numpy, module, a, work, conftest)
                     # The anchor gets the same suppressions; without them it would not be the same de-noising.
-                    supp = x.get("supp") or None
+                    supp = supp or x.get("supp")
+                else:
+                    # The merged suppressions of any ftsan run (the same file for every run).
+                    supp = supp or next(iter(glob.glob(os.path.join(OUT, "*", "*", "ftsan*", "reports", "latest",
+                                                                    "suppressions.txt"))), None)
+                    x = anchor(numpy, module, a, work, supp, tool, conftest)
                 row = [time.strftime("%Y-%m-%d"), numpy, module, way, str(a.threads), str(a.iterations), x["status"],
                        str(x.get("tests", "")), str(x.get("n", "")), str(len(x.get("known", []))) if "n" in x else "",
                        ",".join(x.get("known", [])), f"{x['cpu']:.1f}", f"{x['wall']:.1f}", cmd]
