@@ -99,7 +99,8 @@ if [ -n "$pytest" ]; then
   if [ -z "${RUNS:-}" ]; then
     read -r per tests <<<"$pytest"
     # shellcheck disable=SC2086 # the tests are words
-    n=$(TSAN_OPTIONS=report_bugs=0 PYTHONPATH="$ROOT/harness/python" "$python" -m ftsan_pytest count --per "$per" $tests) ||
+    # With the scenario's kernels importable: collecting a test module imports it.
+    n=$(TSAN_OPTIONS=report_bugs=0 PYTHONPATH="$(IFS=:; printf '%s' "${kernels[*]}")" "$python" -m ftsan_pytest count --per "$per" $tests) ||
       tc_usage_die "cannot find the tests of $(basename "$scn") ($tests)"
     args+=(--runs "$n")
   fi

@@ -192,7 +192,11 @@ def main(argv):
     if len(argv) < 4 or argv[0] != "count" or argv[1] != "--per" or argv[2] not in ("module", "test"):
         sys.stderr.write("usage: python -m ftsan_pytest count --per module|test TESTS...\n")
         return 2
-    print(len(groups(argv[3:], argv[2], [])[1]))
+    import contextlib
+
+    with contextlib.redirect_stdout(sys.stderr):  # pytest's collection report is not the count
+        n = len(groups(argv[3:], argv[2], [])[1])
+    print(n)
     return 0
 
 

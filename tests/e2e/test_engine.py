@@ -48,6 +48,19 @@ def test_pytest_mode_attributes_findings_to_the_test(harness):
     assert f'"--parallel-threads=4", "--iterations=2", "{node}test_lookup"' in md
 
 
+def test_pytest_mode_a_process_per_test(harness):
+    """per: test: the runs are counted from pytest's collection (the scenario's kernel importable
+    while collecting), one test each, in order."""
+    r = harness(f"{SCN}/pytest_kernel_per_test.yaml")
+    assert r.rc in (0, 1), r   # the race shows in some tests' processes, not in every invocation
+    assert r.report["runs"] == {"planned": 4, "done": 4, "failed": 0}, r.report["runs"]
+    node = "tests/e2e/scenarios/pytest/racy_kernel_tests.py::"
+    for n, (test, outcome) in enumerate([("test_lookup", "passed"), ("test_fails_alone", "failed-alone"),
+                                         ("test_marked_thread_unsafe", "one-thread"), ("test_skipped", "skipped")], 1):
+        (ev,) = [e for e in r.events(n) if e["kind"] == "test"]
+        assert (ev["nodeid"], ev["outcome"]) == (node + test, outcome), ev
+
+
 def test_pytest_mode_tests_that_cannot_run_are_an_error(harness, tmp_path):
     """A test file that does not import: pytest cannot run it, so the run did not run (exit 3),
     never a clean run."""
