@@ -151,7 +151,12 @@ py__dump_python_stack(const char *what)
     if (py__pystack_fd < 0)
         return;
     len = snprintf(head, sizeof(head), "=== ftsan report %d pid %d tid %d: %s", n, (int)getpid(), (int)gettid(), what);
-    if (len < 0 || (size_t)len >= sizeof(head) || write(py__pystack_fd, head, (size_t)len) < 0)
+    if (len < 0)
+        return;
+    /* A description too long is cut, never the section: the parser pairs sections by count. */
+    if ((size_t)len >= sizeof(head))
+        len = (int)sizeof(head) - 1;
+    if (write(py__pystack_fd, head, (size_t)len) < 0)
         return;
     /* The test's node id is written whole, however long. */
     if (test && (write(py__pystack_fd, " | test ", 8) < 0 || write(py__pystack_fd, test, strlen(test)) < 0))

@@ -211,6 +211,22 @@ rpt__has_stack(const struct san_report *r, const char *line)
     return 0;
 }
 
+/* What a finding is attributed to besides its stacks: the memory raced on and the racing roles
+ * (closing the error message's block), then the tests it was seen in. */
+static void
+rpt__attribution(struct buf *b, const struct sig_finding *x)
+{
+    for (size_t i = 0; i < x->n_memory; i++)
+        buf_printf(b, "%s%s", i ? "; " : "Memory raced on: ", x->memory[i]);
+    buf_puts(b, x->n_memory ? "\n" : "");
+    for (size_t i = 0; i < x->n_roles; i++)
+        buf_printf(b, "%s%s", i ? "; " : "Roles of the racing threads: ", x->roles[i]);
+    buf_puts(b, x->n_roles ? "\n```\n\n" : "```\n\n");
+    for (size_t i = 0; i < x->n_tests; i++)
+        buf_printf(b, "%s`%s`", i ? ", " : "Seen in the tests: ", x->tests[i]);
+    buf_puts(b, x->n_tests ? "\n\n" : "");
+}
+
 static int
 rpt__finding_md(const struct rpt_run *run, const struct sig_finding *x)
 {
@@ -263,15 +279,7 @@ rpt__finding_md(const struct rpt_run *run, const struct sig_finding *x)
         rpt__put_stripped(&b, x->example.location);
         buf_puts(&b, "\n");
     }
-    for (size_t i = 0; i < x->n_memory; i++)
-        buf_printf(&b, "%s%s", i ? "; " : "Memory raced on: ", x->memory[i]);
-    buf_puts(&b, x->n_memory ? "\n" : "");
-    for (size_t i = 0; i < x->n_roles; i++)
-        buf_printf(&b, "%s%s", i ? "; " : "Roles of the racing threads: ", x->roles[i]);
-    buf_puts(&b, x->n_roles ? "\n```\n\n" : "```\n\n");
-    for (size_t i = 0; i < x->n_tests; i++)
-        buf_printf(&b, "%s`%s`", i ? ", " : "Seen in the tests: ", x->tests[i]);
-    buf_puts(&b, x->n_tests ? "\n\n" : "");
+    rpt__attribution(&b, x);
     if (x->example.raw) {
         buf_printf(&b, "<details><summary>Full report (run %d)</summary>\n\n```\n", x->example_run + 1);
         rpt__put_stripped(&b, x->example.raw);

@@ -5,36 +5,38 @@
 #include "layout.h"
 #include "rpt.h"
 
-/* "outcome\tnodeid\treason" -> its three fields (pointers into a copy in tmp). */
-static void
-rpt__test_fields(const char *t, char *tmp, size_t n, const char **outcome, const char **nodeid, const char **reason)
-{
-    char *tab;
+/* "outcome\tnodeid\treason": its three fields, pointers into t with their lengths; no copy, so
+ * no node id is ever cut. */
+struct rpt__test {
+    const char *field[3];
+    int len[3];
+};
 
-    buf_fmt_cut(tmp, n, "%s", t);
-    *outcome = tmp;
-    *nodeid = *reason = "";
-    if ((tab = strchr(tmp, '\t')) != NULL) {
-        *tab = '\0';
-        *nodeid = tab + 1;
-        if ((tab = strchr(tab + 1, '\t')) != NULL) {
-            *tab = '\0';
-            *reason = tab + 1;
-        }
+static struct rpt__test
+rpt__test_fields(const char *t)
+{
+    struct rpt__test r = {{"", "", ""}, {0, 0, 0}};
+
+    for (int k = 0; k < 3 && t; k++) {
+        size_t n = k < 2 ? strcspn(t, "\t") : strlen(t);
+
+        r.field[k] = t;
+        r.len[k] = (int)n;
+        t = k < 2 && t[n] == '\t' ? t + n + 1 : NULL;
     }
+    return r;
 }
 
 json_t *
 rpt_tests_json(const struct sig_findings *f)
 {
     json_t *a = json_array();
-    char tmp[4096];
 
     for (size_t i = 0; i < f->n_tests; i++) {
-        const char *outcome, *nodeid, *reason;
+        struct rpt__test t = rpt__test_fields(f->tests[i]);
 
-        rpt__test_fields(f->tests[i], tmp, sizeof(tmp), &outcome, &nodeid, &reason);
-        json_array_append_new(a, json_pack("{s:s,s:s,s:s}", "nodeid", nodeid, "outcome", outcome, "reason", reason));
+        json_array_append_new(a, json_pack("{s:s%,s:s%,s:s%}", "nodeid", t.field[1], (size_t)t.len[1], "outcome",
+                                           t.field[0], (size_t)t.len[0], "reason", t.field[2], (size_t)t.len[2]));
     }
     return a;
 }
@@ -47,7 +49,6 @@ rpt_tests_md(struct buf *b, const struct sig_findings *f)
                                         LAYOUT_TEST_ONE_THREAD, LAYOUT_TEST_SKIPPED};
     static const char *const said[] = {"passed on every thread", "failed on threads but not alone (findings)",
                                        "failed alone too (not findings)", "ran on one thread (thread-unsafe)", "skipped"};
-    char tmp[4096];
     int rc;
 
     if (f->n_tests == 0)
@@ -63,11 +64,11 @@ rpt_tests_md(struct buf *b, const struct sig_findings *f)
     }
     rc = rc ? rc : buf_puts(b, ".\n\n");
     for (size_t i = 0; i < f->n_tests && rc == 0; i++) {
-        const char *outcome, *nodeid, *reason;
+        struct rpt__test t = rpt__test_fields(f->tests[i]);
 
-        rpt__test_fields(f->tests[i], tmp, sizeof(tmp), &outcome, &nodeid, &reason);
-        if (strcmp(outcome, LAYOUT_TEST_PASSED) != 0)
-            rc = buf_printf(b, "- `%s`: %s%s%s\n", nodeid, outcome, reason[0] ? ": " : "", reason);
+        if (t.len[0] != (int)strlen(LAYOUT_TEST_PASSED) || strncmp(t.field[0], LAYOUT_TEST_PASSED, (size_t)t.len[0]) != 0)
+            rc = buf_printf(b, "- `%.*s`: %.*s%s%.*s\n", t.len[1], t.field[1], t.len[0], t.field[0], t.len[2] ? ": " : "",
+                            t.len[2], t.field[2]);
     }
     return rc;
 }

@@ -549,6 +549,15 @@ sig_add_run(struct sig_findings *f, const struct san_reports *r, int run, const 
     return rc;
 }
 
+/* A list of n strings and the list. */
+static void
+sig__strs_free(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
 /* One finding's contents (not the struct). */
 void
 sig__finding_free(struct sig_finding *x)
@@ -560,18 +569,10 @@ sig__finding_free(struct sig_finding *x)
     free(x->known_url);
     free(x->fixed_in);
     free(x->runs);
-    for (size_t k = 0; k < x->n_also; k++)
-        free(x->also[k]);
-    free(x->also);
-    for (size_t k = 0; k < x->n_memory; k++)
-        free(x->memory[k]);
-    free(x->memory);
-    for (size_t k = 0; k < x->n_roles; k++)
-        free(x->roles[k]);
-    free(x->roles);
-    for (size_t k = 0; k < x->n_tests; k++)
-        free(x->tests[k]);
-    free(x->tests);
+    sig__strs_free(x->also, x->n_also);
+    sig__strs_free(x->memory, x->n_memory);
+    sig__strs_free(x->roles, x->n_roles);
+    sig__strs_free(x->tests, x->n_tests);
     san_report_free(&x->example);
 }
 
@@ -581,15 +582,9 @@ sig_findings_free(struct sig_findings *f)
     for (size_t i = 0; i < f->n; i++)
         sig__finding_free(&f->v[i]);
     free(f->v);
-    for (size_t i = 0; i < f->n_supp; i++)
-        free(f->supp_rules[i]);
-    free(f->supp_rules);
+    sig__strs_free(f->supp_rules, f->n_supp);
     free(f->supp_counts);
-    for (size_t i = 0; i < f->n_gil; i++)
-        free(f->gil_modules[i]);
-    free(f->gil_modules);
-    for (size_t i = 0; i < f->n_tests; i++)
-        free(f->tests[i]);
-    free(f->tests);
+    sig__strs_free(f->gil_modules, f->n_gil);
+    sig__strs_free(f->tests, f->n_tests);
     sig_findings_init(f);
 }
