@@ -1,5 +1,5 @@
 """python3 -m ftsan COMMAND [ARGS]: the tools make starts (make verify, matrix, matrix-merge,
-bisect, minimize). Exit status: the command's own (see each module), 2 for bad input, 3 when
+bisect, minimize, hunt). Exit status: the command's own (see each module), 2 for bad input, 3 when
 a run or a build could not be made; an error is printed once, here."""
 import sys
 
@@ -11,6 +11,7 @@ COMMANDS = {
     "matrix": ("matrix", "the nightly grid, a shard of it, or `matrix merge [DIRS]`"),
     "bisect": ("bisect", "the first NumPy release with or without a scenario's bug"),
     "minimize": ("minimize", "the smallest scenario that still shows a finding: repro.py and repro.yaml"),
+    "hunt": ("hunt", "generated scenarios on a module's learned API; what is new, as scenarios"),
 }
 
 

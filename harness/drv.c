@@ -91,6 +91,17 @@ drv__elapsed(const struct timespec *t0)
 
 /* Collect, after each run: its evidence becomes findings at once, so the progress line counts
  * them. A run whose child says the harness failed did not run: an error, never a clean run. */
+/* Findings so far that will count: races on the scenario's own data are set apart at the end. */
+static size_t
+drv__counted(const struct sig_findings *f)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < f->n; i++)
+        n += f->v[i].kind != SAN_SCENARIO_DATA;
+    return n;
+}
+
 static void
 drv__on_done(const struct run_result *r, const char *dir, void *arg)
 {
@@ -110,12 +121,13 @@ drv__on_done(const struct run_result *r, const char *dir, void *arg)
     }
     san_reports_free(&reports);
     fprintf(stderr, "\r[%s] runs %ld/%ld, findings %zu, %.1fs%s", plan->scn->name, p->done, plan->run.runs,
-            p->findings.n, drv__elapsed(&p->t0), p->done == plan->run.runs ? "\n" : "");
+            drv__counted(&p->findings), drv__elapsed(&p->t0), p->done == plan->run.runs ? "\n" : "");
     fflush(stderr);
 }
 
 /* known/catalog.json applied to the findings (a missing catalog only means no "known" marks),
- * the races of one bug grouped, the scenario's own bug marked. 0 or FT_ENOMEM. */
+ * the races of one bug grouped, the scenario's own bug marked, races on the scenario's own
+ * data set apart. 0 or FT_ENOMEM. */
 static int
 drv__identify(const struct cli_opts *o, const struct scn_scenario *s, struct sig_findings *f)
 {
@@ -126,9 +138,10 @@ drv__identify(const struct cli_opts *o, const struct scn_scenario *s, struct sig
     if (text != NULL && sig_apply_catalog(f, text, len) != 0)
         log_err(0, "%s: not a JSON list of known issues; findings are not matched against it", o->catalog);
     free(text);
-    if ((rc = sig_group_races(f)) == 0)
-        sig_mark_bug(f, s);
-    return rc;
+    if ((rc = sig_group_races(f)) != 0)
+        return rc;
+    sig_mark_bug(f, s);
+    return sig_split_own(f);
 }
 
 /* One line per finding on stderr, and where the reports are. */
@@ -138,6 +151,9 @@ drv__print_summary(const char *dir, const struct sig_findings *f, long runs)
     for (size_t i = 0; i < f->n; i++)
         fprintf(stderr, "  %s  %-20s %d/%ld runs  %s  [%s%s]\n", f->v[i].id, san_kind_slug(f->v[i].kind), f->v[i].runs_hit,
                 runs, f->v[i].signature, f->v[i].known ? "known: " : "new", f->v[i].known ? f->v[i].known : "");
+    for (size_t i = 0; i < f->n_own; i++)
+        fprintf(stderr, "  %s  %-20s %d/%ld runs  %s  [not counted: %s]\n", f->own[i].id, san_kind_slug(f->own[i].kind),
+                f->own[i].runs_hit, runs, f->own[i].signature, f->own[i].n_memory ? f->own[i].memory[0] : "the scenario's data");
     log_info("report: %s/summary.md", dir);
 }
 

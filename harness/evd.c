@@ -202,5 +202,5 @@ evd_read_run(const char *dir, const struct evd_symbols *sy, struct san_reports *
     }
     if (rc == 0)
         san_merge_crash(out, first);
-    return rc;
+    return rc ? rc : san_mark_shared(out, first);
 }

@@ -36,6 +36,8 @@
 #define LAYOUT_EV_GIL "gil"             /* module */
 #define LAYOUT_EV_TEST "test"           /* pytest mode: nodeid, outcome (see LAYOUT_TEST_*), reason;
                                          * an exception event's "test" names the test it came from */
+#define LAYOUT_EV_SHARED "shared"       /* name, addr, size: a data buffer the scenario's threads share,
+                                         * recorded as they start (races on it are the scenario's) */
 #define LAYOUT_EV_SUMMARY "summary"     /* run, seed, setup_rss_kb, setup_vm_kb, setup_threads, ... */
 #define LAYOUT_EV_CLASS "class"
 

@@ -311,6 +311,7 @@ py__run_workers(const struct scn_scenario *s, PyObject *bodies, PyObject *ns, js
         py__record_exception("harness", -1, -1);
         goto out;
     }
+    py__record_shared(ns);
     seconds = py__team_run(w, s->threads);
     for (i = 0; i < s->threads; i++) {
         completed += w[i].completed;

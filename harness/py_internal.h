@@ -79,6 +79,11 @@ PyObject *py__body_code(const struct scn_scenario *s, const struct scn_code *bod
  * FT_EPYTHON. */
 int py__run_workers(const struct scn_scenario *s, PyObject *bodies, PyObject *ns, json_t *summary);
 
+/* py__record_shared: a "shared" event for each data buffer bound to a name of ns (or held by a
+ * list, tuple or dict bound there): the memory the scenario shares by its own design. Errors
+ * are not the run's: an object that describes no buffer is skipped. */
+void py__record_shared(PyObject *ns);
+
 /* py__run_pytest: pytest mode's run: the run's group of s->pytest's tests through the plugin
  * (harness/python/ftsan_pytest.py); its counts into summary. 0, or FT_EPYTHON when pytest could
  * not run the tests (recorded as an exception event): the run did not run. */

@@ -351,6 +351,7 @@ rpt__summary_md(const struct rpt_run *run, const struct sig_findings *f)
     } else {
         buf_puts(&b, "No findings.\n\n");
     }
+    rpt_own_md(&b, f, run->runs_done);
     buf_printf(&b, "Suppressed sanitizer reports: %ld", f->suppressed);
     for (size_t i = 0; i < f->n_supp; i++)
         buf_printf(&b, "%s`%s` %ld", i ? ", " : " (", f->supp_rules[i], f->supp_counts[i]);
@@ -425,6 +426,40 @@ rpt__describes_bug(const struct scn_scenario *s)
     return 0;
 }
 
+json_t *
+rpt_finding_json(const struct sig_finding *x)
+{
+    json_t *j = json_object(), *st = json_array();
+
+    json_object_set_new(j, "id", json_string(x->id));
+    json_object_set_new(j, "kind", json_string(san_kind_slug(x->kind)));
+    json_object_set_new(j, "signature", json_string(x->signature));
+    json_object_set_new(j, "component", json_string(x->component));
+    json_object_set_new(j, "title", json_string(x->title));
+    json_object_set_new(j, "runs_hit", json_integer(x->runs_hit));
+    json_object_set_new(j, "occurrences", json_integer(x->occurrences));
+    json_object_set_new(j, "known", x->known ? json_string(x->known) : json_null());
+    json_object_set_new(j, "scenario_bug", json_boolean(x->bug));
+    json_object_set_new(j, "known_url", x->known_url ? json_string(x->known_url) : json_null());
+    json_object_set_new(j, "fixed_in", x->fixed_in ? json_string(x->fixed_in) : json_null());
+    json_object_set_new(j, "example_run", json_integer(x->example_run + 1));
+    json_object_set_new(j, "runs", json_array());
+    for (int k = 0; k < x->runs_hit; k++) /* the runs it appeared in, 1-based, as evidence/run-NNNN */
+        json_array_append_new(json_object_get(j, "runs"), json_integer(x->runs[k] + 1));
+    json_object_set_new(j, "also_seen_as", rpt__strs(x->also, x->n_also));
+    json_object_set_new(j, "memory", rpt__strs(x->memory, x->n_memory));
+    json_object_set_new(j, "roles", rpt__strs(x->roles, x->n_roles));
+    json_object_set_new(j, "tests", rpt__strs(x->tests, x->n_tests));
+    json_object_set_new(j, "location", x->example.location ? json_string(x->example.location) : json_null());
+    for (size_t k = 0; k < x->example.n_stacks; k++)
+        json_array_append_new(st, rpt__stack_json(&x->example.stacks[k]));
+    json_object_set_new(j, "stacks", st);
+    json_object_set_new(j, "python_traceback", x->example.pystack ? json_string(x->example.pystack) : json_null());
+    json_object_set_new(j, "detail", x->example.detail ? json_string(x->example.detail) : json_null());
+    json_object_set_new(j, "raw", x->example.raw ? json_string(x->example.raw) : json_null());
+    return j;
+}
+
 static json_t *
 rpt__json(const struct rpt_run *run, const struct sig_findings *f)
 {
@@ -452,36 +487,10 @@ rpt__json(const struct rpt_run *run, const struct sig_findings *f)
     json_object_set_new(o, "runs", runs);
     json_object_set_new(o, "seconds", json_real(run->seconds));
     json_object_set_new(o, "process", rpt__process(s, run->mode));
-    for (size_t i = 0; i < f->n; i++) {
-        const struct sig_finding *x = &f->v[i];
-        json_t *j = json_object(), *st = json_array();
-
-        json_object_set_new(j, "id", json_string(x->id));
-        json_object_set_new(j, "kind", json_string(san_kind_slug(x->kind)));
-        json_object_set_new(j, "signature", json_string(x->signature));
-        json_object_set_new(j, "component", json_string(x->component));
-        json_object_set_new(j, "title", json_string(x->title));
-        json_object_set_new(j, "runs_hit", json_integer(x->runs_hit));
-        json_object_set_new(j, "occurrences", json_integer(x->occurrences));
-        json_object_set_new(j, "known", x->known ? json_string(x->known) : json_null());
-        json_object_set_new(j, "scenario_bug", json_boolean(x->bug));
-        json_object_set_new(j, "known_url", x->known_url ? json_string(x->known_url) : json_null());
-        json_object_set_new(j, "fixed_in", x->fixed_in ? json_string(x->fixed_in) : json_null());
-        json_object_set_new(j, "example_run", json_integer(x->example_run + 1));
-        json_object_set_new(j, "also_seen_as", rpt__strs(x->also, x->n_also));
-        json_object_set_new(j, "memory", rpt__strs(x->memory, x->n_memory));
-        json_object_set_new(j, "roles", rpt__strs(x->roles, x->n_roles));
-        json_object_set_new(j, "tests", rpt__strs(x->tests, x->n_tests));
-        json_object_set_new(j, "location", x->example.location ? json_string(x->example.location) : json_null());
-        for (size_t k = 0; k < x->example.n_stacks; k++)
-            json_array_append_new(st, rpt__stack_json(&x->example.stacks[k]));
-        json_object_set_new(j, "stacks", st);
-        json_object_set_new(j, "python_traceback", x->example.pystack ? json_string(x->example.pystack) : json_null());
-        json_object_set_new(j, "detail", x->example.detail ? json_string(x->example.detail) : json_null());
-        json_object_set_new(j, "raw", x->example.raw ? json_string(x->example.raw) : json_null());
-        json_array_append_new(fa, j);
-    }
+    for (size_t i = 0; i < f->n; i++)
+        json_array_append_new(fa, rpt_finding_json(&f->v[i]));
     json_object_set_new(o, "findings", fa);
+    json_object_set_new(o, "scenario_data_races", rpt_own_json(f));
     json_object_set_new(supp, "total", json_integer(f->suppressed));
     for (size_t i = 0; i < f->n_supp; i++)
         json_object_set_new(by, f->supp_rules[i], json_integer(f->supp_counts[i]));
@@ -557,6 +566,8 @@ rpt_write(const struct rpt_run *run, const struct sig_findings *f)
     buf_free(&path);
     for (size_t i = 0; i < f->n && rc == 0; i++)
         rc = rpt__finding_md(run, &f->v[i]);
+    for (size_t i = 0; i < f->n_own && rc == 0; i++)
+        rc = rpt__finding_md(run, &f->own[i]);
     if (rc == 0)
         rc = rpt__summary_md(run, f);
     if (rc == 0) {

@@ -53,4 +53,12 @@ int rpt_write_text(const char *path, const char *text, size_t len);
 json_t *rpt_tests_json(const struct sig_findings *f);
 int rpt_tests_md(struct buf *b, const struct sig_findings *f);
 
+/* One finding as report.json writes it (new reference). */
+json_t *rpt_finding_json(const struct sig_finding *x);
+
+/* Races on the data the scenario itself shares (rpt_own.c): report.json's "scenario_data_races"
+ * (new reference) and summary.md's section; never among the findings. */
+json_t *rpt_own_json(const struct sig_findings *f);
+void rpt_own_md(struct buf *b, const struct sig_findings *f, int runs);
+
 #endif

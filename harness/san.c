@@ -118,6 +118,9 @@ san_reports_free(struct san_reports *r)
     for (size_t i = 0; i < r->n_tests; i++)
         free(r->tests[i]);
     free(r->tests);
+    for (size_t i = 0; i < r->n_shared; i++)
+        free(r->shared[i].name);
+    free(r->shared);
     san_reports_init(r);
 }
 

@@ -11,6 +11,7 @@
 /* X(name, slug): slug is the kind's name in reports and in scenario `expect: kind`. */
 #define SAN_KIND_MAP(X)                        \
     X(DATA_RACE, "data-race")                  \
+    X(SCENARIO_DATA, "scenario-data-race")     \
     X(HEAP_USE_AFTER_FREE, "heap-use-after-free") \
     X(DOUBLE_FREE, "double-free")              \
     X(HEAP_OVERFLOW, "heap-buffer-overflow")   \
@@ -72,9 +73,17 @@ struct san_report {
     int pid;
 };
 
+/* A data buffer the scenario's threads share by its own design (events.jsonl "shared"). */
+struct san_shared {
+    unsigned long lo, hi; /* [lo, hi) */
+    char *name;           /* the setup name that holds it: "a", "pool[2]" */
+};
+
 struct san_reports {
     struct san_report *v;
     size_t n;
+    struct san_shared *shared;
+    size_t n_shared;
     /* "Suppressions used:" counts from TSan's exit summary, by rule. */
     char **supp_rules;
     long *supp_counts;
@@ -114,6 +123,14 @@ int san_parse_events(const char *text, size_t len, struct san_reports *out);
  * reports out->v[first..] that came from that pid's sanitizer log; a heading that ends
  * " | test NODEID" names the report's test. */
 int san_attach_pystacks(const char *text, size_t len, int pid, struct san_reports *out, size_t first);
+
+/* san_mark_shared: data races among out->v[from..] on a buffer of out->shared become
+ * scenario-data-race reports, their detail naming the buffer ("the data of `a`, which the
+ * scenario's threads share"):
+ * threads writing the elements of an array they share race by the scenario's design, and a
+ * maintainer must see them apart from races on the library's own state. The access TSan names
+ * first decides. 0 or FT_ENOMEM. */
+int san_mark_shared(struct san_reports *out, size_t from);
 
 /* san_merge_crash: among out->v[from..], a glibc abort message and faulthandler's fatal error
  * are one crash: the first keeps its title and takes the other's Python stacks. */

@@ -134,6 +134,63 @@ san__test(json_t *e, struct san_reports *out)
     return 0;
 }
 
+/* {"kind":"shared","name":"a","addr":140737,"size":512} */
+static int
+san__shared(json_t *e, struct san_reports *out)
+{
+    struct san_shared *v;
+    json_int_t addr = json_integer_value(json_object_get(e, "addr")), size = json_integer_value(json_object_get(e, "size"));
+
+    if (addr <= 0 || size <= 0)
+        return 0;
+    if ((v = realloc(out->shared, (out->n_shared + 1) * sizeof(*v))) == NULL)
+        return FT_ENOMEM;
+    out->shared = v;
+    v[out->n_shared] = (struct san_shared){.lo = (unsigned long)addr, .hi = (unsigned long)addr + (unsigned long)size};
+    if ((v[out->n_shared].name = strdup(san__jstr(e, "name"))) == NULL)
+        return FT_ENOMEM;
+    out->n_shared++;
+    return 0;
+}
+
+/* The address of a report's first access: "Write of size 8 at 0x7b0c000012a0 by thread T2". */
+static int
+san__access_addr(const struct san_report *r, unsigned long *addr)
+{
+    const char *at = r->n_stacks && r->stacks[0].label ? strstr(r->stacks[0].label, " at 0x") : NULL;
+    char *end;
+
+    if (at == NULL)
+        return FT_ENOTFOUND;
+    *addr = strtoul(at + 4, &end, 16);
+    return end == at + 4 ? FT_ENOTFOUND : 0;
+}
+
+int
+san_mark_shared(struct san_reports *out, size_t from)
+{
+    for (size_t i = from; i < out->n; i++) {
+        struct san_report *r = &out->v[i];
+        unsigned long addr;
+        char detail[256];
+
+        if (r->kind != SAN_DATA_RACE || san__access_addr(r, &addr) != 0)
+            continue;
+        for (size_t k = 0; k < out->n_shared; k++) {
+            if (addr < out->shared[k].lo || addr >= out->shared[k].hi)
+                continue;
+            buf_fmt_cut(detail, sizeof(detail), "the data of `%s`, which the scenario's threads share",
+                        out->shared[k].name);
+            free(r->detail);
+            if ((r->detail = strdup(detail)) == NULL)
+                return FT_ENOMEM;
+            r->kind = SAN_SCENARIO_DATA;
+            break;
+        }
+    }
+    return 0;
+}
+
 static int
 san__event_line(const char *line, size_t n, struct san_reports *out)
 {
@@ -151,6 +208,8 @@ san__event_line(const char *line, size_t n, struct san_reports *out)
         rc = san__gil(e, out);
     else if (strcmp(kind, LAYOUT_EV_TEST) == 0)
         rc = san__test(e, out);
+    else if (strcmp(kind, LAYOUT_EV_SHARED) == 0)
+        rc = san__shared(e, out);
     json_decref(e);
     return rc;
 }

@@ -354,10 +354,11 @@ sig_signature(const struct san_report *r, char *out, size_t n, char *comp, size_
 
     switch (r->kind) {
     case SAN_DATA_RACE:
+    case SAN_SCENARIO_DATA:
         /* The unordered pair of the two accesses' top meaningful frames. */
         sig__frame_str(top, a, sizeof(a));
         sig__frame_str(sig__top(r->n_stacks > 1 ? &r->stacks[1] : NULL), b, sizeof(b));
-        snprintf(out, n, "data-race: %s <> %s", strcmp(a, b) <= 0 ? a : b, strcmp(a, b) <= 0 ? b : a);
+        snprintf(out, n, "%s: %s <> %s", san_kind_slug(r->kind), strcmp(a, b) <= 0 ? a : b, strcmp(a, b) <= 0 ? b : a);
         break;
     case SAN_EXCEPTION:
         /* Type plus the innermost frame of the root cause, outside the standard library
@@ -407,6 +408,10 @@ sig_memory(const struct san_report *r, char *out, size_t n)
     char frames[768];
 
     out[0] = '\0';
+    if (r->kind == SAN_SCENARIO_DATA && r->detail) { /* san_mark_shared's words */
+        snprintf(out, n, "%s", r->detail);
+        return;
+    }
     if (loc == NULL)
         return;
     /* Location is global 'from_dlpack.call_kwnames' of size 8 at 0x7f.. (module+0x65) */
@@ -474,7 +479,7 @@ sig__add_one(struct sig_findings *f, const struct san_report *r, int run)
             return FT_ENOMEM;
     }
     x->occurrences++;
-    if (r->kind == SAN_DATA_RACE) {
+    if (r->kind == SAN_DATA_RACE || r->kind == SAN_SCENARIO_DATA) {
         char mem[1024], *one = mem;
 
         sig_memory(r, mem, sizeof(mem));
@@ -582,6 +587,9 @@ sig_findings_free(struct sig_findings *f)
     for (size_t i = 0; i < f->n; i++)
         sig__finding_free(&f->v[i]);
     free(f->v);
+    for (size_t i = 0; i < f->n_own; i++)
+        sig__finding_free(&f->own[i]);
+    free(f->own);
     sig__strs_free(f->supp_rules, f->n_supp);
     free(f->supp_counts);
     sig__strs_free(f->gil_modules, f->n_gil);

@@ -36,8 +36,11 @@ struct sig_finding {
 };
 
 struct sig_findings {
-    struct sig_finding *v;
+    struct sig_finding *v;    /* the findings: what a report counts and judges */
     size_t n;
+    struct sig_finding *own;  /* races on the data the scenario itself shares (sig_split_own):
+                               * shown, never counted as findings */
+    size_t n_own;
     long suppressed;          /* sanitizer reports matched by a suppression, all runs */
     char **supp_rules;        /* and by rule */
     long *supp_counts;
@@ -95,6 +98,10 @@ int sig_matches(const struct sig_finding *x, const char *kind, const char *const
 /* sig_mark_bug: x->bug for every finding: whether it matches one of the scenario's `expect:`
  * entries with outcome found (their kind and match). Call after sig_group_races. */
 void sig_mark_bug(struct sig_findings *f, const struct scn_scenario *s);
+
+/* sig_split_own: scenario-data-race findings moved from f->v to f->own, in order; what is
+ * left in f->v is what counts. Call last, after sig_mark_bug. 0 or FT_ENOMEM. */
+int sig_split_own(struct sig_findings *f);
 
 /* sig_resources: the policy's resource limits against what the supervisor measured of one run
  * (st); a breach becomes a resource report in *out, with what the threads cost. 0 or FT_ENOMEM. */

@@ -219,3 +219,26 @@ sig_apply_catalog(struct sig_findings *f, const char *json_text, size_t len)
     json_decref(cat);
     return sig__merge_known(f);
 }
+
+int
+sig_split_own(struct sig_findings *f)
+{
+    size_t keep = 0, own = 0;
+    struct sig_finding *v;
+
+    for (size_t i = 0; i < f->n; i++)
+        own += f->v[i].kind == SAN_SCENARIO_DATA;
+    if (own == 0)
+        return 0;
+    if ((v = realloc(f->own, (f->n_own + own) * sizeof(*v))) == NULL)
+        return FT_ENOMEM;
+    f->own = v;
+    for (size_t i = 0; i < f->n; i++) {
+        if (f->v[i].kind == SAN_SCENARIO_DATA)
+            f->own[f->n_own++] = f->v[i];
+        else
+            f->v[keep++] = f->v[i];
+    }
+    f->n = keep;
+    return 0;
+}

@@ -108,6 +108,63 @@ test_tsan_c_race_and_gil(void **state)
     free(ev);
 }
 
+/* Races on the data the scenario shares (tests/e2e's shared_buffer: threads fill one bytearray
+ * through a kernel that also counts its calls in a static): the report whose access falls in a
+ * buffer of a "shared" event is the scenario's own; the counter (a global) and CPython's export
+ * count (the bytearray's struct, not its data) stay data races, and findings. */
+static void
+test_scenario_data_race(void **state)
+{
+    struct san_reports out;
+    struct sig_findings f;
+    struct sig_policy p = {0};
+    size_t len, elen, own = 0, races = 0;
+    char *log = fixture("tests/fixtures/tsan_shared_buffer", "tsan.", &len, NULL);
+    char *ev = fixture("tests/fixtures/tsan_shared_buffer", "events.jsonl", &elen, NULL);
+
+    (void)state;
+    san_reports_init(&out);
+    assert_int_equal(san_parse_tsan(log, len, &out), 0);
+    assert_int_equal(san_parse_events(ev, elen, &out), 0);
+    assert_int_equal(out.n_shared, 3); /* shared, and pool[0], pool[1] of a list */
+    assert_string_equal(out.shared[0].name, "shared");
+    assert_string_equal(out.shared[2].name, "pool[1]");
+    assert_int_equal(out.shared[0].hi - out.shared[0].lo, 4096);
+    assert_int_equal(san_mark_shared(&out, 0), 0);
+    for (size_t i = 0; i < out.n; i++) {
+        own += out.v[i].kind == SAN_SCENARIO_DATA;
+        races += out.v[i].kind == SAN_DATA_RACE;
+        if (out.v[i].kind == SAN_SCENARIO_DATA)
+            assert_string_equal(out.v[i].detail, "the data of `shared`, which the scenario's threads share");
+        if (out.v[i].location && strstr(out.v[i].location, "global 'calls'"))
+            assert_int_equal(out.v[i].kind, SAN_DATA_RACE);
+    }
+    assert_int_equal(own, 1);
+    assert_true(races >= 2);
+    /* The findings keep the library's races; the scenario's own are set apart. */
+    sig_findings_init(&f);
+    assert_int_equal(sig_add_run(&f, &out, 0, &p), 0);
+    assert_int_equal(sig_group_races(&f), 0);
+    assert_int_equal(sig_split_own(&f), 0);
+    assert_int_equal(f.n_own, 1);
+    assert_string_equal(f.own[0].signature, "scenario-data-race: fill_buffer (shared_fill.c) <> fill_buffer (shared_fill.c)");
+    assert_string_equal(f.own[0].memory[0], "the data of `shared`, which the scenario's threads share");
+    for (size_t i = 0; i < f.n; i++)
+        assert_int_equal(f.v[i].kind, SAN_DATA_RACE);
+    assert_true(f.n >= 1);
+    sig_findings_free(&f);
+    san_reports_free(&out);
+    /* Without the shared buffers recorded, every race is a data race. */
+    san_reports_init(&out);
+    assert_int_equal(san_parse_tsan(log, len, &out), 0);
+    assert_int_equal(san_mark_shared(&out, 0), 0);
+    for (size_t i = 0; i < out.n; i++)
+        assert_int_not_equal(out.v[i].kind, SAN_SCENARIO_DATA);
+    san_reports_free(&out);
+    free(log);
+    free(ev);
+}
+
 /* A scenario with roles: TSan names each racing thread by its role (tests/e2e's
  * roles_writer_reader); the pair is said in one order, and a report without names says none. */
 static void
@@ -549,6 +606,7 @@ main(void)
         cmocka_unit_test(test_tsan_dlpack_race),
         cmocka_unit_test(test_tsan_c_race_and_gil),
         cmocka_unit_test(test_tsan_roles),
+        cmocka_unit_test(test_scenario_data_race),
         cmocka_unit_test(test_hang_faulthandler_and_gdb),
         cmocka_unit_test(test_exception_root_cause),
         cmocka_unit_test(test_process_events_and_policy),

@@ -205,7 +205,7 @@ static const struct bad_case bad_cases[] = {
      "b.yaml:3:62: 'requires.from_source' names packages of 'requires.packages' other than numpy (NumPy is always built "
      "with the sanitizer), got 'statsmodels'"},
     {"name: x\nbody: pass\nexpect:\n  - {outcome: found, kind: worker-exception}\n",
-     "b.yaml:4:28: 'expect.kind' must be one of data-race, heap-use-after-free, double-free, heap-buffer-overflow, "
+     "b.yaml:4:28: 'expect.kind' must be one of data-race, scenario-data-race, heap-use-after-free, double-free, heap-buffer-overflow, "
      "stack-buffer-overflow, global-buffer-overflow, bad-free, thread-leak, mutex-misuse, lock-order-inversion, "
      "signal-unsafe-call, signal-errno, segv, undefined-behaviour, sanitizer-report, malloc-abort, fatal-signal, hang, "
      "exception, process-event, resource; got 'worker-exception'"},

@@ -1,0 +1,391 @@
+"""`make hunt MODULE=numpy` (`python3 -m ftsan hunt numpy`): find the races nobody wrote a
+scenario for.
+
+1. Learn. The toolchain's own interpreter runs harness/python/ftsan_hunt.py single-threaded: the
+   module's public callables, the methods and attributes of the objects in a pool and of the
+   objects the calls return, tried once each with candidate arguments from the pool; what
+   returned without error is kept, as a mutator (it changed an object it was given, or set an
+   attribute or the module's global state) or a reader (learned.json).
+2. Generate. Case k (for a given SEED, always the same) picks a shared object and calls on it: in
+   "mixed" cases two mutator threads against two reader threads, in "readers" cases four reader
+   threads. A batch scenario runs one case per run, each run a fresh process (first calls matter:
+   lazy initialisation races only there), so the budget is spread over many processes.
+3. Sort. Every batch is an ordinary harness run: the same engine, evidence pipeline, catalog and
+   suppressions as every scenario. A finding's runs say which cases showed it. Races on the data
+   of the arrays a case itself shares are the harness's scenario-data-race reports: counted apart,
+   never as the library's.
+4. Keep what is new. A finding that is not a known issue is shrunk to the fewest calls that still
+   show its signature, its rate measured in fresh runs, and written as a scenario
+   (new/<id>.yaml: references [], an expectation for this toolchain, the rate and the toolchain in
+   its header), ready to copy into scenarios/.
+
+Everything is written as it is found (hunt.json, summary.md, atomically after every batch): a
+hunt stopped by its budget, SIGINT or SIGTERM keeps all it found. Exit status: 0 nothing new,
+1 new signatures, 2 bad input, 3 the learner or the runs could not run.
+"""
+import argparse
+import hashlib
+import json
+import math
+import os
+import random
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+from . import Error, harness
+from .harness import ROOT, Budget, atomic_write, bounded
+
+MODES = {"mixed": (("mutator", 2), ("reader", 2)), "readers": (("reader", 4),)}
+BATCH = 16                 # cases (runs) per batch scenario
+ITERATIONS = 8
+LEARN_SHARE = 0.4          # at most this share of the budget for learning (kept for the next hunt)
+HUNT_SHARE = 0.7           # the batches stop here; the rest shrinks what is new
+SHRINK_RUNS = 6            # fresh runs a shrunk candidate gets to show the signature
+RATE_RUNS = 20             # fresh runs for a reproducer's published rate
+
+
+class Interrupted(Exception):
+    pass
+
+
+def _interrupted(signum, frame):
+    raise Interrupted(signal.Signals(signum).name)
+
+
+def yaml_str(s):
+    """A YAML scalar: JSON's string syntax is YAML's double-quoted one."""
+    return json.dumps(s)
+
+
+def block(code, indent):
+    pad = " " * indent
+    return "".join(f"{pad}{line}\n" if line.strip() else "\n" for line in code.rstrip("\n").split("\n"))
+
+
+class Hunt:
+    def __init__(self, module, seed, budget, out, batch=BATCH, iterations=ITERATIONS, limit=None):
+        self.module, self.seed, self.budget, self.out, self.limit = module, seed, budget, out, limit
+        self.batch, self.iterations = batch, iterations
+        self.t0 = time.monotonic()
+        self.deadline = self.t0 + budget
+        self.learned = None
+        self.sigs = {}          # signature -> entry (see absorb)
+        self.alias = {}         # any signature seen in a finding -> its entry's signature
+        self.batches = []       # per batch: mode, first case, runs done, failed, seconds, report dir
+        self.cases_run = 0
+        self.errors = []
+        self.stopped = None
+        os.makedirs(os.path.join(out, "batches"), exist_ok=True)
+
+    # -- the toolchain and the learner ---------------------------------------------------------
+    def toolchain(self):
+        r = subprocess.run(["bash", "toolchain/toolchain.sh"], cwd=ROOT, capture_output=True, text=True)
+        if r.returncode != 0:
+            raise Error(f"hunt: the toolchain could not be made:\n{r.stderr[-3000:]}", 2 if r.returncode == 2 else 3)
+        self.python = r.stdout.strip().splitlines()[-1]
+        with open(os.path.join(os.path.dirname(os.path.dirname(self.python)), "toolchain.json")) as f:
+            self.tc = json.load(f)
+
+    def learned_cache(self):
+        """Where a learning is kept between hunts: the same interpreter (and so the same module
+        build), module, seed, limit and learner learn the same calls."""
+        with open(os.path.join(ROOT, "harness", "python", "ftsan_hunt.py"), "rb") as f:
+            key = hashlib.sha256(f.read() + repr((self.python, self.module, self.seed, self.limit)).encode()).hexdigest()
+        base = os.environ.get("FTSAN_CACHE") or os.path.join(os.environ.get("XDG_CACHE_HOME") or
+                                                            os.path.expanduser("~/.cache"), "ftsan")
+        return os.path.join(base, "hunt", f"{self.module}-{key[:16]}.json")
+
+    def learn(self):
+        path, cache = os.path.join(self.out, "learned.json"), self.learned_cache()
+        if os.path.exists(cache):
+            shutil.copyfile(cache, path)
+        if os.path.exists(path):
+            with open(path) as f:
+                self.learned = json.load(f)
+            return
+        env = dict(os.environ, PYTHON_GIL="0", PYTHONPATH=os.path.join(ROOT, "harness", "python"),
+                   TSAN_OPTIONS="report_bugs=0", ASAN_OPTIONS="detect_leaks=0")
+        t = time.monotonic()
+        print(f"[hunt {self.module}] learning the API with {self.python} ...", file=sys.stderr, flush=True)
+        argv = [self.python, "-m", "ftsan_hunt", "learn", self.module, "--seed", str(self.seed), "--out", path,
+                "--journal", os.path.join(self.out, "learn-journal.txt")] + (["--limit", str(self.limit)] if self.limit else [])
+        try:
+            r = bounded(argv, self.t0 + self.budget * LEARN_SHARE, cwd=self.out, env=env, stdout=subprocess.PIPE,
+                        stderr=subprocess.PIPE, text=True)
+        except Budget:
+            raise Error(f"hunt: learning {self.module} took more than {LEARN_SHARE:.0%} of the budget; "
+                        "give a larger --budget (a learning is kept for the next hunt once done)") from None
+        if r.returncode != 0 or not os.path.exists(path):
+            raise Error(f"hunt: the learner failed (exit {r.returncode}):\n{r.stderr[-3000:]}",
+                        2 if "ModuleNotFoundError" in r.stderr else 3)
+        with open(path) as f:
+            self.learned = json.load(f)
+        self.learned["seconds"] = round(time.monotonic() - t, 1)
+        os.makedirs(os.path.dirname(cache), exist_ok=True)
+        atomic_write(cache, json.dumps(self.learned))
+
+    # -- cases ---------------------------------------------------------------------------------
+    def case(self, k, mode):
+        """Case k: a shared object and calls on it by role; the same for a given seed."""
+        rng = random.Random(f"{self.seed}:{k}:{mode}")
+        by = {}
+        for c in self.learned["calls"]:
+            for name in c["objects"]:
+                by.setdefault(name, {"mutator": [], "reader": []})[c["role"]].append(c)
+        kinds = self.learned["objects"]
+        focus = sorted(n for n, r in by.items() if r["reader"] and (mode == "readers" or r["mutator"]))
+        if not focus:
+            raise Error(f"hunt: no learned call of {self.module} can make a {mode} case")
+        weights = [3 if kinds[n]["kind"] == "array" else 1 for n in focus]
+        x = rng.choices(focus, weights)[0]
+        roles = {}
+        for role, _ in MODES[mode]:
+            pool = by[x][role]
+            roles[role] = [c["code"] for c in rng.sample(pool, min(len(pool), rng.randint(1, 2 if role == "mutator" else 3)))]
+        names = []
+        for c in self.learned["calls"]:
+            if any(c["code"] in codes for codes in roles.values()):
+                names += [n for n in c["objects"] if n not in names]
+        order = list(kinds)
+        names.sort(key=lambda n: (kinds[n]["kind"] == "derived", order.index(n)))
+        return {"mode": mode, "focus": x, "imports": self.learned["imports"],
+                "objects": [[n, kinds[n]["expr"]] for n in names], "roles": roles}
+
+    def batch_scenario(self, b, mode, first):
+        cases = {str(first + i): self.case(first + i, mode) for i in range(self.batch)}
+        base = os.path.join(self.out, "batches", f"batch-{b:04d}")
+        atomic_write(base + ".json", json.dumps({"cases": cases}, indent=1))
+        roles = "".join(f"  - name: {role}\n    threads: {n}\n    body: |\n      for call in {role}_calls:\n          call()\n"
+                        for role, n in MODES[mode])
+        text = (f"# Written by the hunt ({self.module}, seed {self.seed}): run r is case {first} + r - 1 of\n"
+                f"# {os.path.basename(base)}.json, each a fresh process.\n"
+                f"name: hunt-{b:04d}\nsummary: {yaml_str(f'hunt {self.module}: cases {first}..{first + self.batch - 1} ({mode})')}\n"
+                f"threads: {sum(n for _, n in MODES[mode])}\niterations: {self.iterations}\nruns: {self.batch}\n"
+                "barrier: each\nprocess: fresh\ntimeout: 120\nsetup: |\n"
+                + block(f"import sys\nsys.path.insert(0, {ROOT + '/harness/python'!r})\nimport ftsan_hunt\n"
+                        f"globals().update(ftsan_hunt.case_namespace({base + '.json'!r}, seed))", 2)
+                + f"roles:\n{roles}")
+        atomic_write(base + ".yaml", text)
+        return base + ".yaml", cases
+
+    # -- running and sorting -------------------------------------------------------------------
+    def run_batch(self, b):
+        mode = "mixed" if b % 2 == 0 else "readers"
+        first = b * self.batch
+        path, cases = self.batch_scenario(b, mode, first)
+        r = harness.run(path, os.path.join(self.out, "runs"), self.deadline, SEED=first, RUNS=self.batch)
+        entry = {"batch": b, "mode": mode, "first_case": first, "seconds": round(r.seconds, 1), "exit": r.exit}
+        if not r.ok:
+            entry["error"] = r.stderr[-2000:]
+            self.errors.append(entry)
+            self.batches.append(entry)
+            return
+        entry.update(report=os.path.relpath(r.dir, self.out), runs_done=r.report["runs"]["done"],
+                     runs_failed=r.report["runs"]["failed"])
+        self.batches.append(entry)
+        self.cases_run += r.report["runs"]["done"] - r.report["runs"]["failed"]
+        for f in r.report["findings"]:
+            self.absorb(f, False, first, cases, entry["report"])
+        for f in r.report.get("scenario_data_races", []):
+            self.absorb(f, True, first, cases, entry["report"])
+
+    def absorb(self, f, own, first, cases, report):
+        sig = next((self.alias[s] for s in [f["signature"], *f["also_seen_as"]] if s in self.alias), f["signature"])
+        e = self.sigs.setdefault(sig, {"id": f["id"], "kind": f["kind"], "signature": sig, "also": [],
+                                       "known": f["known"], "own": own, "memory": [], "roles": [], "cases": [],
+                                       "first_report": report, "first_finding": f["id"], "example_case": None})
+        for s in [f["signature"], *f["also_seen_as"]]:
+            self.alias[s] = sig
+            if s != sig and s not in e["also"]:
+                e["also"].append(s)
+        e["known"] = e["known"] or f["known"]
+        e["memory"] += [m for m in f["memory"] if m not in e["memory"]]
+        e["roles"] += [x for x in f["roles"] if x not in e["roles"]]
+        for run in f["runs"]:
+            k = first + run - 1
+            e["cases"].append(k)
+            if e["example_case"] is None:
+                e["example_case"] = cases[str(k)]
+                e["example_case_number"] = k
+
+    def counts(self):
+        lib = [e for e in self.sigs.values() if not e["own"]]
+        return {"signatures": len(self.sigs), "library": len(lib), "new": sum(1 for e in lib if not e["known"]),
+                "known": sum(1 for e in lib if e["known"]), "scenario_data": len(self.sigs) - len(lib)}
+
+    def progress(self):
+        c = self.counts()
+        print(f"[hunt {self.module}] {time.monotonic() - self.t0:.0f}s of {self.budget:.0f}s: "
+              f"{len(self.learned['calls'])} calls learned, {self.cases_run} cases run in {len(self.batches)} batches, "
+              f"{c['library']} distinct signatures ({c['new']} new, {c['known']} known), "
+              f"{c['scenario_data']} on the cases' own data", file=sys.stderr, flush=True)
+
+    # -- reproducers -----------------------------------------------------------------------------
+    def repro_text(self, e, case, runs, rate=None):
+        """A scenario of one case, standalone: the calls inline, an expectation of this toolchain."""
+        setup = case["imports"] + "".join(f"{n} = {expr}\n" for n, expr in case["objects"])
+        roles = "".join(
+            f"  - name: {role}\n    threads: {n}\n    body: |\n"
+            + block("".join(f"try:\n    {code}\nexcept Exception:  # the scenario's noise, not the bug\n    pass\n"
+                            for code in case["roles"][role]), 6)
+            for role, n in MODES[case["mode"]] if case["roles"].get(role))
+        numpy = self.tc.get("numpy_version")
+        where = f"CPython {self.tc['version']} ({self.tc['sanitizer']}), NumPy {numpy or 'none'}"
+        head = (f"# Found by `make hunt MODULE={self.module} SEED={self.seed}` (case {e['example_case_number']}), "
+                f"shrunk to these calls.\n# Signature: {e['signature']}\n"
+                f"# Rate: {rate} on {where}.\n" if rate else
+                f"# Found by `make hunt MODULE={self.module} SEED={self.seed}` on {where}; not shrunk, rate not measured.\n")
+        expect = ""
+        if numpy:
+            # the signature after its kind: "A (a.c) <> B (b.c)", what sig_matches looks for
+            match = yaml_str(e["signature"].split(": ", 1)[-1])
+            expect = (f"expect:\n  - {{numpy: \"=={numpy}\", san: {self.tc['sanitizer']}, outcome: found, kind: {e['kind']}, "
+                      f"match: {match}}}\nverify: {{san: {self.tc['sanitizer']}, numpy: [\"{numpy}\"]}}\n")
+        return (head + f"name: hunt-{e['id']}\nsummary: {yaml_str('threads sharing ' + case['focus'] + ': ' + e['signature'])}\n"
+                "references: []\nrequires: {python: \">=3.13\"}\n"
+                f"sanitizers: [{self.tc['sanitizer']}]\nthreads: {sum(n for r, n in MODES[case['mode']] if case['roles'].get(r))}\n"
+                f"iterations: {self.iterations}\nruns: {runs}\nbarrier: each\nprocess: fresh\ntimeout: 120\n"
+                f"setup: |\n{block(setup, 2)}roles:\n{roles}{expect}")
+
+    def hits(self, e, case, runs, deadline):
+        path = os.path.join(self.out, "shrink", f"{e['id']}.yaml")
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        atomic_write(path, self.repro_text(e, case, runs))
+        r = harness.run(path, os.path.join(self.out, "shrink", "runs"), deadline, RUNS=runs)
+        if not r.ok:
+            return None
+        sigs = {e["signature"], *e["also"]}
+        hit = [f for f in r.report["findings"] + r.report.get("scenario_data_races", [])
+               if sigs & {f["signature"], *f["also_seen_as"]}]
+        return (max(f["runs_hit"] for f in hit) if hit else 0), r.report["runs"]["done"] - r.report["runs"]["failed"]
+
+    def shrink(self, e, deadline):
+        """Drop one call at a time while the signature still shows; then measure its rate."""
+        case = json.loads(json.dumps(e["example_case"]))
+        e["shrink"] = []
+        for role in list(case["roles"]):
+            for code in list(case["roles"][role]):
+                total = sum(len(v) for v in case["roles"].values())
+                if total == 1:
+                    break
+                cand = json.loads(json.dumps(case))
+                cand["roles"][role].remove(code)
+                used = [n for n, _ in cand["objects"] if any(re.search(rf"\b{n}\b", c) for cs in cand["roles"].values()
+                                                             for c in cs)]
+                # objects the remaining calls name, and what derived ones are made from
+                keep = set(used)
+                for n in used:
+                    keep |= set(self.learned["objects"][n].get("needs", []))
+                cand["objects"] = [o for o in cand["objects"] if o[0] in keep]
+                got = self.hits(e, cand, SHRINK_RUNS, deadline)
+                e["shrink"].append({"dropped": code, "hits": got})
+                if got and got[0] > 0:
+                    case = cand
+        got = self.hits(e, case, RATE_RUNS, deadline)
+        rate = f"{got[0]}/{got[1]} fresh runs" if got else None
+        e["rate"] = rate
+        return case, rate
+
+    def keep_new(self):
+        """Every new signature as new/<id>.yaml: shrunk and its rate measured while the budget
+        lasts, else as found."""
+        os.makedirs(os.path.join(self.out, "new"), exist_ok=True)
+        for e in self.new():
+            case, rate = e["example_case"], None
+            try:
+                if time.monotonic() < self.deadline:
+                    case, rate = self.shrink(e, self.deadline)
+            except Budget:
+                self.stopped = self.stopped or "budget"
+            e["reproducer"] = os.path.join("new", f"{e['id']}.yaml")
+            atomic_write(os.path.join(self.out, e["reproducer"]), self.repro_text(e, case, RATE_RUNS, rate))
+            self.write()
+
+    def new(self):
+        return [e for e in self.sigs.values() if not e["own"] and not e["known"]]
+
+    # -- output --------------------------------------------------------------------------------
+    def write(self):
+        c = self.counts()
+        doc = {"schema": "ftsan-hunt/1", "module": self.module, "seed": self.seed, "budget": self.budget,
+               "seconds": round(time.monotonic() - self.t0, 1), "stopped": self.stopped,
+               "versions": {"python": self.tc["version"], "sanitizer": self.tc["sanitizer"],
+                            "numpy": self.tc.get("numpy_version"), "module": self.learned and self.learned["version"]},
+               "learned": self.learned and {"calls": len(self.learned["calls"]), "tried": self.learned["tried"],
+                                            "mutators": sum(c["role"] == "mutator" for c in self.learned["calls"]),
+                                            "objects": len(self.learned["objects"]), "crashes": self.learned["crashes"],
+                                            "seconds": self.learned.get("seconds")},
+               "cases_run": self.cases_run, "batches": self.batches, "counts": c,
+               "signatures": sorted(self.sigs.values(), key=lambda e: (e["own"], bool(e["known"]), -len(e["cases"])))}
+        atomic_write(os.path.join(self.out, "hunt.json"), json.dumps(doc, indent=1))
+        atomic_write(os.path.join(self.out, "summary.md"), self.summary(doc))
+
+    def summary(self, doc):
+        v = doc["versions"]
+        lines = [f"# hunt {self.module}: {doc['counts']['new']} new, {doc['counts']['known']} known",
+                 "", f"CPython {v['python']} ({v['sanitizer']}), {self.module} {v['module']}; seed {self.seed}; "
+                 f"{doc['seconds']:.0f} s of a {self.budget:.0f} s budget" + (f" (stopped: {self.stopped})" if self.stopped else ""),
+                 "", f"Learned {doc['learned']['calls'] if doc['learned'] else 0} calls; ran {self.cases_run} cases "
+                 f"in {len(self.batches)} batches ({len(self.errors)} batches could not run).", ""]
+        for title, sel in (("New", lambda e: not e["own"] and not e["known"]), ("Known", lambda e: not e["own"] and e["known"]),
+                           ("On the cases' own shared data (not counted)", lambda e: e["own"])):
+            rows = [e for e in doc["signatures"] if sel(e)]
+            lines += [f"## {title}: {len(rows)}", ""]
+            if rows:
+                lines += ["| id | signature | cases | known | reproducer |", "|---|---|---|---|---|"]
+                lines += [f"| {e['id']} | `{e['signature']}` | {len(set(e['cases']))} | {e['known'] or ''} | "
+                          f"{e.get('reproducer', '')} {e.get('rate') or ''} |" for e in rows]
+                lines.append("")
+        return "\n".join(lines) + "\n"
+
+    # -- the whole -----------------------------------------------------------------------------
+    def main(self):
+        old = {s: signal.signal(s, _interrupted) for s in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            self.toolchain()
+            self.learn()
+            self.write()
+            b = 0
+            while time.monotonic() < self.t0 + self.budget * HUNT_SHARE:
+                try:
+                    self.run_batch(b)
+                except Budget:
+                    self.stopped = "budget"
+                    break
+                b += 1
+                self.write()
+                self.progress()
+                if len(self.errors) >= 3 and len(self.errors) == len(self.batches):
+                    raise Error(f"hunt: no batch could run; the first said:\n{self.errors[0]['error']}")
+            self.keep_new()
+        except Interrupted as e:
+            self.stopped = e.args[0]
+        finally:
+            for s, h in old.items():
+                signal.signal(s, h)
+            if self.learned is not None:
+                self.write()
+                print(f"[hunt {self.module}] report: {os.path.join(self.out, 'summary.md')}", file=sys.stderr)
+        return 1 if self.new() else 0
+
+
+def main(argv):
+    ap = argparse.ArgumentParser(prog="python3 -m ftsan hunt", description=__doc__.splitlines()[0])
+    ap.add_argument("module", help="the module to hunt in (numpy)")
+    ap.add_argument("--seed", type=int, default=0, help="the same seed learns and generates the same cases")
+    ap.add_argument("--budget", type=float, default=1800, help="seconds for the whole hunt (default 1800)")
+    ap.add_argument("--out", help="the hunt's directory (default: reports/hunt-<time>-<module>)")
+    ap.add_argument("--batch", type=int, default=BATCH, help=f"cases a batch (default {BATCH})")
+    ap.add_argument("--limit", type=int, help="learn only this many of the module's callables (a seeded sample)")
+    a = ap.parse_args(argv)
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*", a.module):
+        raise Error(f"hunt: MODULE must be an importable module name, got '{a.module}'", 2)
+    if a.budget <= 0 or a.batch <= 0:
+        raise Error("hunt: --budget and --batch must be positive", 2)
+    out = os.path.abspath(a.out or os.path.join(harness.REPORTS, time.strftime("hunt-%Y%m%dT%H%M%SZ-", time.gmtime())
+                                                + a.module))
+    return Hunt(a.module, a.seed, a.budget, out, a.batch, limit=a.limit).main()

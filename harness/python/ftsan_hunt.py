@@ -1,0 +1,445 @@
+"""The hunt, inside the toolchain's interpreter: learn a module's API, and build the objects and
+calls of one generated case in a run.
+
+`python -m ftsan_hunt learn MODULE --seed S --out learned.json --journal J [--limit N]`, run
+single-threaded by the toolchain's own interpreter (python3 -m ftsan hunt starts it), learns which
+calls work: the module's public callables (and those of its public submodules), the methods and
+attributes of the objects in the pool and of the objects the calls return, item assignment and
+in-place operators, each tried with candidate arguments from a pool of objects (arrays of several
+dtypes, shapes, orders and strides, views, scalars, dtypes, ufuncs, lists). A call is kept when it
+returned without error, quickly and with a small result; it is a mutator when it changed one of
+the objects it was given (or set an attribute, or a module's global state: set*, seed), else a
+reader. Each try gets fresh objects, so a mutator never spoils the next try, and each callable
+(or receiver) is learned in a forked child, so a call that sets the module's global state to
+garbage spoils nothing else, and one that kills the interpreter loses only its own callable: it
+is recorded among the crashes, with the call the journal says was being tried.
+
+case_namespace(CASES, seed), called by the setup of the hunt's batch scenarios, builds a case's
+objects and its calls (one function per call, its filename the call's code, so a report's Python
+stack names the call) into the namespace the threads share.
+"""
+import argparse
+import json
+import operator
+import os
+import random
+import sys
+import time
+import types
+import warnings
+
+# Objects of the pool: name -> (expression, kind). The names are the globals of every scenario
+# the hunt writes; arrays are what the threads share.
+NUMPY_POOL = {
+    "f8": ("np.arange(64, dtype=np.float64)", "array"),
+    "i8": ("np.arange(64, dtype=np.int64)", "array"),
+    "f4": ("np.linspace(0, 1, 64, dtype=np.float32)", "array"),
+    "c16": ("np.arange(64) * (1 + 1j)", "array"),
+    "b1": ("np.arange(64) % 3 == 0", "array"),
+    "i1": ("(np.arange(64) % 100).astype(np.int8)", "array"),
+    "u2": ("np.arange(64, dtype=np.uint16)", "array"),
+    "m2": ("np.arange(48.0).reshape(6, 8)", "array"),
+    "mf": ("np.asfortranarray(np.arange(48.0).reshape(6, 8))", "array"),
+    "mt": ("np.arange(48.0).reshape(6, 8).T", "array"),
+    "sv": ("np.arange(128.0)[::2]", "array"),
+    "be": ("np.arange(64, dtype='>f8')", "array"),
+    "z0": ("np.array(2.5)", "array"),
+    "us": ("np.array(['ab', 'cde', 'f', 'ghij'] * 4)", "array"),
+    "ob": ("np.array([1, 'a', None, 2.5] * 4, dtype=object)", "array"),
+    "rec": ("np.zeros(8, dtype=[('a', 'i4'), ('b', 'f8')])", "array"),
+    "dt": ("np.arange('2020-01-01', '2020-03-01', dtype='datetime64[D]')", "array"),
+    "ix": ("np.array([0, 3, 3, 5])", "array"),
+    "sf": ("np.float64(1.5)", "scalar"),
+    "si": ("np.int64(3)", "scalar"),
+    "df": ("np.dtype('f8')", "other"),
+    "di": ("np.dtype('i4')", "other"),
+    "uf": ("np.add", "other"),
+}
+PLAIN_POOL = {
+    "n2": ("2", "scalar"),
+    "n0": ("0", "scalar"),
+    "fl": ("0.5", "scalar"),
+    "tp": ("(2, 3)", "other"),
+    "ls": ("[1.0, 2.0, 3.0, 4.0]", "other"),
+    "ll": ("[[1, 2], [3, 4]]", "other"),
+    "tx": ("'f8'", "other"),
+}
+
+# Never tried: files, processes, printing, the network, interactive help, test runners, and
+# names that only exist to be deprecated.
+DENY = {
+    "save", "savez", "savez_compressed", "savetxt", "load", "loadtxt", "genfromtxt", "fromfile", "tofile",
+    "dump", "dumps", "memmap", "open_memmap", "fromregex", "DataSource", "show_config", "show_runtime",
+    "test", "info", "lookfor", "source", "who", "get_include", "printoptions", "recfromcsv", "recfromtxt",
+    "ctypeslib", "f2py", "distutils", "testing", "typing", "tests", "conftest", "exceptions", "format",
+    "byteswap_inplace", "setbufsize", "breakpoint", "input", "exit", "quit", "help", "print", "tofile",
+    "ndpointer", "as_ctypes", "as_array", "load_library", "deprecate", "deprecate_with_doc", "disp",
+    "safe_eval", "set_string_function", "add_newdoc", "add_docstring", "add_newdoc_ufunc", "byte_bounds",
+}
+SUBMODULES = 16          # public submodules enumerated, in name order
+TRIES = 16               # candidate argument lists per callable
+KEEP = 3                 # working calls kept per callable
+METHOD_TRIES = 8         # per method of a receiver
+SLOW = 0.5               # seconds: a call slower than this alone is not kept
+BIG = 1 << 20            # bytes: a larger result is not kept
+DERIVED = 40             # objects of new types taken from what calls return
+
+
+class _Skip(Exception):
+    pass
+
+
+def _numpy():
+    try:
+        import numpy
+        return numpy
+    except ImportError:
+        return None
+
+
+def _nbytes(obj):
+    try:
+        n = obj.nbytes if hasattr(obj, "__array_interface__") else 0
+        return n if isinstance(n, int) else 0
+    except Exception:
+        return 0
+
+
+def _alias(module):
+    return "np" if module == "numpy" else module.replace(".", "_")
+
+
+def _imports(module):
+    lines = ["import operator", "import warnings"]
+    if _numpy() is not None:
+        lines.append("import numpy as np")
+    if module != "numpy":
+        lines.append(f"import {module} as {_alias(module)}")
+    lines.append("warnings.simplefilter('ignore')")
+    return "\n".join(lines) + "\n"
+
+
+class Learner:
+    def __init__(self, module, seed, journal, limit=None):
+        self.module, self.seed, self.limit = module, seed, limit
+        self.alias = _alias(module)
+        self.pool = dict(PLAIN_POOL)
+        if _numpy() is not None:
+            self.pool.update(NUMPY_POOL)
+        self.derived = {}      # name -> (expression, type name)
+        self.calls = []        # {"code", "objects", "role", "target"}
+        self.found = []        # (code, type name, uses) of objects of new types, in a child
+        self.crashes = []      # {"unit", "call", "status"}: a child that died
+        self.tried = 0
+        self.journal = open(journal, "a", buffering=1)
+        self.base = {}
+        exec(_imports(module), self.base)
+
+    # -- one try ------------------------------------------------------------------------------
+    def _objects(self, names):
+        """Fresh objects for one try: the pool's and derived ones' expressions, evaluated anew."""
+        ns = dict(self.base)
+        for name in self.closure(names):
+            ns[name] = eval(self.pool[name][0] if name in self.pool else self.derived[name][0], ns)
+        return ns
+
+    def closure(self, names):
+        """names and the objects their expressions need, each after what it needs."""
+        out = []
+        for name in names:
+            if name in self.derived:
+                out += [d for d in self.closure(self.derived[name][2]) if d not in out]
+            if name not in out:
+                out.append(name)
+        return out
+
+    @staticmethod
+    def _state(obj):
+        """What a mutation would change: an array's bytes, shape, strides, type and flags; a
+        list's or dict's repr."""
+        try:
+            if isinstance(obj, type):
+                return None
+            if hasattr(obj, "__array_interface__") and hasattr(obj, "tobytes"):
+                data = obj.tobytes() if obj.dtype.kind != "O" else repr(obj.tolist())
+                return (data, obj.shape, obj.strides, obj.dtype.str, bool(obj.flags.writeable))
+            if isinstance(obj, (list, dict, bytearray)):
+                return repr(obj)
+        except Exception:
+            return "unreadable"
+        return None
+
+    def attempt(self, code, uses, statement=False):
+        """Try code once on fresh objects. Returns (result, mutated) or raises _Skip."""
+        self.tried += 1
+        self.journal.write(f"try\t{code}\n")
+        try:
+            ns = self._objects(uses)
+        except Exception:
+            raise _Skip() from None
+        before = {n: self._state(ns[n]) for n in uses}
+        t0 = time.monotonic()
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                if statement:
+                    exec(code, ns)
+                    result = None
+                else:
+                    result = eval(code, ns)
+        except BaseException as e:  # a call may raise anything, SystemExit included
+            if isinstance(e, KeyboardInterrupt):
+                raise
+            raise _Skip() from None
+        if time.monotonic() - t0 > SLOW or _nbytes(result) > BIG:
+            raise _Skip()
+        mutated = any(self._state(ns[n]) != before[n] for n in uses)
+        return result, mutated
+
+    def keep(self, code, uses, role, target, result=None):
+        self.calls.append({"code": code, "objects": self.closure(list(uses)), "role": role, "target": target})
+        self._derive(code, uses, result)
+
+    def _derive(self, code, uses, result):
+        """An object of a type not seen yet is a candidate derived object (the parent names it):
+        its methods are learned too."""
+        # Not iterators and generators: threads sharing one are misusing it by design.
+        if result is None or isinstance(result, (int, float, complex, str, bytes, bool, list, tuple, dict,
+                                                 types.ModuleType, type, BaseException)) or hasattr(result, "__next__"):
+            return
+        np = _numpy()
+        if np is not None and isinstance(result, (np.ndarray, np.generic, np.dtype)):
+            return
+        t = type(result)
+        self.found.append((code, f"{t.__module__}.{t.__qualname__}", list(uses)))
+
+    def _merge(self, calls, found, tried, crash=None):
+        self.calls += calls
+        self.tried += tried
+        for code, tname, uses in found:
+            if len(self.derived) < DERIVED and all(d[1] != tname for d in self.derived.values()):
+                self.derived[f"o{len(self.derived) + 1}"] = (code, tname, uses)
+        if crash:
+            self.crashes.append(crash)
+
+    def isolated(self, label, fn, *args):
+        """fn(*args) in a forked child: a call that changes the module's global state (a random
+        state set to garbage) cannot spoil the next ones, and one that kills the interpreter only
+        loses its own unit, recorded as a crash with the call being tried."""
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(r)
+            self.calls, self.found, self.tried = [], [], 0
+            try:
+                fn(*args)
+                data = json.dumps([self.calls, self.found, self.tried]).encode()
+            except BaseException:
+                data = b"[[], [], 0]"
+            with os.fdopen(w, "wb") as f:
+                f.write(data)
+            os._exit(0)
+        os.close(w)
+        with os.fdopen(r, "rb") as f:
+            data = f.read()
+        _, status = os.waitpid(pid, 0)
+        if os.WIFEXITED(status) and data:
+            calls, found, tried = json.loads(data)
+            return self._merge(calls, found, tried)
+        self._merge([], [], 0, {"unit": label, "call": self._last_try(), "status": status})
+
+    def _last_try(self):
+        self.journal.flush()
+        with open(self.journal.name) as f:
+            lines = [line for line in f if line.startswith("try\t")]
+        return lines[-1].split("\t", 1)[1].rstrip("\n") if lines else None
+
+    # -- what to try -----------------------------------------------------------------------------
+    def targets(self):
+        """(code, object) of the module's public callables and one level of public submodules."""
+        mod = sys.modules[self.module]
+        out, subs = [], []
+        for name in sorted(n for n in dir(mod) if not n.startswith("_") and n not in DENY):
+            try:
+                attr = getattr(mod, name)
+            except Exception:
+                continue
+            if isinstance(attr, types.ModuleType):
+                if attr.__name__.startswith(self.module + ".") and len(subs) < SUBMODULES:
+                    subs.append((name, attr))
+            elif callable(attr):
+                out.append((f"{self.alias}.{name}", attr))
+                if hasattr(attr, "nin") and hasattr(attr, "at"):  # a ufunc: its methods too
+                    out += [(f"{self.alias}.{name}.{m}", getattr(attr, m)) for m in ("at", "reduce", "accumulate",
+                                                                                   "outer")]
+        for sname, sub in subs:
+            for name in sorted(n for n in dir(sub) if not n.startswith("_") and n not in DENY):
+                attr = getattr(sub, name, None)
+                if callable(attr) and not isinstance(attr, types.ModuleType):
+                    out.append((f"{self.alias}.{sname}.{name}", attr))
+        return out
+
+    def arglists(self, code, tries):
+        """Candidate argument lists for one callable, the same for a given seed and code."""
+        rng = random.Random(f"{self.seed}:{code}")
+        names = sorted(self.pool)
+        cands = [()] + [(n,) for n in names]
+        rng.shuffle(cands)
+        pairs = [(a, b) for a in names for b in names]
+        triples = [tuple(rng.sample(names, 3)) for _ in range(tries)]
+        out = cands[: tries // 2] + rng.sample(pairs, tries // 3) + triples[: tries - tries // 2 - tries // 3]
+        return out[:tries]
+
+    def learn_callable(self, code, tries=TRIES):
+        kept, arities = 0, {}
+        for args in self.arglists(code, tries):
+            if kept >= KEEP or arities.get(len(args), 0) >= 2:
+                if kept >= KEEP:
+                    break
+                continue
+            call = f"{code}({', '.join(args)})"
+            try:
+                result, mutated = self.attempt(call, args)
+            except _Skip:
+                continue
+            role = "mutator" if mutated or code.rsplit(".", 1)[-1].startswith(("set", "seed")) else "reader"
+            self.keep(call, args, role, code, result)
+            kept += 1
+            arities[len(args)] = arities.get(len(args), 0) + 1
+
+    def learn_receiver(self, name):
+        """Methods and attributes of one object: readers, setters (x.a = x.a), methods."""
+        try:
+            obj = self._objects([name])[name]
+        except Exception:
+            return
+        for attr in sorted(a for a in dir(type(obj)) if not a.startswith("_") and a not in DENY):
+            code = f"{name}.{attr}"
+            try:
+                value = getattr(obj, attr)
+            except Exception:
+                continue
+            if callable(value):
+                self.learn_method(name, attr)
+                continue
+            try:
+                self.attempt(code, [name])
+                self.keep(code, [name], "reader", f"{type(obj).__name__}.{attr}")
+                self.attempt(f"{code} = {code}", [name], statement=True)
+                self.keep(f"{code} = {code}", [name], "mutator", f"{type(obj).__name__}.{attr} (set)")
+            except _Skip:
+                continue
+
+    def learn_method(self, name, attr):
+        kept = 0
+        for args in self.arglists(f"{name}.{attr}", METHOD_TRIES):
+            if kept >= KEEP - 1:
+                break
+            call = f"{name}.{attr}({', '.join(args)})"
+            try:
+                result, mutated = self.attempt(call, (name,) + tuple(a for a in args if a != name))
+            except _Skip:
+                continue
+            uses = [name] + [a for a in args if a != name]
+            self.keep(call, uses, "mutator" if mutated else "reader", f"{attr}", result)
+            kept += 1
+
+    def learn_statements(self, name):
+        """Item assignment and in-place operators on one array, and its text forms."""
+        values = [v for v, (_, kind) in sorted(self.pool.items()) if kind == "scalar"][:3] + ["f8", "ix"]
+        for value in values:
+            for code in (f"{name}[0] = {value}", f"{name}[...] = {value}", f"{name}[::2] = {value}"):
+                self._try_statement(code, [name, value])
+            for op in ("iadd", "imul"):
+                self._try_statement(f"operator.{op}({name}, {value})", [name, value])
+        for fn in ("repr", "str"):
+            try:
+                self.attempt(f"{fn}({name})", [name])
+                self.keep(f"{fn}({name})", [name], "reader", fn)
+            except _Skip:
+                pass
+
+    def _try_statement(self, code, uses):
+        uses = list(dict.fromkeys(uses))
+        try:
+            _, mutated = self.attempt(code, uses, statement=True)
+        except _Skip:
+            return
+        if mutated:
+            self.keep(code, uses, "mutator", code.split("(")[0].split("[")[0].split(".")[-1] or "setitem")
+
+    def run(self):
+        targets = self.targets()
+        receivers = [n for n, (_, kind) in sorted(self.pool.items()) if kind in ("array", "other")]
+        if self.limit:  # a seeded sample: a quick look, for tests
+            rng = random.Random(self.seed)
+            targets = sorted(rng.sample(targets, min(self.limit, len(targets))), key=lambda t: t[0])
+            receivers = sorted(rng.sample(receivers, min(max(1, self.limit // 20), len(receivers))))
+        for code, _ in targets:
+            self.isolated(code, self.learn_callable, code)
+        for name in receivers:
+            self.isolated(name, self.learn_receiver, name)
+            if self.pool[name][1] == "array":
+                self.isolated(f"{name} statements", self.learn_statements, name)
+        for name in list(self.derived):
+            self.isolated(name, self.learn_receiver, name)
+
+    def result(self):
+        objects = {n: {"expr": e, "kind": k} for n, (e, k) in self.pool.items()}
+        for n, (e, tname, uses) in self.derived.items():
+            objects[n] = {"expr": e, "kind": "derived", "type": tname, "needs": self.closure([n])[:-1]}
+        mod = sys.modules[self.module]
+        np = _numpy()
+        return {"module": self.module, "version": getattr(mod, "__version__", None),
+                "numpy": np.__version__ if np is not None else None, "python": sys.version.split()[0],
+                "seed": self.seed, "imports": _imports(self.module), "objects": objects, "tried": self.tried,
+                "limit": self.limit, "calls": self.calls, "crashes": self.crashes}
+
+
+def learn(argv):
+    p = argparse.ArgumentParser(prog="ftsan_hunt learn")
+    p.add_argument("module")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", required=True)
+    p.add_argument("--journal", required=True)
+    p.add_argument("--limit", type=int, help="learn this many of the module's callables (a seeded sample)")
+    a = p.parse_args(argv)
+    __import__(a.module)
+    learner = Learner(a.module, a.seed, a.journal, a.limit)
+    learner.run()
+    tmp = f"{a.out}.tmp"
+    with open(tmp, "w") as f:
+        json.dump(learner.result(), f, indent=1)
+    os.replace(tmp, a.out)
+    learner.journal.write("done\n")
+    return 0
+
+
+# -- in a run ----------------------------------------------------------------------------------
+def _function(code, ns):
+    """One call as a function of ns: exceptions are the scenario's noise (a reader racing a
+    mutator that reshapes its array raises by design); sanitizer reports are what counts."""
+    src = f"def call():\n    try:\n        {code}\n    except Exception:\n        pass\n"
+    local = {}
+    exec(compile(src, f"<hunt: {code}>", "exec"), ns, local)
+    return local["call"]
+
+
+def case_namespace(path, seed):
+    """The namespace of case `seed` of a cases file: its imports and objects, and one list of
+    call functions per role (`<role>_calls`)."""
+    with open(path) as f:
+        case = json.load(f)["cases"][str(seed)]
+    ns = {}
+    exec(case["imports"], ns)
+    for name, expr in case["objects"]:
+        ns[name] = eval(expr, ns)
+    for role, codes in case["roles"].items():
+        ns[f"{role}_calls"] = [_function(code, ns) for code in codes]
+    return {k: v for k, v in ns.items() if k != "__builtins__"}
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2 or sys.argv[1] != "learn":
+        sys.exit("usage: python -m ftsan_hunt learn MODULE --seed S --out FILE --journal FILE")
+    sys.exit(learn(sys.argv[2:]))

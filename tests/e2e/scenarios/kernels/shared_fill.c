@@ -1,0 +1,51 @@
+/* Test kernel: fill() writes every byte of the buffer it is given, as an in-place operation on
+ * a user's array does, and counts its calls in a static without synchronisation (the library's
+ * own state); fill_only() just writes. Threads that fill one shared buffer race on its data by
+ * design; the counter is a race of the library's. */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+static long calls;
+
+static int
+fill_buffer(PyObject *args)
+{
+    Py_buffer view;
+    int value;
+
+    if (!PyArg_ParseTuple(args, "w*i", &view, &value))
+        return -1;
+    for (Py_ssize_t i = 0; i < view.len; i++)
+        ((unsigned char *)view.buf)[i] = (unsigned char)value;
+    PyBuffer_Release(&view);
+    return 0;
+}
+
+static PyObject *
+fill(PyObject *self, PyObject *args)
+{
+    if (fill_buffer(args) != 0)
+        return NULL;
+    calls++;
+    return PyLong_FromLong(calls);
+}
+
+static PyObject *
+fill_only(PyObject *self, PyObject *args)
+{
+    if (fill_buffer(args) != 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef methods[] = {{"fill", fill, METH_VARARGS, NULL},
+                                {"fill_only", fill_only, METH_VARARGS, NULL},
+                                {NULL, NULL, 0, NULL}};
+static PyModuleDef_Slot slots[] = {{Py_mod_gil, Py_MOD_GIL_NOT_USED}, {0, NULL}};
+static struct PyModuleDef def = {PyModuleDef_HEAD_INIT, "shared_fill", NULL, 0, methods, slots};
+
+PyMODINIT_FUNC
+PyInit_shared_fill(void)
+{
+    return PyModuleDef_Init(&def);
+}

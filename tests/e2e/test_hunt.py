@@ -1,0 +1,107 @@
+"""The hunt (issue 6/6): races on the data a scenario itself shares set apart from the library's,
+the learner, and a short hunt on the TSan NumPy 2.2.5 toolchain `make test` already builds."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from conftest import ROOT, SCN, toolchain
+
+
+def test_races_on_the_scenarios_own_data_are_shown_apart_never_counted(harness):
+    """Threads filling one shared bytearray through a kernel that also counts its calls in a
+    static: the race on the bytearray's data is the scenario's (shown, not a finding), the
+    counter's is the library's (a finding). Without the counter the run is clean."""
+    r = harness(f"{SCN}/shared_buffer.yaml")
+    assert r.rc == 1, r
+    (own,) = r.report["scenario_data_races"]
+    assert own["kind"] == "scenario-data-race" and own["runs_hit"] == 2, own
+    assert own["memory"] == ["the data of `shared`, which the scenario's threads share"], own
+    counter = [f for f in r.findings() if f["memory"] == ["global 'calls'"]]
+    assert len(counter) == 1 and counter[0]["kind"] == "data-race", r.findings()
+    assert all(f["kind"] != "scenario-data-race" for f in r.findings())
+    with open(f"{r.dir}/summary.md") as f:
+        assert "Races on the scenario's own data (not findings" in f.read()
+    (summary,) = [e for e in r.events() if e["kind"] == "summary"]
+    shared = {e["name"]: e["size"] for e in r.events() if e["kind"] == "shared"}
+    assert shared == {"shared": 4096, "pool[0]": 16, "pool[1]": 16}, shared
+
+    r = harness(f"{SCN}/shared_buffer_only.yaml")
+    assert r.rc == 0 and r.findings() == [], r
+    assert [f["memory"] for f in r.report["scenario_data_races"]] == [
+        ["the data of `shared`, which the scenario's threads share"]], r.report["scenario_data_races"]
+
+
+def learn(python, module, seed, out):
+    env = dict(os.environ, PYTHON_GIL="0", PYTHONPATH=os.path.join(ROOT, "harness", "python"),
+               TSAN_OPTIONS="report_bugs=0")
+    p = subprocess.run([python, "-m", "ftsan_hunt", "learn", module, "--seed", str(seed), "--out", out,
+                        "--journal", out + ".journal"], env=env, capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stderr[-3000:]
+    with open(out) as f:
+        return json.load(f)
+
+
+def test_learner_is_deterministic_and_sorts_mutators_from_readers(tmp_path):
+    """The learner on the standard library's json and on array (no NumPy): the same seed learns
+    the same calls; a call that changes the object it was given is a mutator."""
+    python = toolchain()
+    a = learn(python, "array", 5, str(tmp_path / "a.json"))
+    b = learn(python, "array", 5, str(tmp_path / "b.json"))
+    assert a["calls"] == b["calls"] and len(a["calls"]) > 0
+    roles = {c["code"]: c["role"] for c in a["calls"]}
+    # the pool's list is changed in place by list methods, never by json.dumps
+    j = learn(python, "json", 5, str(tmp_path / "j.json"))
+    dumps = [c for c in j["calls"] if c["target"] == "json.dumps"]
+    assert dumps and all(c["role"] == "reader" for c in dumps), j["calls"]
+    appends = [c for c in j["calls"] if c["code"].startswith("ls.append(")]
+    assert appends and all(c["role"] == "mutator" for c in appends), [c["code"] for c in j["calls"]][:40]
+    assert roles  # array's module functions and classes were tried
+
+
+def hunt(out, *args, **env):
+    e = dict(os.environ, NUMPY="2.2.5", **env)
+    return subprocess.Popen([sys.executable, "-m", "ftsan", "hunt", "numpy", "--out", out, *args], cwd=ROOT, env=e,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def test_a_short_numpy_hunt_runs_generated_cases_and_keeps_everything_on_interrupt(tmp_path):
+    """A hunt on NumPy 2.2.5 (TSan): the API is learned, cases run in fresh processes through the
+    harness, the same seed generates the same cases, and SIGINT after the first batches leaves
+    hunt.json with all of it."""
+    out = str(tmp_path / "hunt")
+    p = hunt(out, "--seed", "7", "--batch", "4", "--budget", "900")
+    deadline = time.monotonic() + 800
+    doc = None
+    while time.monotonic() < deadline and p.poll() is None:
+        time.sleep(5)
+        try:
+            with open(os.path.join(out, "hunt.json")) as f:
+                doc = json.load(f)
+        except (OSError, ValueError):
+            continue
+        if len(doc["batches"]) >= 2:
+            break
+    p.send_signal(signal.SIGINT)
+    log = p.communicate(timeout=120)[0]
+    with open(os.path.join(out, "hunt.json")) as f:
+        doc = json.load(f)
+    assert doc["stopped"] == "SIGINT", log[-3000:]
+    assert doc["learned"]["calls"] > 500 and doc["learned"]["mutators"] > 50, doc["learned"]
+    ran = [b for b in doc["batches"] if "error" not in b]
+    assert len(ran) >= 2 and {b["mode"] for b in ran} == {"mixed", "readers"}, doc["batches"]
+    assert doc["cases_run"] >= 8 and all(b["runs_failed"] == 0 for b in ran), doc["batches"]
+    assert "calls learned" in log and "cases run" in log, log[-2000:]
+    # Every signature names the cases that showed it, and none counted is on the cases' own data.
+    for e in doc["signatures"]:
+        assert e["cases"] and (e["kind"] == "scenario-data-race") == e["own"], e
+    # The same seed, the same cases: the second batch file is generated again identically.
+    with open(os.path.join(out, "batches", "batch-0001.json")) as f:
+        first = json.load(f)
+    sys.path.insert(0, ROOT)
+    from ftsan import hunt as h
+    again = h.Hunt("numpy", 7, 1, str(tmp_path / "again"), 4)
+    again.learned = json.load(open(os.path.join(out, "learned.json")))
+    assert {k: again.case(int(k), "readers") for k in first["cases"]} == first["cases"]
