@@ -293,7 +293,6 @@ class Hunt:
     def keep_new(self):
         """Every new signature as new/<id>.yaml: shrunk and its rate measured while the budget
         lasts, else as found."""
-        os.makedirs(os.path.join(self.out, "new"), exist_ok=True)
         for e in self.new():
             case, rate = e["example_case"], None
             try:
@@ -301,9 +300,15 @@ class Hunt:
                     case, rate = self.shrink(e, self.deadline)
             except Budget:
                 self.stopped = self.stopped or "budget"
-            e["reproducer"] = os.path.join("new", f"{e['id']}.yaml")
-            atomic_write(os.path.join(self.out, e["reproducer"]), self.repro_text(e, case, RATE_RUNS, rate))
+            self.write_repro(e, case, rate)
             self.write()
+
+    def write_repro(self, e, case, rate=None):
+        e["reproducer"] = os.path.join("new", f"{e['id']}.yaml")
+        os.makedirs(os.path.join(self.out, "new"), exist_ok=True)
+        path = os.path.join(self.out, e["reproducer"])
+        atomic_write(path, self.repro_text(e, case, RATE_RUNS, rate))
+        harness.scntool("check", path)  # the harness's loader takes it, or the hunt has a bug
 
     def new(self):
         return [e for e in self.sigs.values() if not e["own"] and not e["known"]]
@@ -331,6 +336,10 @@ class Hunt:
                  f"{doc['seconds']:.0f} s of a {self.budget:.0f} s budget" + (f" (stopped: {self.stopped})" if self.stopped else ""),
                  "", f"Learned {doc['learned']['calls'] if doc['learned'] else 0} calls; ran {self.cases_run} cases "
                  f"in {len(self.batches)} batches ({len(self.errors)} batches could not run).", ""]
+        crashes = doc["learned"]["crashes"] if doc["learned"] else []
+        if crashes:  # single-threaded: not a race, but a crash a maintainer wants to hear of
+            lines += [f"Calls that killed the interpreter while it was learned, on one thread: {len(crashes)}", ""]
+            lines += [f"- `{c['call']}` (learning {c['unit']}, wait status {c['status']})" for c in crashes] + [""]
         for title, sel in (("New", lambda e: not e["own"] and not e["known"]), ("Known", lambda e: not e["own"] and e["known"]),
                            ("On the cases' own shared data (not counted)", lambda e: e["own"])):
             rows = [e for e in doc["signatures"] if sel(e)]
@@ -364,6 +373,10 @@ class Hunt:
             self.keep_new()
         except Interrupted as e:
             self.stopped = e.args[0]
+            # what is new and not written yet, as found: no more runs once interrupted
+            for x in self.new():
+                if "reproducer" not in x:
+                    self.write_repro(x, x["example_case"])
         finally:
             for s, h in old.items():
                 signal.signal(s, h)

@@ -69,7 +69,7 @@ PLAIN_POOL = {
 # names that only exist to be deprecated.
 DENY = {
     "save", "savez", "savez_compressed", "savetxt", "load", "loadtxt", "genfromtxt", "fromfile", "tofile",
-    "dump", "dumps", "memmap", "open_memmap", "fromregex", "DataSource", "show_config", "show_runtime",
+    "dump", "memmap", "open_memmap", "fromregex", "DataSource", "show_config", "show_runtime",
     "test", "info", "lookfor", "source", "who", "get_include", "printoptions", "recfromcsv", "recfromtxt",
     "ctypeslib", "f2py", "distutils", "testing", "typing", "tests", "conftest", "exceptions", "format",
     "byteswap_inplace", "setbufsize", "breakpoint", "input", "exit", "quit", "help", "print", "tofile",
