@@ -53,6 +53,16 @@ fuzz_gdb(const char *text, size_t len, struct san_reports *r)
     return rc;
 }
 
+/* events.jsonl, with the data races of a TSan log parsed from the same input marked against the
+ * shared buffers its "shared" lines give. */
+static int
+fuzz_events(const char *text, size_t len, struct san_reports *r)
+{
+    san_parse_tsan(text, len, r);
+    san_parse_events(text, len, r);
+    return san_mark_shared(r, 0);
+}
+
 /* pystack.txt sections attached to the reports of a TSan log parsed from the same input. */
 static int
 fuzz_pystacks(const char *text, size_t len, struct san_reports *r)
@@ -93,7 +103,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 #elif FUZZ_TARGET == 6
     fuzz_reports(text, size, fuzz_gdb);
 #elif FUZZ_TARGET == 7
-    fuzz_reports(text, size, san_parse_events);
+    fuzz_reports(text, size, fuzz_events);
 #elif FUZZ_TARGET == 8
     fuzz_reports(text, size, fuzz_pystacks);
 #endif

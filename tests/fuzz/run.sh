@@ -22,6 +22,9 @@ seed stderr tests/fixtures/*/stderr.txt
 seed faulthandler tests/fixtures/*/faulthandler.txt
 seed gdb tests/fixtures/*/gdb.txt
 seed events tests/fixtures/*/events.jsonl
+# the events target also reads TSan reports from its input (races marked against "shared" lines):
+# one seed holds both, a log and its run's events
+cat tests/fixtures/tsan_shared_buffer/tsan.* tests/fixtures/tsan_shared_buffer/events.jsonl >"$B/corpus_events/seed-shared-buffer"
 seed pystacks tests/fixtures/*/tsan.* tests/fixtures/*/pystack.txt
 : >"$B/stats.tsv"
 for t in scn tsan asan stderr faulthandler gdb events pystacks; do
