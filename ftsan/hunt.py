@@ -310,6 +310,16 @@ class Hunt:
         atomic_write(path, self.repro_text(e, case, RATE_RUNS, rate))
         harness.scntool("check", path)  # the harness's loader takes it, or the hunt has a bug
 
+    def relabel(self):
+        """Signatures the catalog did not know when their batch ran, matched against it as it is
+        now (by the harness's rule, `scntool known`): a long hunt outlives catalog edits."""
+        catalog = os.path.join(ROOT, "known", "catalog.json")
+        for e in self.sigs.values():
+            if not e["own"] and not e["known"]:
+                got = json.loads(harness.scntool("known", "--catalog", catalog, e["kind"], e["signature"], *e["also"]))
+                if got["known"]:
+                    e["known"], e["known_later"] = got["known"], True
+
     def new(self):
         return [e for e in self.sigs.values() if not e["own"] and not e["known"]]
 
@@ -370,6 +380,7 @@ class Hunt:
                 self.progress()
                 if len(self.errors) >= 3 and len(self.errors) == len(self.batches):
                     raise Error(f"hunt: no batch could run; the first said:\n{self.errors[0]['error']}")
+            self.relabel()
             self.keep_new()
         except Interrupted as e:
             self.stopped = e.args[0]

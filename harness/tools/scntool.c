@@ -218,6 +218,58 @@ scntool__sign(int n, char **files)
     return rc;
 }
 
+static int scntool__usage(void);
+
+/* `scntool known --catalog FILE KIND SIGNATURE [ALSO...]`: the known issue a finding of that kind
+ * and signatures is, by the harness's own rule (sig_apply_catalog, sig_matches): JSON {"known",
+ * "url", "fixed_in"}, nulls when none. For tools that hold findings made before the catalog
+ * learned of their issue (a long hunt). */
+static int
+scntool__known(int n, char **argv)
+{
+    struct sig_findings f;
+    struct sig_finding *x;
+    json_t *o;
+    size_t len;
+    char *text;
+    int rc = FT_EXIT_CLEAN;
+
+    if (n < 4 || strcmp(argv[0], "--catalog") != 0)
+        return scntool__usage();
+    if ((text = evd_read_file(argv[1], (size_t)1 << 22, &len)) == NULL) {
+        fprintf(stderr, "harness: error: cannot read %s\n", argv[1]);
+        return FT_EXIT_USAGE;
+    }
+    sig_findings_init(&f);
+    if ((x = f.v = calloc(1, sizeof(*f.v))) == NULL || (x->signature = strdup(argv[3])) == NULL ||
+        (x->also = calloc((size_t)n, sizeof(*x->also))) == NULL) {
+        rc = FT_EXIT_INFRA;
+        goto out;
+    }
+    f.n = 1;
+    x->kind = SAN_KIND_COUNT;
+    for (int k = 0; k < SAN_KIND_COUNT; k++)
+        if (strcmp(san_kind_slug((enum san_kind)k), argv[2]) == 0)
+            x->kind = (enum san_kind)k;
+    for (int i = 4; i < n; i++)
+        if ((x->also[x->n_also++] = strdup(argv[i])) == NULL)
+            rc = FT_EXIT_INFRA;
+    if (rc == FT_EXIT_CLEAN && sig_apply_catalog(&f, text, len) != 0) {
+        fprintf(stderr, "harness: error: %s: cannot read it as a catalog of known issues\n", argv[1]);
+        rc = FT_EXIT_USAGE;
+    }
+    if (rc == FT_EXIT_CLEAN) {
+        o = json_pack("{s:s?,s:s?,s:s?}", "known", f.v[0].known, "url", f.v[0].known_url, "fixed_in", f.v[0].fixed_in);
+        if (o == NULL || json_dumpf(o, stdout, 0) != 0 || putchar('\n') == EOF)
+            rc = FT_EXIT_INFRA;
+        json_decref(o);
+    }
+out:
+    sig_findings_free(&f);
+    free(text);
+    return rc;
+}
+
 /* `scntool emit SCENARIO.yaml [KEY=VALUE | KEY=@FILE]...`: the scenario with those top-level
  * values replaced, every other key as written (scn_emit); @FILE reads the value from a file. */
 static int
@@ -357,6 +409,7 @@ scntool__usage(void)
                     "       scntool expect SCENARIO.yaml SAN NUMPY PINS\n"
                     "       scntool emit SCENARIO.yaml [KEY=VALUE | KEY=@FILE]...   (the scenario, those keys replaced)\n"
                     "       scntool sign [--catalog FILE] LOG...   (sanitizer output signed as the harness signs it)\n"
+                    "       scntool known --catalog FILE KIND SIGNATURE [ALSO...]   (the known issue it is)\n"
                     "       scntool layout        (the report and evidence file names, as JSON)\n");
     return FT_EXIT_USAGE;
 }
@@ -371,6 +424,8 @@ main(int argc, char **argv)
 
     if (argc >= 2 && strcmp(argv[1], "sign") == 0)
         return scntool__sign(argc - 2, argv + 2);
+    if (argc >= 2 && strcmp(argv[1], "known") == 0)
+        return scntool__known(argc - 2, argv + 2);
     if (argc == 2 && strcmp(argv[1], "layout") == 0)
         return scntool__layout();
     if (argc >= 3 && strcmp(argv[1], "emit") == 0)
