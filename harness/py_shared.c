@@ -5,8 +5,6 @@
  * buffer the library shares behind the user's back (numpy#28197's scratch buffer) is not. */
 #include <Python.h>
 #include <jansson.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "ev.h"
 #include "layout.h"
@@ -51,24 +49,25 @@ py__extent(unsigned long start, Py_ssize_t ndim, const Py_ssize_t *shape, const 
     return 1;
 }
 
-/* Arrays: __array_interface__'s data pointer, shape, strides (None: C order) and type
- * ("<f8": 8 bytes an item). Asked before the buffer protocol, which NumPy answers by caching a
- * description in the array: the threads would find state the scenario never made. */
+/* Arrays: __array_interface__'s data pointer, shape and strides (None: C order), and the
+ * array's itemsize (the typestr's number is not always bytes: "<U4" is 4 characters, 16 bytes).
+ * Asked before the buffer protocol, which NumPy answers by caching a description in the array:
+ * the threads would find state the scenario never made. */
 static int
 py__interface(PyObject *obj, const char *name)
 {
-    PyObject *ai = PyObject_GetAttrString(obj, "__array_interface__");
-    Py_ssize_t shape[32], strides[32], nd = 0, itemsize;
+    PyObject *ai = PyObject_GetAttrString(obj, "__array_interface__"); /* new ref */
+    PyObject *size = PyObject_GetAttrString(obj, "itemsize");         /* new ref */
+    Py_ssize_t shape[32], strides[32], nd = 0, itemsize = size ? PyLong_AsSsize_t(size) : -1;
     unsigned long lo, hi;
     int done = 0;
 
-    if (ai == NULL || !PyDict_Check(ai))
+    if (ai == NULL || !PyDict_Check(ai) || itemsize <= 0)
         goto out;
     PyObject *data = PyDict_GetItemString(ai, "data"), *sh = PyDict_GetItemString(ai, "shape"),
-             *st = PyDict_GetItemString(ai, "strides"), *type = PyDict_GetItemString(ai, "typestr"); /* borrowed */
-    const char *ts = type && PyUnicode_Check(type) ? PyUnicode_AsUTF8(type) : NULL;
+             *st = PyDict_GetItemString(ai, "strides"); /* borrowed */
     if (data == NULL || !PyTuple_Check(data) || PyTuple_GET_SIZE(data) < 1 || sh == NULL || !PyTuple_Check(sh) ||
-        (nd = PyTuple_GET_SIZE(sh)) > 32 || ts == NULL || strlen(ts) < 3 || (itemsize = atol(ts + 2)) <= 0)
+        (nd = PyTuple_GET_SIZE(sh)) > 32)
         goto out;
     done = 1;
     for (Py_ssize_t i = nd - 1; i >= 0; i--) {
@@ -81,6 +80,7 @@ py__interface(PyObject *obj, const char *name)
         py__shared_event(name, lo, hi);
 out:
     PyErr_Clear();
+    Py_XDECREF(size);
     Py_XDECREF(ai);
     return done;
 }

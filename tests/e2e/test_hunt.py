@@ -121,3 +121,16 @@ def test_a_signature_is_matched_against_the_catalog_as_it_is_now():
     assert known("data-race", "data-race: a (a.c) <> b (b.c)") is None
     # one of the signatures it absorbed is enough
     assert known("data-race", "data-race: a (a.c) <> b (b.c)", "data-race: from_dlpack (dlpack.c) <> x (x.c)") == "numpy#28881"
+
+
+def test_the_buffers_a_scenario_shares_are_recorded_whole(harness):
+    """NumPy arrays of every layout the hunt's pool has: each one's whole data, in bytes (a
+    unicode array's typestr counts characters, not bytes), strided and reversed views by their
+    extent, items of a tuple, nothing for an empty array."""
+    r = harness(f"{SCN}/shared_numpy.yaml", NUMPY="2.2.5")
+    assert r.rc == 0, r
+    sizes = {e["name"]: e["size"] for e in r.events() if e["kind"] == "shared"}
+    assert sizes == {"f8": 512, "us": 256, "sv": 63 * 16 + 8, "back": 63 * 16 + 8, "mt": 384, "dt": 480,
+                     "rec": 96, "ob": 128, "pair[0]": 64, "pair[1]": 128}, sizes
+    addr = {e["name"]: e["addr"] for e in r.events() if e["kind"] == "shared"}
+    assert addr["pair[0]"] == addr["f8"] and addr["back"] < addr["sv"] + 1024
