@@ -133,4 +133,4 @@ def test_the_buffers_a_scenario_shares_are_recorded_whole(harness):
     assert sizes == {"f8": 512, "us": 256, "sv": 63 * 16 + 8, "back": 63 * 16 + 8, "mt": 384, "dt": 480,
                      "rec": 96, "ob": 128, "pair[0]": 64, "pair[1]": 128}, sizes
     addr = {e["name"]: e["addr"] for e in r.events() if e["kind"] == "shared"}
-    assert addr["pair[0]"] == addr["f8"] and addr["back"] < addr["sv"] + 1024
+    assert addr["pair[0]"] == addr["f8"]  # a view of f8 starts where f8 does
