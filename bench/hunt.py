@@ -8,16 +8,29 @@ import csv
 import json
 import os
 import shutil
+import subprocess
 import sys
 
 BENCH = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(BENCH)
 COLUMNS = ["name", "module", "numpy", "seed", "budget_s", "seconds", "cases_run", "calls_learned", "id", "kind",
-           "known", "own", "cases", "rate", "signature", "command"]
+           "known", "known_now", "own", "cases", "rate", "signature", "command"]
 
 
 def clean(text, hunt):
     return text.replace(hunt, "$HUNT").replace(ROOT, "$CHECKOUT").replace(os.path.expanduser("~"), "$HOME")
+
+
+def known_now(e):
+    """The catalog as it is now, by the harness's rule (scntool known): entries added after the
+    hunt ran (from the triage) name what it found."""
+    if e["own"]:
+        return ""
+    tool = subprocess.run(["bash", "toolchain/scntool.sh"], cwd=ROOT, capture_output=True, text=True,
+                          check=True).stdout.strip()
+    out = subprocess.run([tool, "known", "--catalog", "known/catalog.json", e["kind"], e["signature"], *e["also"]],
+                         cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    return json.loads(out)["known"] or ""
 
 
 def main(hunt, name, command):
@@ -39,7 +52,7 @@ def main(hunt, name, command):
             w.writerow(COLUMNS)
         for e in doc["signatures"]:
             w.writerow([name, doc["module"], doc["versions"]["numpy"], doc["seed"], doc["budget"], doc["seconds"],
-                        doc["cases_run"], doc["learned"]["calls"], e["id"], e["kind"], e["known"] or "",
+                        doc["cases_run"], doc["learned"]["calls"], e["id"], e["kind"], e["known"] or "", known_now(e),
                         int(e["own"]), len(set(e["cases"])), e.get("rate") or "", e["signature"], command])
     print(f"{len(doc['signatures'])} rows into {path}; files into {dest}")
 

@@ -8,7 +8,8 @@ attributes of the objects in the pool and of the objects the calls return, item 
 in-place operators, each tried with candidate arguments from a pool of objects (arrays of several
 dtypes, shapes, orders and strides, views, scalars, dtypes, ufuncs, lists). A call is kept when it
 returned without error, quickly and with a small result; it is a mutator when it changed one of
-the objects it was given (or set an attribute, or a module's global state: set*, seed), else a
+the objects it was given (or set an attribute, or a module's global state: set*, seed, or is one
+of the in-place methods and functions that write whatever the data: sort, fill, put, ...), else a
 reader. Each try gets fresh objects, so a mutator never spoils the next try, and each callable
 (or receiver) is learned in a forked child, so a call that sets the module's global state to
 garbage spoils nothing else, and one that kills the interpreter loses only its own callable: it
@@ -76,6 +77,10 @@ DENY = {
     "ndpointer", "as_ctypes", "as_array", "load_library", "deprecate", "deprecate_with_doc", "disp",
     "safe_eval", "set_string_function", "add_newdoc", "add_docstring", "add_newdoc_ufunc", "byte_bounds",
 }
+# Methods and functions that write the array they are given in place, whatever the data: a
+# sort of the pool's already sorted arange changes nothing a comparison can see.
+IN_PLACE = {"sort", "partition", "fill", "put", "itemset", "resize", "setflags", "setfield", "place", "putmask",
+            "copyto", "shuffle", "fill_diagonal", "put_along_axis"}
 SUBMODULES = 16          # public submodules enumerated, in name order
 TRIES = 16               # candidate argument lists per callable
 KEEP = 3                 # working calls kept per callable
@@ -302,7 +307,8 @@ class Learner:
                 result, mutated = self.attempt(call, args)
             except _Skip:
                 continue
-            role = "mutator" if mutated or code.rsplit(".", 1)[-1].startswith(("set", "seed")) else "reader"
+            name = code.rsplit(".", 1)[-1]
+            role = "mutator" if mutated or name.startswith(("set", "seed")) or name in IN_PLACE else "reader"
             self.keep(call, args, role, code, result)
             kept += 1
             arities[len(args)] = arities.get(len(args), 0) + 1
@@ -341,7 +347,7 @@ class Learner:
             except _Skip:
                 continue
             uses = [name] + [a for a in args if a != name]
-            self.keep(call, uses, "mutator" if mutated else "reader", f"{attr}", result)
+            self.keep(call, uses, "mutator" if mutated or attr in IN_PLACE else "reader", f"{attr}", result)
             kept += 1
 
     def learn_statements(self, name):
