@@ -247,16 +247,17 @@ class Hunt:
         numpy = self.tc.get("numpy_version")
         where = f"CPython {self.tc['version']} ({self.tc['sanitizer']}), NumPy {numpy or 'none'}"
         head = (f"# Found by `make hunt MODULE={self.module} SEED={self.seed}` (case {e['example_case_number']}), "
-                f"shrunk to these calls.\n# Signature: {e['signature']}\n"
-                f"# Rate: {rate} on {where}.\n" if rate else
-                f"# Found by `make hunt MODULE={self.module} SEED={self.seed}` on {where}; not shrunk, rate not measured.\n")
+                + (f"shrunk to these calls.\n# Rate: {rate} on {where}.\n" if rate else
+                   f"on {where}; not shrunk, rate not measured.\n")
+                + f"# Signature: {e['signature']}\n")
         expect = ""
         if numpy:
             # the signature after its kind: "A (a.c) <> B (b.c)", what sig_matches looks for
             match = yaml_str(e["signature"].split(": ", 1)[-1])
             expect = (f"expect:\n  - {{numpy: \"=={numpy}\", san: {self.tc['sanitizer']}, outcome: found, kind: {e['kind']}, "
                       f"match: {match}}}\nverify: {{san: {self.tc['sanitizer']}, numpy: [\"{numpy}\"]}}\n")
-        return (head + f"name: hunt-{e['id']}\nsummary: {yaml_str('threads sharing ' + case['focus'] + ': ' + e['signature'])}\n"
+        shared = ", ".join(n for n, _ in case["objects"])
+        return (head + f"name: hunt-{e['id']}\nsummary: {yaml_str('threads sharing ' + shared + ': ' + e['signature'])}\n"
                 "references: []\nrequires: {python: \">=3.13\"}\n"
                 f"sanitizers: [{self.tc['sanitizer']}]\nthreads: {sum(n for r, n in MODES[case['mode']] if case['roles'].get(r))}\n"
                 f"iterations: {self.iterations}\nruns: {runs}\nbarrier: each\nprocess: fresh\ntimeout: 120\n"

@@ -109,12 +109,12 @@ py__shared_one(PyObject *obj, const char *name)
 void
 py__record_shared(PyObject *ns)
 {
-    PyObject *key, *value;
+    PyObject *key, *value; /* borrowed */
     Py_ssize_t pos = 0;
 
     while (PyDict_Next(ns, &pos, &key, &value)) {
         const char *name = PyUnicode_Check(key) ? PyUnicode_AsUTF8(key) : NULL;
-        PyObject *items;
+        PyObject *items; /* new ref: a list of the container's items */
         char item[160];
 
         if (name == NULL || name[0] == '_' || PyModule_Check(value) || PyCallable_Check(value)) {
