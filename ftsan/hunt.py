@@ -26,7 +26,6 @@ hunt stopped by its budget, SIGINT or SIGTERM keeps all it found. Exit status: 0
 import argparse
 import hashlib
 import json
-import math
 import os
 import random
 import re
@@ -74,6 +73,7 @@ class Hunt:
         self.t0 = time.monotonic()
         self.deadline = self.t0 + budget
         self.learned = None
+        self.by_object = None   # calls_by_object()
         self.sigs = {}          # signature -> entry (see absorb)
         self.alias = {}         # any signature seen in a finding -> its entry's signature
         self.batches = []       # per batch: mode, first case, runs done, failed, seconds, report dir
@@ -133,10 +133,7 @@ class Hunt:
     def case(self, k, mode):
         """Case k: a shared object and calls on it by role; the same for a given seed."""
         rng = random.Random(f"{self.seed}:{k}:{mode}")
-        by = {}
-        for c in self.learned["calls"]:
-            for name in c["objects"]:
-                by.setdefault(name, {"mutator": [], "reader": []})[c["role"]].append(c)
+        by = self.calls_by_object()
         kinds = self.learned["objects"]
         focus = sorted(n for n, r in by.items() if r["reader"] and (mode == "readers" or r["mutator"]))
         if not focus:
@@ -155,6 +152,15 @@ class Hunt:
         names.sort(key=lambda n: (kinds[n]["kind"] == "derived", order.index(n)))
         return {"mode": mode, "focus": x, "imports": self.learned["imports"],
                 "objects": [[n, kinds[n]["expr"]] for n in names], "roles": roles}
+
+    def calls_by_object(self):
+        """The learned calls of each object, by role (made once: the learning does not change)."""
+        if self.by_object is None:
+            self.by_object = {}
+            for c in self.learned["calls"]:
+                for name in c["objects"]:
+                    self.by_object.setdefault(name, {"mutator": [], "reader": []})[c["role"]].append(c)
+        return self.by_object
 
     def batch_scenario(self, b, mode, first):
         cases = {str(first + i): self.case(first + i, mode) for i in range(self.batch)}

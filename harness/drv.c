@@ -89,8 +89,6 @@ drv__elapsed(const struct timespec *t0)
     return (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
-/* Collect, after each run: its evidence becomes findings at once, so the progress line counts
- * them. A run whose child says the harness failed did not run: an error, never a clean run. */
 /* Findings so far that will count: races on the scenario's own data are set apart at the end. */
 static size_t
 drv__counted(const struct sig_findings *f)
@@ -102,6 +100,8 @@ drv__counted(const struct sig_findings *f)
     return n;
 }
 
+/* Collect, after each run: its evidence becomes findings at once, so the progress line counts
+ * them. A run whose child says the harness failed did not run: an error, never a clean run. */
 static void
 drv__on_done(const struct run_result *r, const char *dir, void *arg)
 {

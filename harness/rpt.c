@@ -429,7 +429,7 @@ rpt__describes_bug(const struct scn_scenario *s)
 json_t *
 rpt_finding_json(const struct sig_finding *x)
 {
-    json_t *j = json_object(), *st = json_array();
+    json_t *j = json_object(), *st = json_array(), *runs = json_array();
 
     json_object_set_new(j, "id", json_string(x->id));
     json_object_set_new(j, "kind", json_string(san_kind_slug(x->kind)));
@@ -443,9 +443,9 @@ rpt_finding_json(const struct sig_finding *x)
     json_object_set_new(j, "known_url", x->known_url ? json_string(x->known_url) : json_null());
     json_object_set_new(j, "fixed_in", x->fixed_in ? json_string(x->fixed_in) : json_null());
     json_object_set_new(j, "example_run", json_integer(x->example_run + 1));
-    json_object_set_new(j, "runs", json_array());
     for (int k = 0; k < x->runs_hit; k++) /* the runs it appeared in, 1-based, as evidence/run-NNNN */
-        json_array_append_new(json_object_get(j, "runs"), json_integer(x->runs[k] + 1));
+        json_array_append_new(runs, json_integer(x->runs[k] + 1));
+    json_object_set_new(j, "runs", runs);
     json_object_set_new(j, "also_seen_as", rpt__strs(x->also, x->n_also));
     json_object_set_new(j, "memory", rpt__strs(x->memory, x->n_memory));
     json_object_set_new(j, "roles", rpt__strs(x->roles, x->n_roles));

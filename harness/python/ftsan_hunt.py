@@ -21,7 +21,6 @@ stack names the call) into the namespace the threads share.
 """
 import argparse
 import json
-import operator
 import os
 import random
 import sys
@@ -131,7 +130,7 @@ class Learner:
         self.pool = dict(PLAIN_POOL)
         if _numpy() is not None:
             self.pool.update(NUMPY_POOL)
-        self.derived = {}      # name -> (expression, type name)
+        self.derived = {}      # name -> (expression, type name, the names the expression uses)
         self.calls = []        # {"code", "objects", "role", "target"}
         self.found = []        # (code, type name, uses) of objects of new types, in a child
         self.crashes = []      # {"unit", "call", "status"}: a child that died
@@ -298,9 +297,9 @@ class Learner:
     def learn_callable(self, code, tries=TRIES):
         kept, arities = 0, {}
         for args in self.arglists(code, tries):
-            if kept >= KEEP or arities.get(len(args), 0) >= 2:
-                if kept >= KEEP:
-                    break
+            if kept >= KEEP:
+                break
+            if arities.get(len(args), 0) >= 2:
                 continue
             call = f"{code}({', '.join(args)})"
             try:
@@ -372,7 +371,7 @@ class Learner:
         except _Skip:
             return
         if mutated:
-            self.keep(code, uses, "mutator", code.split("(")[0].split("[")[0].split(".")[-1] or "setitem")
+            self.keep(code, uses, "mutator", code.split("(")[0] if code.startswith("operator.") else "setitem")
 
     def run(self):
         targets = self.targets()

@@ -51,14 +51,12 @@ def test_learner_is_deterministic_and_sorts_mutators_from_readers(tmp_path):
     a = learn(python, "array", 5, str(tmp_path / "a.json"))
     b = learn(python, "array", 5, str(tmp_path / "b.json"))
     assert a["calls"] == b["calls"] and len(a["calls"]) > 0
-    roles = {c["code"]: c["role"] for c in a["calls"]}
     # the pool's list is changed in place by list methods, never by json.dumps
     j = learn(python, "json", 5, str(tmp_path / "j.json"))
     dumps = [c for c in j["calls"] if c["target"] == "json.dumps"]
     assert dumps and all(c["role"] == "reader" for c in dumps), j["calls"]
     appends = [c for c in j["calls"] if c["code"].startswith("ls.append(")]
     assert appends and all(c["role"] == "mutator" for c in appends), [c["code"] for c in j["calls"]][:40]
-    assert roles  # array's module functions and classes were tried
 
 
 def hunt(out, *args, **env):
