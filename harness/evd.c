@@ -202,5 +202,7 @@ evd_read_run(const char *dir, const struct evd_symbols *sy, struct san_reports *
     }
     if (rc == 0)
         san_merge_crash(out, first);
+    if (rc == 0 && st->signal != 0 && !st->timed_out)
+        rc = san_add_signal(out, first, st->signal);
     return rc ? rc : san_mark_shared(out, first);
 }

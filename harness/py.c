@@ -175,13 +175,14 @@ py__faulthandler(const char *dir)
         PyDict_SetItemString(g, "__builtins__", PyEval_GetBuiltins()) != 0)
         goto out;
     /* faulthandler keeps its own reference to the file. */
+    py__hooks_deadly_save();
     r = PyRun_String("import faulthandler, signal\n"
                      "f = open(path, 'a', buffering=1)\n"
                      "faulthandler.enable(file=f, all_threads=True)\n"
                      "faulthandler.register(signal.SIGTERM, file=f, all_threads=True)\n",
                      Py_file_input, g, g);
     if (r != NULL)
-        rc = 0;
+        rc = py__hooks_deadly_restore();
     else
         py__print_error();
 out:

@@ -6,10 +6,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -148,6 +150,10 @@ py__dump_python_stack(const char *what)
     int n = atomic_fetch_add(&py__reports, 1) + 1, len;
     const char *test = py__current_test();
 
+    /* C code that detached its thread state (a loop without the GIL) still has one. */
+    if (ts == NULL)
+        ts = PyGILState_GetThisThreadState();
+
     if (py__pystack_fd < 0)
         return;
     len = snprintf(head, sizeof(head), "=== ftsan report %d pid %d tid %d: %s", n, (int)getpid(), (int)gettid(), what);
@@ -199,7 +205,66 @@ __tsan_on_report(void *report)
                            sleep_trace, 1);
     py__dump_python_stack(desc);
 }
+
+void __sanitizer_set_death_callback(void (*callback)(void));
+
+/* Called by the TSan runtime as it dies, after its last report: a deadly signal's, whose
+ * section of pystack.txt then follows the earlier reports' as its report follows theirs. */
+static void
+py__tsan_death(void)
+{
+    py__dump_python_stack("deadly signal");
+}
+
+/* The kernel's view of a signal's action, read and written with the raw system call: the
+ * sanitizer's own handler is installed that way and its sigaction interceptor hides it. */
+struct py__ksigaction {
+    void *handler;
+    unsigned long flags;
+    void *restorer;
+    unsigned long mask;
+};
+
+static const int py__deadly[] = {SIGSEGV, SIGBUS, SIGFPE};
+static struct py__ksigaction py__deadly_saved[sizeof(py__deadly) / sizeof(py__deadly[0])];
 #endif
+
+/* Under TSan, the deadly signals TSan handles stay with TSan when faulthandler is enabled.
+ * TSan reports them with the faulting thread's native stack, but only as their first handler:
+ * re-raised by faulthandler's handler, its report is made inside a signal handler and is cut
+ * short ("nested bug in the same thread"), deadlocks in its allocator (2 of 60 runs of
+ * crash_segv on a loaded machine hung), or is lost (one CI run). The crashing thread's Python
+ * stack is written by the death callback instead. SIGABRT, SIGILL, a signal the user told TSan
+ * not to handle (handle_segv=0: no handler of TSan's to keep) and the other sanitizers keep
+ * faulthandler's handler. py__hooks_deadly_save before faulthandler.enable, _restore after. */
+void
+py__hooks_deadly_save(void)
+{
+#ifdef PY__TSAN
+    for (size_t i = 0; i < sizeof(py__deadly) / sizeof(py__deadly[0]); i++)
+        if (syscall(SYS_rt_sigaction, py__deadly[i], NULL, &py__deadly_saved[i], sizeof(unsigned long)) != 0)
+            py__deadly_saved[i].handler = SIG_DFL;
+#endif
+}
+
+int
+py__hooks_deadly_restore(void)
+{
+#ifdef PY__TSAN
+    for (size_t i = 0; i < sizeof(py__deadly) / sizeof(py__deadly[0]); i++) {
+        void *h = py__deadly_saved[i].handler;
+
+        if (h == (void *)SIG_DFL || h == (void *)SIG_IGN)
+            continue;
+        if (syscall(SYS_rt_sigaction, py__deadly[i], &py__deadly_saved[i], NULL, sizeof(unsigned long)) != 0) {
+            log_err(errno, "rt_sigaction(%d)", py__deadly[i]);
+            return FT_EIO;
+        }
+    }
+    __sanitizer_set_death_callback(py__tsan_death);
+#endif
+    return 0;
+}
 
 #ifdef PY__ASAN
 void __asan_set_error_report_callback(void (*callback)(const char *));

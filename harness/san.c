@@ -363,6 +363,32 @@ san_add_hang(struct san_reports *out)
 }
 
 int
+san_add_signal(struct san_reports *out, size_t from, int sig)
+{
+    char title[64];
+
+    for (size_t i = from; i < out->n; i++)
+        switch (out->v[i].kind) {
+        case SAN_HEAP_USE_AFTER_FREE:
+        case SAN_DOUBLE_FREE:
+        case SAN_HEAP_OVERFLOW:
+        case SAN_STACK_OVERFLOW:
+        case SAN_GLOBAL_OVERFLOW:
+        case SAN_BAD_FREE:
+        case SAN_SEGV:
+        case SAN_SANITIZER_OTHER:
+        case SAN_MALLOC_ABORT:
+        case SAN_FATAL_SIGNAL:
+        case SAN_HANG:
+            return 0;
+        default:
+            break;
+        }
+    snprintf(title, sizeof(title), "killed by signal %s", sigabbrev_np(sig) ? sigabbrev_np(sig) : "?");
+    return san__report_new(out, SAN_FATAL_SIGNAL, title) ? 0 : FT_ENOMEM;
+}
+
+int
 san_attach_native(struct san_report *r, struct san_stack *threads, size_t n)
 {
     struct san_stack *v = realloc(r->stacks, (r->n_stacks + n) * sizeof(*v));

@@ -137,6 +137,11 @@ int san_mark_shared(struct san_reports *out, size_t from);
 void san_merge_crash(struct san_reports *out, size_t from);
 /* san_add_hang: a hang report with no stacks (a run stuck too hard to dump them). */
 int san_add_hang(struct san_reports *out);
+/* san_add_signal: a run that died by signal sig is a fatal-signal report ("killed by signal
+ * KILL") unless a report among out->v[from..] already tells how it ended (a crash, a fatal
+ * error, a hang): no handler that would have said so ran (a SIGKILL, a handler gone). 0 or
+ * FT_ENOMEM. */
+int san_add_signal(struct san_reports *out, size_t from, int sig);
 
 /* san_attach_native: gdb's thread stacks (san_parse_gdb) appended to a hang report's stacks,
  * labelled "native Thread N (...)"; the stacks are moved out of threads (each left empty), so the

@@ -135,7 +135,9 @@ def test_a_dead_fork_server_is_started_again(reports):
     deadline = time.monotonic() + 300
     while not glob.glob(f"{reports}/*/evidence/run-0002/status.json") and time.monotonic() < deadline:
         time.sleep(0.1)
-    killed = subprocess.run(["pkill", "-KILL", "-f", "harness server .*fork_server_restart"])
+    # The oldest process of that command line: the server, not a run forked from it (a run
+    # killed by a signal is a finding of its own).
+    killed = subprocess.run(["pkill", "-KILL", "-o", "-f", "harness server .*fork_server_restart"])
     out, _ = p.communicate(timeout=300)
     assert killed.returncode == 0 and p.returncode == 0, out
     rep = load_json(os.path.join(reports, "latest", "report.json"))
@@ -204,10 +206,22 @@ def test_unsymbolized_log_is_symbolized_late(harness):
 
 
 def test_tsan_segv_is_one_crash_finding(harness):
-    r = harness(f"{SCN}/crash_segv.yaml")
+    """TSan stays SIGSEGV's first handler: its report is whole (the faulting native frame signs
+    it) in every run, and the death callback gives it the crashing thread's Python line."""
+    r = harness(f"{SCN}/crash_segv.yaml", RUNS=6)
     assert r.rc == 1, r
     (f,) = r.findings()
-    assert f["kind"] == "segv" and f["signature"] == "segv: <module> (crash_segv.yaml)", f
+    assert f["kind"] == "segv" and f["signature"] == "segv: segv (crashers.c)", f
+    assert f["runs_hit"] == 6 and "SEGV on unknown address 0x000000000010" in f["raw"], f
+    assert 'crash_segv.yaml", line 13' in f["python_traceback"], f
+
+
+def test_death_by_signal_without_report_is_a_finding(harness):
+    r = harness(f"{SCN}/killed_self.yaml")
+    assert r.rc == 1, r
+    assert r.status()["signal_name"] == "KILL"
+    (f,) = r.findings()
+    assert f["kind"] == "fatal-signal" and f["signature"] == "fatal-signal: killed by signal KILL", f
 
 
 def test_asan_use_after_free(harness):

@@ -532,6 +532,62 @@ test_tsan_segv_merged_with_faulthandler(void **state)
     free(fh);
 }
 
+/* TSan's own SEGV report, whole when TSan is the signal's first handler (faulthandler is kept
+ * off SIGSEGV under TSan), with the Python stack its death callback wrote: signed by the
+ * faulting native frame. */
+static void
+test_tsan_segv_native_stack(void **state)
+{
+    struct san_reports out;
+    size_t len, plen;
+    int pid;
+    char *log = fixture("tests/fixtures/tsan_segv_native", "tsan.", &len, &pid);
+    char *py = fixture("tests/fixtures/tsan_segv_native", "pystack.txt", &plen, NULL);
+
+    (void)state;
+    san_reports_init(&out);
+    assert_int_equal(san_parse_tsan(log, len, &out), 0);
+    assert_int_equal(out.n, 1);
+    assert_int_equal(out.v[0].kind, SAN_SEGV);
+    assert_true(out.v[0].n_stacks >= 1 && out.v[0].stacks[0].n > 10);
+    assert_int_equal(san_attach_pystacks(py, plen, pid, &out, 0), 0);
+    assert_non_null(strstr(out.v[0].pystack, "crash_segv.yaml\", line 13"));
+    assert_string_equal(sign(&out.v[0], NULL), "segv: segv (crashers.c)");
+    /* The run died by SIGSEGV, and the report says how: nothing is added. */
+    assert_int_equal(san_add_signal(&out, 0, 11), 0);
+    assert_int_equal(out.n, 1);
+    san_reports_free(&out);
+    free(log);
+    free(py);
+}
+
+/* A run killed by a signal that no report explains (no handler ran) is a finding of its own,
+ * whatever else it reported; one that crashed or hung is not counted twice. */
+static void
+test_signal_without_report(void **state)
+{
+    struct san_reports out;
+    size_t len;
+    char *log = fixture("tests/fixtures/tsan_c_race", "tsan.", &len, NULL);
+
+    (void)state;
+    san_reports_init(&out);
+    assert_int_equal(san_parse_tsan(log, len, &out), 0);
+    assert_true(out.n >= 1 && out.v[0].kind == SAN_DATA_RACE);
+    assert_int_equal(san_add_signal(&out, 0, 9), 0);
+    assert_int_equal(out.v[out.n - 1].kind, SAN_FATAL_SIGNAL);
+    assert_string_equal(out.v[out.n - 1].title, "killed by signal KILL");
+    assert_string_equal(sign(&out.v[out.n - 1], NULL), "fatal-signal: killed by signal KILL");
+    len = out.n;
+    assert_int_equal(san_add_signal(&out, 0, 9), 0);
+    assert_int_equal(out.n, len);
+    assert_int_equal(san_add_hang(&out), 0);
+    assert_int_equal(san_add_signal(&out, len, 9), 0);
+    assert_int_equal(out.n, len + 1);
+    san_reports_free(&out);
+    free(log);
+}
+
 /* glibc's message on stderr and faulthandler's "Fatal Python error: Aborted" are one crash,
  * named by glibc, located by the Python stack. */
 static void
@@ -614,6 +670,8 @@ main(void)
         cmocka_unit_test(test_races_of_one_bug_are_one_finding),
         cmocka_unit_test(test_asan_use_after_free),
         cmocka_unit_test(test_tsan_segv_merged_with_faulthandler),
+        cmocka_unit_test(test_tsan_segv_native_stack),
+        cmocka_unit_test(test_signal_without_report),
         cmocka_unit_test(test_glibc_abort_merged_with_faulthandler),
         cmocka_unit_test(test_frame_formats),
         cmocka_unit_test(test_resource_limits),
