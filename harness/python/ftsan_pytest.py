@@ -177,7 +177,9 @@ def run_group(tests, args, per, group, threads, iterations, barrier):
     chosen = gs[group % len(gs)]
     plugin = Plugin(threads, iterations, barrier)
     # No cache written into the package; pytest-run-parallel's own wrapping stays off (one thread).
-    argv = ["-q", "-p", "no:cacheprovider", "--rootdir", rootdir, *args, *chosen]
+    # pytest's faulthandler plugin would send the fatal-error stacks to stderr, away from the
+    # harness's faulthandler.txt, where a crash's Python stack is read from.
+    argv = ["-q", "-p", "no:cacheprovider", "-p", "no:faulthandler", "--rootdir", rootdir, *args, *chosen]
     # Found, not imported: pytest imports its plugins itself (an earlier import would be warned of).
     if importlib.util.find_spec("pytest_run_parallel") is not None:
         argv[:0] = ["--parallel-threads=1"]

@@ -48,6 +48,15 @@ def test_pytest_mode_attributes_findings_to_the_test(harness):
     assert f'"--parallel-threads=4", "--iterations=2", "{node}test_lookup"' in md
 
 
+def test_pytest_mode_crash_keeps_its_python_stack(harness):
+    """pytest's own faulthandler plugin is kept off: a test that aborts the process is signed by
+    the test's frame from the harness's faulthandler.txt, not left a bare 'killed by signal'."""
+    r = harness(f"{SCN}/pytest_abort.yaml")
+    assert r.rc == 1, r
+    (f,) = r.findings()
+    assert f["signature"] == "fatal-signal: Fatal Python error: Aborted at test_aborts (abort_tests.py)", f
+
+
 def test_pytest_mode_a_process_per_test(harness):
     """per: test: the runs are counted from pytest's collection (the scenario's kernel importable
     while collecting), one test each, in order."""
