@@ -374,7 +374,7 @@ class Minimizer:
                    f"# runs of repro.yaml under the harness, whose barrier does not order the threads'\n"
                    f"# first calls the way threading.Barrier does. Use repro.yaml: make run SCENARIO=<path to it>.\n"
                    if rate_py == 0 else
-                   f"# Rates not measured: the minimization was stopped before it could run this program.\n")
+                   "# Rates not measured: the minimization was stopped before it could run this program.\n")
                 + (f"# Environment: {' '.join(f'{k}={v}' for k, v in best['env'].items())}\n" if best.get("env") else "")
                 + (f"# Preloaded: {', '.join(v for k, v in best['build'].items() if k == 'preload')} (see the scenario)\n"
                    if "preload" in (best.get("build") or {}) else "")

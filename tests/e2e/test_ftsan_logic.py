@@ -2,7 +2,6 @@
 release at the boundary is run again with three times the runs in both directions, "fixed in":
 the boundary itself, "appears in": the release before it, and a bug that shows on that second
 look moves the boundary), the judgements, and errors that end a command once with a status."""
-import os
 import subprocess
 
 import pytest

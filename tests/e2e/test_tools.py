@@ -2,12 +2,10 @@
 workflow file. Each writes under the test's own reports directory (FTSAN_REPORTS)."""
 import ast
 import glob
-import json
 import os
 import re
 import signal
 import subprocess
-import sys
 import time
 
 import pytest
