@@ -215,7 +215,9 @@ py__tsan_death(void)
 {
     py__dump_python_stack("deadly signal");
 }
+#endif
 
+#if defined(PY__TSAN) || defined(PY__ASAN)
 /* The kernel's view of a signal's action, read and written with the raw system call: the
  * sanitizer's own handler is installed that way and its sigaction interceptor hides it. */
 struct py__ksigaction {
@@ -229,18 +231,20 @@ static const int py__deadly[] = {SIGSEGV, SIGBUS, SIGFPE};
 static struct py__ksigaction py__deadly_saved[sizeof(py__deadly) / sizeof(py__deadly[0])];
 #endif
 
-/* Under TSan, the deadly signals TSan handles stay with TSan when faulthandler is enabled.
- * TSan reports them with the faulting thread's native stack, but only as their first handler:
- * re-raised by faulthandler's handler, its report is made inside a signal handler and is cut
- * short ("nested bug in the same thread"), deadlocks in its allocator (2 of 60 runs of
- * crash_segv on a loaded machine hung), or is lost (one CI run). The crashing thread's Python
- * stack is written by the death callback instead. SIGABRT, SIGILL, a signal the user told TSan
- * not to handle (handle_segv=0: no handler of TSan's to keep) and the other sanitizers keep
- * faulthandler's handler. py__hooks_deadly_save before faulthandler.enable, _restore after. */
+/* The deadly signals the sanitizer handles stay with it when faulthandler is enabled. Both
+ * report them with the faulting thread's native stack, but only as their first handler:
+ * re-raised by faulthandler's handler, ASan's report is of the re-raise (the address is the pid,
+ * the top frames faulthandler's: every SEGV signed `faulthandler_fatal_error`), and TSan's is
+ * made inside a signal handler and is cut short ("nested bug in the same thread"), deadlocks in
+ * its allocator (2 of 60 runs of crash_segv on a loaded machine hung), or is lost (one CI run).
+ * The crashing thread's Python stack comes from ASan's report callback, and from TSan's death
+ * callback. SIGABRT, SIGILL and a signal the user told the sanitizer not to handle
+ * (handle_segv=0: no handler of its own to keep) stay with faulthandler.
+ * py__hooks_deadly_save before faulthandler.enable, _restore after. */
 void
 py__hooks_deadly_save(void)
 {
-#ifdef PY__TSAN
+#if defined(PY__TSAN) || defined(PY__ASAN)
     for (size_t i = 0; i < sizeof(py__deadly) / sizeof(py__deadly[0]); i++)
         if (syscall(SYS_rt_sigaction, py__deadly[i], NULL, &py__deadly_saved[i], sizeof(unsigned long)) != 0)
             py__deadly_saved[i].handler = SIG_DFL;
@@ -250,7 +254,7 @@ py__hooks_deadly_save(void)
 int
 py__hooks_deadly_restore(void)
 {
-#ifdef PY__TSAN
+#if defined(PY__TSAN) || defined(PY__ASAN)
     for (size_t i = 0; i < sizeof(py__deadly) / sizeof(py__deadly[0]); i++) {
         void *h = py__deadly_saved[i].handler;
 
@@ -261,6 +265,8 @@ py__hooks_deadly_restore(void)
             return FT_EIO;
         }
     }
+#endif
+#ifdef PY__TSAN
     __sanitizer_set_death_callback(py__tsan_death);
 #endif
     return 0;

@@ -216,6 +216,17 @@ def test_tsan_segv_is_one_crash_finding(harness):
     assert 'crash_segv.yaml", line 13' in f["python_traceback"], f
 
 
+def test_asan_segv_is_signed_by_the_faulting_frame(harness):
+    """ASan stays SIGSEGV's first handler too: its report is of the fault itself, not of
+    faulthandler's re-raise (which put faulthandler_fatal_error on top of every SEGV)."""
+    r = harness(f"{SCN}/crash_segv.yaml", SAN="asan", RUNS=3)
+    assert r.rc == 1, r
+    (f,) = r.findings()
+    assert f["kind"] == "segv" and f["signature"] == "segv: segv (crashers.c)", f
+    assert f["runs_hit"] == 3 and "SEGV on unknown address 0x000000000010" in f["raw"], f
+    assert 'crash_segv.yaml", line 13' in f["python_traceback"], f
+
+
 def test_death_by_signal_without_report_is_a_finding(harness):
     r = harness(f"{SCN}/killed_self.yaml")
     assert r.rc == 1, r
