@@ -47,6 +47,7 @@ evd__status(const char *dir, struct evd_status *st)
     st->exit_code = (int)json_integer_value(json_object_get(j, "exit_code"));
     st->signal = (int)json_integer_value(json_object_get(j, "signal"));
     st->timed_out = json_is_true(json_object_get(j, "timed_out"));
+    st->interrupted = json_is_true(json_object_get(j, "interrupted"));
     st->seconds = json_number_value(json_object_get(j, "seconds"));
     st->maxrss_kb = (long)json_integer_value(json_object_get(j, "maxrss_kb"));
     st->peak_threads = (long)json_integer_value(json_object_get(j, "peak_threads"));
@@ -202,7 +203,7 @@ evd_read_run(const char *dir, const struct evd_symbols *sy, struct san_reports *
     }
     if (rc == 0)
         san_merge_crash(out, first);
-    if (rc == 0 && st->signal != 0 && !st->timed_out)
+    if (rc == 0 && st->signal != 0 && !st->timed_out && !st->interrupted)
         rc = san_add_signal(out, first, st->signal);
     return rc ? rc : san_mark_shared(out, first);
 }

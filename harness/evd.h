@@ -6,7 +6,7 @@
 #include "san.h"
 
 struct evd_status {
-    int exited, exit_code, signal, timed_out;
+    int exited, exit_code, signal, timed_out, interrupted;
     double seconds;
     long maxrss_kb, peak_threads, peak_vm_kb;
     long setup_rss_kb, setup_vm_kb, setup_threads; /* the child's own figures after setup; 0 if unknown */

@@ -273,6 +273,7 @@ run__write_status(const char *dir, const struct run_result *r)
     json_object_set_new(o, "signal", json_integer(r->signal));
     json_object_set_new(o, "signal_name", json_string(r->signal ? sigabbrev_np(r->signal) : ""));
     json_object_set_new(o, "timed_out", json_boolean(r->timed_out));
+    json_object_set_new(o, "interrupted", json_boolean(r->interrupted));
     json_object_set_new(o, "seconds", json_real(r->seconds));
     json_object_set_new(o, "maxrss_kb", json_integer(r->maxrss_kb));
     json_object_set_new(o, "peak_threads", json_integer(r->peak_threads));
@@ -296,7 +297,9 @@ run__reaped(const struct run_plan *plan, struct run__slot *s, int st, const stru
     r->exited = WIFEXITED(st);
     r->exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
     r->signal = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
-    r->timed_out = s->hang_stage > 0;
+    /* A run the interrupt killed is not a hang; one that ended on its own meanwhile is a run. */
+    r->interrupted = s->interrupted && !WIFEXITED(st);
+    r->timed_out = s->hang_stage > 0 && !s->interrupted;
     r->seconds = run__now() - s->start;
     r->maxrss_kb = ru->ru_maxrss;
     r->peak_threads = s->peak_threads;
@@ -357,6 +360,7 @@ run_all(const struct run_plan *plan, struct run_result *results, run_done_fn don
             run__sample(s);
             if (run__stop && s->hang_stage < 2) {
                 kill(-s->pid, SIGKILL);
+                s->interrupted = s->hang_stage == 0;
                 s->hang_stage = 2;
             } else if (now - s->start > (double)plan->timeout) {
                 run__hang_step(plan, s, now);

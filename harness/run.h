@@ -37,6 +37,7 @@ struct run_result {
     int exit_code;
     int signal;       /* terminating signal, 0 if none */
     int timed_out;
+    int interrupted;  /* killed because the harness was interrupted: neither a hang nor a crash */
     double seconds;
     long maxrss_kb;   /* from wait4 */
     long peak_threads; /* sampled from /proc */

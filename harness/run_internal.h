@@ -15,6 +15,7 @@ struct run__slot {
     long peak_threads;
     long peak_vm_kb;
     int hang_stage; /* 0 running, 1 asked for stacks (SIGTERM), 2 killed */
+    int interrupted; /* killed because the harness was interrupted, not for its timeout */
     double stage_at;
 };
 
