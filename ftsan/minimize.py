@@ -214,7 +214,7 @@ class Minimizer:
         for r in os.listdir(evidence):
             try:
                 st = harness.read_json(os.path.join(evidence, r), "status")
-                if not st["timed_out"]:
+                if not st["timed_out"] and not st.get("interrupted"):  # a run that finished
                     times.append(st["seconds"])
             except (OSError, ValueError, KeyError):
                 pass
