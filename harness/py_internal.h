@@ -48,8 +48,8 @@ int py__bind_run(struct py__ctx *c, const struct py_job *job);
 /* py__faulthandler: faulthandler's file (again) in dir, for fatal signals and SIGTERM. */
 int py__faulthandler(const char *dir);
 
-/* py__hooks_deadly_save, before faulthandler is enabled, and _restore, after: under TSan,
- * SIGSEGV, SIGBUS and SIGFPE stay with TSan's report, the Python stack by its death callback. */
+/* py__hooks_deadly_save, before faulthandler is enabled, and _restore, after: under TSan or
+ * ASan, SIGSEGV, SIGBUS and SIGFPE stay with the sanitizer's own report. */
 void py__hooks_deadly_save(void);
 int py__hooks_deadly_restore(void);
 /* py__hooks_fork: the next fork() of this thread is the harness's own (the fork server's),

@@ -300,6 +300,15 @@ san__stack_reverse(struct san_stack *s)
     }
 }
 
+/* A report of a crash that ended the run: a glibc abort, a fault, a memory error the sanitizer
+ * died on. */
+static int
+san__is_crash(enum san_kind k)
+{
+    return k == SAN_MALLOC_ABORT || k == SAN_SEGV || k == SAN_HEAP_USE_AFTER_FREE || k == SAN_DOUBLE_FREE ||
+           k == SAN_HEAP_OVERFLOW || k == SAN_GLOBAL_OVERFLOW || k == SAN_BAD_FREE || k == SAN_STACK_OVERFLOW;
+}
+
 /* Every Python frame in text, in the order printed, into a new stack of r. */
 int
 san__pystack_to_stack(struct san_report *r, const char *label, const char *text)
@@ -333,8 +342,7 @@ san_merge_crash(struct san_reports *out, size_t from)
     for (size_t i = from; i < out->n; i++) {
         enum san_kind k = out->v[i].kind;
 
-        if (crash == NULL && (k == SAN_MALLOC_ABORT || k == SAN_SEGV || k == SAN_HEAP_USE_AFTER_FREE ||
-                              k == SAN_DOUBLE_FREE || k == SAN_HEAP_OVERFLOW || k == SAN_BAD_FREE || k == SAN_STACK_OVERFLOW))
+        if (crash == NULL && san__is_crash(k))
             crash = &out->v[i];
         if (fatal == NULL && k == SAN_FATAL_SIGNAL)
             fatal = &out->v[i];
@@ -367,23 +375,12 @@ san_add_signal(struct san_reports *out, size_t from, int sig)
 {
     char title[64];
 
-    for (size_t i = from; i < out->n; i++)
-        switch (out->v[i].kind) {
-        case SAN_HEAP_USE_AFTER_FREE:
-        case SAN_DOUBLE_FREE:
-        case SAN_HEAP_OVERFLOW:
-        case SAN_STACK_OVERFLOW:
-        case SAN_GLOBAL_OVERFLOW:
-        case SAN_BAD_FREE:
-        case SAN_SEGV:
-        case SAN_SANITIZER_OTHER:
-        case SAN_MALLOC_ABORT:
-        case SAN_FATAL_SIGNAL:
-        case SAN_HANG:
+    for (size_t i = from; i < out->n; i++) {
+        enum san_kind k = out->v[i].kind;
+
+        if (san__is_crash(k) || k == SAN_SANITIZER_OTHER || k == SAN_FATAL_SIGNAL || k == SAN_HANG)
             return 0;
-        default:
-            break;
-        }
+    }
     snprintf(title, sizeof(title), "killed by signal %s", sigabbrev_np(sig) ? sigabbrev_np(sig) : "?");
     return san__report_new(out, SAN_FATAL_SIGNAL, title) ? 0 : FT_ENOMEM;
 }

@@ -31,8 +31,9 @@ def test_pytest_mode_attributes_findings_to_the_test(harness):
     """A test module of the project's own, calling the racy C kernel: the race is reported with the
     test's node id; the test that fails alone too, the thread-unsafe one and the skipped one are
     said as such, never as findings. The race is a first call's: in pytest mode the threads meet
-    it in 2 to 7 of 10 fresh processes (the refcounting atomics of pytest's machinery order the
-    threads more often than the engine's own body does), so the module runs 12 times."""
+    it in 2 to 7 of 10 fresh processes (far fewer than the engine's own body, c_race.yaml; our
+    guess, not checked: pytest's machinery orders the threads through shared atomics), so the
+    module runs 12 times."""
     r = harness(f"{SCN}/pytest_kernel.yaml", RUNS=12)
     assert r.rc == 1, r
     node = "tests/e2e/scenarios/pytest/racy_kernel_tests.py::"
