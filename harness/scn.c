@@ -12,7 +12,6 @@
 #include "san.h" /* the finding kinds an expectation may name (SAN_KIND_MAP, a macro) */
 #include "ver.h"
 
-#define SCN__MAX_FILE (1 << 20)
 
 
 #define SCN__FIELD(f) offsetof(struct scn_scenario, f)
@@ -160,6 +159,18 @@ const struct scn__key *
 scn__top_key(const char *name)
 {
     return bsearch(name, scn__top_keys, SCN__N(scn__top_keys), sizeof(scn__top_keys[0]), scn__key_cmp);
+}
+
+const char *
+scn_settable_key(size_t i, char *kind)
+{
+    for (size_t k = 0; k < SCN__N(scn__top_keys); k++)
+        if (scn__settable(&scn__top_keys[k]) && i-- == 0) {
+            if (kind)
+                *kind = scn__settable(&scn__top_keys[k]);
+            return scn__top_keys[k].name;
+        }
+    return NULL;
 }
 
 /* Edit distance, to suggest the key a typo meant. */
@@ -439,7 +450,7 @@ scn_load(const char *path, struct scn_scenario *out, struct buf *err)
     int rc;
 
     memset(out, 0, sizeof(*out));
-    buf_init(&text, SCN__MAX_FILE);
+    buf_init(&text, SCN_MAX_FILE);
     if ((rc = scn__read_file(path, &text, err)) == 0)
         rc = scn_parse(buf_cstr(&text), text.len, path, out, err);
     buf_free(&text);

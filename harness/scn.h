@@ -6,6 +6,9 @@
 
 #include "buf.h"
 
+/* The largest scenario file the loader reads, and so the largest scenario the emitter writes. */
+#define SCN_MAX_FILE ((size_t)1 << 20)
+
 enum scn_barrier { SCN_BARRIER_START, SCN_BARRIER_EACH };
 
 /* How each run gets its process: forked from a server that ran setup once (the default), or a
@@ -130,6 +133,16 @@ void scn_free(struct scn_scenario *s);
  * is parsed again before it is given out: 0, or FT_ESCENARIO, FT_EUSAGE (a key that cannot be
  * set), FT_EIO or FT_ENOMEM with the message in *err, and *out empty. */
 int scn_emit(const char *path, const struct scn_pair *set, size_t n, struct buf *out, struct buf *err);
+
+/* scn_emit_text: the same for a scenario's text (len bytes, NUL after them), name in messages.
+ * A value that is not UTF-8, or an emitted scenario over SCN_MAX_FILE, is FT_EUSAGE. */
+int scn_emit_text(const char *text, size_t len, const char *name, const struct scn_pair *set, size_t n,
+                  struct buf *out, struct buf *err);
+
+/* scn_settable_key: the i-th top-level key scn_emit can set (from 0, in the key table's order),
+ * or NULL past the last; *kind (when not NULL) is 'p' for Python source, 'i' for an integer,
+ * 's' for a string. */
+const char *scn_settable_key(size_t i, char *kind);
 
 /* scn_event_name: "fork", "subprocess", ... for one bit; scn_event_bit: the bit of a name, 0
  * for none. */

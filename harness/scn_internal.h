@@ -68,6 +68,10 @@ int scn__roles(struct scn__ctx *c, const struct scn__key *k, const char *key, ya
 int scn__pytest(struct scn__ctx *c, const struct scn__key *k, const char *key, yaml_node_t *v, void *base);
 void scn__threads_free(struct scn_scenario *s);
 
+/* scn__settable: what scn_emit sets the key to: 'p' Python source, 'i' an integer, 's' a
+ * string; 0 when it cannot set it. */
+char scn__settable(const struct scn__key *k);
+
 /* scn__top_key: the entry of the top-level key table named name, or NULL. */
 const struct scn__key *scn__top_key(const char *name);
 

@@ -373,6 +373,140 @@ test_emit_keeps_every_key(void **state)
     unlink(path);
 }
 
+/* A value of n bytes for a settable key of that kind: Python source of many lines (one that
+ * needs an indentation indicator: its first line starts with a space), a string that needs
+ * quoting and carries non-ASCII text, or a number. */
+static char *
+emit_value(char kind, size_t n, unsigned seed)
+{
+    char *v = malloc(n + 1);
+    size_t i = 0;
+
+    assert_non_null(v);
+    if (kind == 'i') {
+        snprintf(v, n + 1, "%u", 1000000 - seed);
+        return v;
+    }
+    if (kind == 'p')
+        i += (size_t)snprintf(v, n + 1, " if True:\n  x_%u = 1\n", seed);
+    else
+        i += (size_t)snprintf(v, n + 1, "key: 'quoted' #%u \xc3\xa9 ", seed);
+    while (i < n) {
+        size_t w = (size_t)snprintf(v + i, n + 1 - i, kind == 'p' ? "y = [%zu] * 3\n" : "word%zu ", i);
+
+        i += w < n - i ? w : n - i;
+    }
+    v[n] = '\0';
+    if (kind == 'p' && n > 0)
+        v[n - 1] = '\n';
+    else if (kind == 's' && n > 0)
+        v[n - 1] = 'z'; /* no trailing space: the loader would keep it, YAML plain scalars not */
+    return v;
+}
+
+/* Every settable key at once, values near the size limit, on a scenario that has few of the
+ * keys (each is appended: libyaml's node and pair arrays grow, and move, many times) and on
+ * dlpack_race itself, whose shape (setup, body, three scalars) crashed the emitter when a pointer
+ * into the document was kept across an addition. What is emitted loads back with every value. */
+static void
+test_emit_every_settable_key(void **state)
+{
+    static const char small[] = "name: small\nbody: pass\n";
+    const char *name;
+    char kind, path[] = "/tmp/scn-emit-XXXXXX";
+    struct scn_pair set[64];
+    size_t n = 0, code = 0;
+    struct scn_scenario s;
+    struct buf out, err;
+
+    (void)state;
+    for (; (name = scn_settable_key(n, &kind)) != NULL; n++)
+        code += kind == 'p';
+    assert_in_range(n, 8, 64); /* body, setup, teardown, name, summary, iterations, runs, seed, threads, timeout */
+    for (size_t i = 0; i < n; i++) {
+        name = scn_settable_key(i, &kind);
+        set[i].key = (char *)name;
+        /* the code keys share 900 KiB; the strings a few KiB: the emitted file stays under 1 MiB */
+        set[i].value = strcmp(name, "name") == 0 ? strdup("a_name-that_is-long_0123456789")
+                                                 : emit_value(kind, kind == 'p' ? 900000 / code : 4096, (unsigned)i);
+    }
+    buf_init(&out, (size_t)2 << 20);
+    buf_init(&err, 4096);
+    for (int which = 0; which < 2; which++) {
+        if (which == 0)
+            assert_int_equal(scn_emit_text(small, strlen(small), "small.yaml", set, n, &out, &err), 0);
+        else
+            assert_int_equal(scn_emit("scenarios/dlpack_race.yaml", set, n, &out, &err), 0);
+        assert_in_range(out.len, 900000, SCN_MAX_FILE);
+        assert_int_equal(scn_parse(buf_cstr(&out), out.len, "emitted", &s, &err), 0);
+        for (size_t i = 0; i < n; i++) {
+            const char *k = set[i].key;
+
+            name = scn_settable_key(i, &kind);
+            if (strcmp(k, "body") == 0)
+                assert_string_equal(s.body.text, set[i].value);
+            else if (strcmp(k, "setup") == 0)
+                assert_string_equal(s.setup.text, set[i].value);
+            else if (strcmp(k, "teardown") == 0)
+                assert_string_equal(s.teardown.text, set[i].value);
+            else if (strcmp(k, "name") == 0)
+                assert_string_equal(s.name, set[i].value);
+            else if (strcmp(k, "summary") == 0)
+                assert_string_equal(s.summary, set[i].value);
+            else if (strcmp(k, "threads") == 0)
+                assert_int_equal(s.threads, atol(set[i].value));
+            else if (strcmp(k, "iterations") == 0)
+                assert_int_equal(s.iterations, atol(set[i].value));
+            else if (strcmp(k, "runs") == 0)
+                assert_int_equal(s.runs, atol(set[i].value));
+            else if (strcmp(k, "timeout") == 0)
+                assert_int_equal(s.timeout, atol(set[i].value));
+            else if (strcmp(k, "seed") == 0)
+                assert_int_equal(s.seed, atol(set[i].value));
+            else
+                fail_msg("settable key '%s' has no check here: add one", k);
+        }
+        scn_free(&s);
+        buf_free(&out);
+    }
+    /* The same key twice: the last value wins. */
+    {
+        struct scn_pair twice[] = {{"threads", "3"}, {"body", "a = 1\n"}, {"threads", "5"}, {"body", "b = 2\n"}};
+
+        assert_int_equal(scn_emit_text(small, strlen(small), "small.yaml", twice, 4, &out, &err), 0);
+        assert_int_equal(scn_parse(buf_cstr(&out), out.len, "emitted", &s, &err), 0);
+        assert_int_equal(s.threads, 5);
+        assert_string_equal(s.body.text, "b = 2\n");
+        scn_free(&s);
+        buf_free(&out);
+    }
+    /* Past the limits, or not text: an error that says so, and nothing emitted. */
+    {
+        char *big = emit_value('p', SCN_MAX_FILE / 2 + 10000, 1); /* once fits, twice does not */
+        struct scn_pair over[] = {{"setup", big}, {"body", "pass\n"}}, bad[] = {{"summary", "caf\xc3("}};
+
+        assert_int_equal(scn_emit_text(small, strlen(small), "small.yaml", over, 1, &out, &err), 0);
+        buf_free(&out);
+        assert_int_equal(scn_emit_text(small, strlen(small), "small.yaml", over, 2, &out, &err), 0);
+        buf_free(&out);
+        over[1].key = "teardown";
+        over[1].value = big;
+        assert_int_equal(scn_emit_text(small, strlen(small), "small.yaml", over, 2, &out, &err), FT_EUSAGE);
+        assert_non_null(strstr(buf_cstr(&err), "over the 1048576 a scenario file may have"));
+        assert_int_equal(out.len, 0);
+        buf_free(&err);
+        assert_int_equal(scn_emit_text(small, strlen(small), "small.yaml", bad, 1, &out, &err), FT_EUSAGE);
+        assert_string_equal(buf_cstr(&err), "small.yaml: cannot set 'summary': its value is not UTF-8 (byte 4 of 5)");
+        assert_int_equal(out.len, 0);
+        buf_free(&err);
+        free(big);
+    }
+    for (size_t i = 0; i < n; i++)
+        free(set[i].value);
+    buf_free(&err);
+    (void)path;
+}
+
 int
 main(void)
 {
@@ -385,6 +519,7 @@ main(void)
         cmocka_unit_test(test_code_positions),
         cmocka_unit_test(test_load_missing_file),
         cmocka_unit_test(test_emit_keeps_every_key),
+        cmocka_unit_test(test_emit_every_settable_key),
     };
 
     return cmocka_run_group_tests_name("scn", tests, NULL, NULL);
