@@ -93,28 +93,34 @@ matrix-merge:
 bisect:
 	@python3 -m ftsan bisect --scenario "$(SCENARIO)" --numpy "$(RANGE)" $(if $(filter-out tsan,$(SAN)),--san $(SAN)) $(if $(RUNS),--runs $(RUNS))
 
-# Fuzzing: libFuzzer targets built with ASan and UBSan, seeded with the real fixtures and scenarios.
+# Fuzzing: libFuzzer targets built with ASan and UBSan, seeded with the real fixtures and scenarios
+# (tests/fuzz/run.sh). The parsers' targets share tests/fuzz/fuzz_parsers.c (-DFUZZ_TARGET_<name>
+# picks one); any other tests/fuzz/fuzz_<name>.c is a target of its own: the emitter (emit) and
+# the harness's command line (cli, with stand-ins for the pipelines, as test_cli has).
 # `make test` runs each briefly (FUZZ_SECONDS); `make fuzz` runs each for FUZZ_RUNS executions.
-FUZZ_TARGETS := scn tsan asan stderr faulthandler gdb events pystacks
+FUZZ_PARSERS := scn tsan asan stderr faulthandler gdb events pystacks
+FUZZ_OWN     := $(patsubst tests/fuzz/fuzz_%.c,%,$(filter-out tests/fuzz/fuzz_parsers.c,$(wildcard tests/fuzz/fuzz_*.c)))
+FUZZ_TARGETS := $(FUZZ_PARSERS) $(FUZZ_OWN)
 FUZZ_SECONDS ?= 10
 FUZZ_RUNS    ?= 1000000
 FUZZ_SRCS    := $(HOST_SRCS)
 FUZZ_BINS    := $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
+FUZZ_CFLAGS  := -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Iharness
 
-build/fuzz/fuzz_%: tests/fuzz/fuzz_parsers.c $(FUZZ_SRCS) $(wildcard harness/*.h)
+$(FUZZ_PARSERS:%=build/fuzz/fuzz_%): build/fuzz/fuzz_%: tests/fuzz/fuzz_parsers.c $(FUZZ_SRCS) $(wildcard harness/*.h)
 	@mkdir -p $(@D)
-	$(UNIT_CC) -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	  -DFUZZ_TARGET=$(call fuzz_index,$*) -Iharness -o $@ $< $(FUZZ_SRCS) -lyaml -ljansson
+	$(UNIT_CC) $(FUZZ_CFLAGS) -DFUZZ_TARGET_$* -o $@ $< $(FUZZ_SRCS) -lyaml -ljansson
 
-fuzz_index = $(words $(wordlist 1,$(call fuzz_pos,$(1)),$(FUZZ_TARGETS)))
-fuzz_pos = $(strip $(foreach i,1 2 3 4 5 6 7 8,$(if $(filter $(1),$(word $(i),$(FUZZ_TARGETS))),$(i))))
+$(FUZZ_OWN:%=build/fuzz/fuzz_%): build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRCS) harness/cli.c $(wildcard harness/*.h)
+	@mkdir -p $(@D)
+	$(UNIT_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRCS) $(if $(filter cli,$*),harness/cli.c) -lyaml -ljansson
 
 .PHONY: fuzz test-fuzz fuzz-build
 fuzz-build: deps
 	@$(MAKE) -s $(FUZZ_BINS)
 
 test-fuzz: fuzz-build
-	@bash tests/fuzz/run.sh -max_total_time=$(FUZZ_SECONDS)
+	@bash tests/fuzz/run.sh "$(FUZZ_TARGETS)" -max_total_time=$(FUZZ_SECONDS)
 
 fuzz: fuzz-build
-	@bash tests/fuzz/run.sh -runs=$(FUZZ_RUNS)
+	@bash tests/fuzz/run.sh "$(FUZZ_TARGETS)" -runs=$(FUZZ_RUNS)

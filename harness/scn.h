@@ -144,6 +144,10 @@ int scn_emit_text(const char *text, size_t len, const char *name, const struct s
  * 's' for a string. */
 const char *scn_settable_key(size_t i, char *kind);
 
+/* scn_settable_value: the value of a settable key in a loaded scenario as text (an integer
+ * written into num, n bytes), NULL for a key that cannot be set or code that is absent. */
+const char *scn_settable_value(const struct scn_scenario *s, const char *key, char *num, size_t n);
+
 /* scn_event_name: "fork", "subprocess", ... for one bit; scn_event_bit: the bit of a name, 0
  * for none. */
 const char *scn_event_name(unsigned ev);

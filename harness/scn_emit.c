@@ -66,6 +66,26 @@ scn__settable(const struct scn__key *k)
     return k->parse == scn__code ? 'p' : k->parse == scn__posint ? 'i' : k->parse == scn__str ? 's' : 0;
 }
 
+const char *
+scn_settable_value(const struct scn_scenario *s, const char *key, char *num, size_t n)
+{
+    const struct scn__key *k = scn__top_key(key);
+    const char *field;
+
+    if (k == NULL || !scn__settable(k))
+        return NULL;
+    field = (const char *)s + k->offset;
+    switch (scn__settable(k)) {
+    case 'p':
+        return ((const struct scn_code *)field)->text;
+    case 's':
+        return *(char *const *)field;
+    default:
+        snprintf(num, n, "%ld", *(const long *)field);
+        return num;
+    }
+}
+
 /* One replacement: the new value as a scalar node (code as a literal block, numbers plain), in
  * place of the old value or appended as a new key. 0, or an error message in *err. */
 static int

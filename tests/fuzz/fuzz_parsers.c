@@ -1,7 +1,7 @@
 /* libFuzzer targets for the scenario loader and every evidence parser. One source, one binary
- * per parser: FUZZ_TARGET is the parser's place in the Makefile's FUZZ_TARGETS, from 1. Each target feeds the raw input to
- * the parser as text, as the harness does with a file it read, and frees what came back, so
- * ASan and UBSan see every path and LeakSanitizer every leak. */
+ * per parser: -DFUZZ_TARGET_<name> picks it (the Makefile's FUZZ_PARSERS). Each target feeds
+ * the raw input to the parser as text, as the harness does with a file it read, and frees what
+ * came back, so ASan and UBSan see every path and LeakSanitizer every leak. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -82,7 +82,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     memcpy(text, data, size);
     text[size] = '\0';
-#if FUZZ_TARGET == 1
+#if defined(FUZZ_TARGET_scn)
     {
         struct scn_scenario s;
         struct buf err;
@@ -92,20 +92,22 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             scn_free(&s);
         buf_free(&err);
     }
-#elif FUZZ_TARGET == 2
+#elif defined(FUZZ_TARGET_tsan)
     fuzz_reports(text, size, san_parse_tsan);
-#elif FUZZ_TARGET == 3
+#elif defined(FUZZ_TARGET_asan)
     fuzz_reports(text, size, san_parse_asan);
-#elif FUZZ_TARGET == 4
+#elif defined(FUZZ_TARGET_stderr)
     fuzz_reports(text, size, san_parse_stderr);
-#elif FUZZ_TARGET == 5
+#elif defined(FUZZ_TARGET_faulthandler)
     fuzz_reports(text, size, fuzz_faulthandler);
-#elif FUZZ_TARGET == 6
+#elif defined(FUZZ_TARGET_gdb)
     fuzz_reports(text, size, fuzz_gdb);
-#elif FUZZ_TARGET == 7
+#elif defined(FUZZ_TARGET_events)
     fuzz_reports(text, size, fuzz_events);
-#elif FUZZ_TARGET == 8
+#elif defined(FUZZ_TARGET_pystacks)
     fuzz_reports(text, size, fuzz_pystacks);
+#else
+#error "FUZZ_TARGET_<name>: which parser (the Makefile's FUZZ_PARSERS)"
 #endif
     free(text);
     return 0;
