@@ -1,6 +1,7 @@
 """python3 -m ftsan COMMAND [ARGS]: the tools make starts (make verify, matrix, matrix-merge,
 bisect, minimize, hunt). Exit status: the command's own (see each module), 2 for bad input, 3 when
 a run or a build could not be made; an error is printed once, here."""
+import signal
 import sys
 
 from . import Error
@@ -15,16 +16,24 @@ COMMANDS = {
 }
 
 
+def _terminated(signum, frame):
+    raise KeyboardInterrupt()
+
+
 def main(argv):
     if not argv or argv[0] not in COMMANDS:
         print("usage: python3 -m ftsan COMMAND [ARGS]\n\ncommands:\n" +
               "\n".join(f"  {name:9} {what}" for name, (_, what) in COMMANDS.items()), file=sys.stderr)
         return 0 if argv and argv[0] in ("-h", "--help") else 2
     module = __import__(f"ftsan.{COMMANDS[argv[0]][0]}", fromlist=["main"])
+    # SIGTERM as an interrupt, so the runs in flight are stopped and their evidence kept
+    # (harness.bounded's cleanup) instead of outliving this process.
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         return module.main(argv[1:])
     except Error as e:
-        print(f"ftsan {argv[0]}: error: {e}", file=sys.stderr)
+        print(f"ftsan {argv[0]}: error: {e or 'no message (a bug of ftsan: every error says what failed)'}",
+              file=sys.stderr)
         return e.status
     except KeyboardInterrupt:
         print(f"ftsan {argv[0]}: interrupted", file=sys.stderr)

@@ -6,6 +6,7 @@ import importlib.util
 import json
 import math
 import os
+import shlex
 import signal
 import subprocess
 import time
@@ -55,6 +56,33 @@ def bounded(argv, deadline=math.inf, **kw):
                     continue
 
 
+def ended(returncode, shell=False):
+    """How a process ended, in words: "exit 3", or "killed by SIGSEGV" for a negative returncode
+    (subprocess's way of saying a signal ended it) or, when a bash script ran it (shell), for
+    128 + the signal's number (bash's way)."""
+    sig = -returncode if returncode < 0 else returncode - 128 if shell and 128 < returncode <= 128 + 64 else 0
+    if not sig:
+        return f"exit {returncode}"
+    try:
+        return f"killed by {signal.Signals(sig).name}"
+    except ValueError:
+        return f"killed by signal {sig}"
+
+
+def tool_error(tool, argv, returncode, stderr, doing, shell=False):
+    """The Error of a tool that did not succeed (the scenario tool, a builder, the toolchain's
+    interpreter): a usage error (exit 2) is its own message; anything else names the tool, how it
+    ended (a signal by name), what it was doing and its command, then its message if it left one.
+    Never an empty error: a crash gave no message of its own."""
+    msg = (stderr or "").strip().removeprefix("harness: error: ")
+    if returncode == 2 and msg:
+        return Error(msg, 2)
+    how = ended(returncode, shell)
+    text = (f"{tool} was {how}" if how.startswith("killed") else f"{tool} failed ({how})") + \
+        f" while {doing}; its command: {shlex.join(argv)}"
+    return Error(text + (f"\n{msg[-3000:]}" if msg else ""), 2 if returncode == 2 else 3)
+
+
 @dataclass
 class Run:
     """One `make run` and what it left. A run that failed to run (exit 2 or 3, or no report)
@@ -72,7 +100,7 @@ class Run:
 
     def error(self, what):
         """An Error saying that what could not be run, with the end of its output."""
-        return Error(f"{what} could not be run (exit {self.exit}):\n{self.stderr[-3000:]}")
+        return Error(f"{what} could not be run ({ended(self.exit, shell=True)}):\n{self.stderr[-3000:]}")
 
 
 def run(scenario, reports, deadline=math.inf, **make_vars):
@@ -80,6 +108,10 @@ def run(scenario, reports, deadline=math.inf, **make_vars):
     PY, PYDEBUG, PACKAGES, RUNS, ...; a value None leaves the caller's environment's) built or
     reused, then the harness; its reports into reports/. Raises Budget past the deadline."""
     env = dict(os.environ, SCENARIO=scenario, FTSAN_REPORTS=reports)
+    # A run started here never minimizes: `make run MINIMIZE=1` starts the minimizer with
+    # MINIMIZE=1 in its environment, and each candidate that showed the finding started another.
+    for name in ("MINIMIZE", "BUDGET"):
+        env.pop(name, None)
     env.update({k: str(v) for k, v in make_vars.items() if v is not None})
     t0 = time.monotonic()
     r = bounded(["bash", "toolchain/run.sh"], deadline, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
@@ -113,17 +145,29 @@ def read_json(directory, name):
 @functools.lru_cache(maxsize=None)
 def scntool_path():
     """The scenario tool, built when stale: looked up once per process."""
-    r = subprocess.run(["bash", "toolchain/scntool.sh"], cwd=ROOT, capture_output=True, text=True)
+    argv = ["bash", "toolchain/scntool.sh"]
+    r = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True)
     if r.returncode != 0:
-        raise Error(f"cannot build the scenario tool:\n{r.stderr[-2000:]}")
+        raise tool_error("the scenario tool's builder", argv, r.returncode, r.stderr, "building the scenario tool",
+                         shell=True)
     return r.stdout.strip()
 
 
-def scntool(*args, input=None):
-    """scntool's output for args; a scenario it rejects is an Error with its message (exit 2)."""
-    r = subprocess.run([scntool_path(), *args], cwd=ROOT, capture_output=True, text=True, input=input)
+# What the scenario tool is doing, by verb, for the message of a failure; the rest read a scenario.
+SCNTOOL_DOING = {"emit": "emitting a scenario", "sign": "signing sanitizer logs",
+                 "known": "matching a finding against the catalog", "program": "writing a scenario as a program",
+                 "layout": "reading the report layout", "expect": "reading a scenario's expectations"}
+
+
+def scntool(*args, input=None, doing=None):
+    """scntool's output for args. A scenario it rejects is an Error with its message (exit 2);
+    any other failure, a crash above all, an Error that names it (tool_error). doing: what the
+    caller was doing, for that message (by default what the verb does)."""
+    argv = [scntool_path(), *args]
+    r = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, input=input)
     if r.returncode != 0:
-        raise Error(r.stderr.strip().removeprefix("harness: error: "), 2 if r.returncode == 2 else 3)
+        raise tool_error("the scenario tool", argv, r.returncode, r.stderr,
+                         doing or SCNTOOL_DOING.get(args[0] if args else "", "reading a scenario"))
     return r.stdout
 
 

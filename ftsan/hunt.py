@@ -86,7 +86,8 @@ class Hunt:
     def toolchain(self):
         r = subprocess.run(["bash", "toolchain/toolchain.sh"], cwd=ROOT, capture_output=True, text=True)
         if r.returncode != 0:
-            raise Error(f"hunt: the toolchain could not be made:\n{r.stderr[-3000:]}", 2 if r.returncode == 2 else 3)
+            raise Error(f"hunt: the toolchain could not be made ({harness.ended(r.returncode, shell=True)}):\n"
+                        f"{r.stderr[-3000:]}", 2 if r.returncode == 2 else 3)
         self.python = r.stdout.strip().splitlines()[-1]
         with open(os.path.join(os.path.dirname(os.path.dirname(self.python)), "toolchain.json")) as f:
             self.tc = json.load(f)
@@ -121,7 +122,7 @@ class Hunt:
             raise Error(f"hunt: learning {self.module} took more than {LEARN_SHARE:.0%} of the budget; "
                         "give a larger --budget (a learning is kept for the next hunt once done)") from None
         if r.returncode != 0 or not os.path.exists(path):
-            raise Error(f"hunt: the learner failed (exit {r.returncode}):\n{r.stderr[-3000:]}",
+            raise Error(f"hunt: the learner failed ({harness.ended(r.returncode)}):\n{r.stderr[-3000:]}",
                         2 if "ModuleNotFoundError" in r.stderr else 3)
         with open(path) as f:
             self.learned = json.load(f)

@@ -12,6 +12,7 @@ matrix run; `latest: false` in an entry opts out). Each cell is judged against i
 regression, or a finding nobody knows), unexpected clean (a fix, or a detection lost), no
 expectation. Exit 0 when every cell ran and none is news, 1 when a cell is news, 3 when a cell
 could not be run."""
+import argparse
 import html
 import json
 import os
@@ -118,7 +119,7 @@ def cell_text(r):
     if r is None:
         return "-"
     if r["state"] == "error":
-        return f"error (exit {r['exit']})"
+        return f"error ({harness.ended(r['exit'], shell=True)})"
     text = r["judgement"]
     if r["findings"]:
         text += ": " + ", ".join(f["id"] + (f" ({f['known']})" if f["known"] else " (new)" if f["id"] in r["news"] else "")
@@ -214,12 +215,23 @@ def newest_shards():
 
 def main(argv):
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    if argv and argv[0] == "merge":
-        srcs = argv[1:] or newest_shards()
+    merge = bool(argv) and argv[0] == "merge"
+    # The grid and the shard come from make's variables (MATRIX, SHARD); `merge` takes shard
+    # directories. Anything else is refused before a cell runs.
+    ap = argparse.ArgumentParser(prog="python3 -m ftsan matrix" + (" merge" if merge else ""),
+                                 description=__doc__.splitlines()[0])
+    if merge:
+        ap.add_argument("dirs", nargs="*", help="shard directories (default: the newest shards of one grid)")
+    a = ap.parse_args(argv[1:] if merge else argv)
+    if merge:
+        srcs = a.dirs or newest_shards()
         results = []
         for d in srcs:
-            with open(os.path.join(d, "cells.json")) as f:
-                results += json.load(f)
+            try:
+                with open(os.path.join(d, "cells.json")) as f:
+                    results += json.load(f)
+            except (OSError, ValueError) as e:
+                raise Error(f"matrix merge: {d} is not a shard of the matrix (its cells.json: {e})", 2) from None
         dirpath = os.path.join(OUT, stamp + "-merged")
     else:
         with open(os.path.join(harness.ROOT, os.environ.get("MATRIX") or "ci/matrix.yaml")) as f:

@@ -101,22 +101,25 @@ class Minimizer:
     # The keys a step may change; everything else is the original's, as written.
     SHRUNK = ("name", "threads", "iterations", "timeout", "setup", "body")
 
-    def scenario_text(self, c):
+    def scenario_text(self, c, doing="emitting a candidate"):
         """The candidate as YAML: the original scenario with the shrunk values set, emitted by the
-        scenario tool (code as literal blocks)."""
+        scenario tool (code as literal blocks). Its code goes to the tool in files, kept when the
+        tool fails so that the command in the error can be run again."""
         sets = []
-        with tempfile.TemporaryDirectory(prefix="ftsan-emit-") as d:
-            for key in self.SHRUNK:
-                if c.get(key) is None:
-                    continue
-                if key in ("setup", "body"):
-                    path = os.path.join(d, key)
-                    with open(path, "w") as f:
-                        f.write(c[key])
-                    sets.append(f"{key}=@{path}")
-                else:
-                    sets.append(f"{key}={c[key]}")
-            return scntool("emit", self.scenario, *sets)
+        d = tempfile.mkdtemp(prefix="ftsan-emit-")
+        for key in self.SHRUNK:
+            if c.get(key) is None:
+                continue
+            if key in ("setup", "body"):
+                path = os.path.join(d, key)
+                with open(path, "w") as f:
+                    f.write(c[key])
+                sets.append(f"{key}=@{path}")
+            else:
+                sets.append(f"{key}={c[key]}")
+        text = scntool("emit", self.scenario, *sets, doing=doing)
+        shutil.rmtree(d)
+        return text
 
     def hits(self, c, runs, deadline=None):
         """In how many of `runs` fresh runs the finding's signature appeared."""
@@ -154,8 +157,11 @@ class Minimizer:
     def ast_info(self, code):
         """Top-level statements and integer literals of code, from the toolchain's interpreter."""
         env = dict(os.environ, TSAN_OPTIONS="report_bugs=0", ASAN_OPTIONS="detect_leaks=0")
-        r = subprocess.run([self.run["toolchain"]["python"], "-c", AST_HELPER], input=code or "",
-                           capture_output=True, text=True, env=env)
+        argv = [self.run["toolchain"]["python"], "-c", AST_HELPER]
+        r = subprocess.run(argv, input=code or "", capture_output=True, text=True, env=env)
+        if r.returncode < 0:   # not code it cannot parse: the interpreter itself crashed
+            raise harness.tool_error("the toolchain's interpreter", argv, r.returncode, r.stderr,
+                                     "parsing the scenario's code")
         if r.returncode != 0:
             return {"statements": [code] if code else [], "ints": []}
         return json.loads(r.stdout)
@@ -285,9 +291,12 @@ class Minimizer:
         kernels, preload = [], []
         for line in scntool("build", self.scenario).splitlines():
             kind, _, src = line.partition(" ")
-            d = subprocess.run(["bash", "toolchain/kernel.sh", tcjson, kind,
-                                os.path.join(os.path.dirname(self.scenario), src)],
-                               cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
+            argv = ["bash", "toolchain/kernel.sh", tcjson, kind, os.path.join(os.path.dirname(self.scenario), src)]
+            k = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True)
+            if k.returncode != 0:
+                raise harness.tool_error("the kernel builder", argv, k.returncode, k.stderr,
+                                         f"building the scenario's {kind} kernel {src}", shell=True)
+            d = k.stdout.strip()
             if kind == "preload":
                 preload.append(os.path.join(d, os.path.splitext(os.path.basename(src))[0] + ".so"))
             else:
@@ -324,7 +333,7 @@ class Minimizer:
         self.link_builds(d)
         yaml_path = os.path.join(d, "repro.yaml")
         best = dict(best, name=best["name"] + "_min")
-        atomic_write(yaml_path, self.scenario_text(best))
+        atomic_write(yaml_path, self.scenario_text(best, "emitting the reproducer"))
         prog = scntool("program", yaml_path)
         tc = self.run["toolchain"]
         prog_path = os.path.join(d, "repro.py")

@@ -7,6 +7,7 @@ out as expected, 1 when one did not, 2 for a bad scenario, 3 when a run could no
 
 Version ranges are evaluated by the scenario tool, the same code the harness uses; this module
 only runs things and compares."""
+import argparse
 import os
 import time
 
@@ -30,6 +31,9 @@ def plan_of(scn, versions):
 
 
 def main(argv):
+    # What to verify comes from make's variables (SCENARIO, VERSIONS); an argument is a mistake,
+    # refused before anything runs.
+    argparse.ArgumentParser(prog="python3 -m ftsan verify", description=__doc__.splitlines()[0]).parse_args(argv)
     versions = [v for v in os.environ.get("VERSIONS", "").split(",") if v]
     versions = [harness.newest_numpy() if v == "latest" else v for v in versions]
     only = os.environ.get("SCENARIO")
@@ -47,7 +51,7 @@ def main(argv):
                             PACKAGES="" if pins == "-" else pins)
             if not r.ok:
                 print(r.stderr[-3000:], flush=True)
-                rows.append((name, san, numpy, pins, expect, f"error (exit {r.exit})", "-", "%.0f s" % r.seconds, "ERROR"))
+                rows.append((name, san, numpy, pins, expect, f"error ({harness.ended(r.exit, shell=True)})", "-", "%.0f s" % r.seconds, "ERROR"))
                 status = max(status, 3)
                 continue
             result, bug, v = verdict(expect, r.report)

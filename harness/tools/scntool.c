@@ -288,7 +288,7 @@ scntool__emit(const char *path, int n, char **sets)
     for (int i = 0; i < n && rc == FT_EXIT_CLEAN; i++) {
         char *eq = strchr(sets[i], '=');
 
-        buf_init(&vals[i], (size_t)1 << 20);
+        buf_init(&vals[i], SCN_MAX_FILE + 1);
         if (eq == NULL || eq == sets[i]) {
             fprintf(stderr, "harness: error: emit: '%s' is not KEY=VALUE or KEY=@FILE\n", sets[i]);
             rc = FT_EXIT_USAGE;
@@ -298,16 +298,33 @@ scntool__emit(const char *path, int n, char **sets)
         set[i].key = sets[i];
         if (eq[1] == '@') {
             size_t len;
-            char *text = evd_read_file(eq + 2, (size_t)1 << 20, &len);
+            /* read past the limit, so that a larger file is refused, not cut (evd_read_file cuts) */
+            char *text = evd_read_file(eq + 2, 2 * SCN_MAX_FILE, &len);
 
-            if (text == NULL || buf_append(&vals[i], text, len) != 0) {
-                fprintf(stderr, "harness: error: emit: cannot read %s (or it is over 1 MiB)\n", eq + 2);
+            if (text == NULL) {
+                fprintf(stderr, "harness: error: emit: cannot read %s\n", eq + 2);
+                rc = FT_EXIT_USAGE;
+            } else if (len > SCN_MAX_FILE || buf_append(&vals[i], text, len) != 0) {
+                fprintf(stderr, "harness: error: emit: %s is over the %zu bytes a value may have\n", eq + 2,
+                        SCN_MAX_FILE);
                 rc = FT_EXIT_USAGE;
             }
             free(text);
             set[i].value = (char *)buf_cstr(&vals[i]);
         } else {
             set[i].value = eq + 1;
+        }
+    }
+    /* the scenario first, as every verb reads it: one it cannot read or that is invalid is the
+     * caller's mistake (exit 2); after that, an emitter that fails is the tool's (exit 3) */
+    if (rc == FT_EXIT_CLEAN) {
+        struct scn_scenario s;
+
+        if ((rc = scn_load(path, &s, &err)) == 0)
+            scn_free(&s);
+        else {
+            fprintf(stderr, "harness: error: %s\n", buf_cstr(&err));
+            rc = rc == FT_ENOMEM ? FT_EXIT_INFRA : FT_EXIT_USAGE;
         }
     }
     if (rc == FT_EXIT_CLEAN && (rc = scn_emit(path, set, (size_t)n, &out, &err)) != 0) {
