@@ -81,11 +81,11 @@ verify:
 minimize:
 	@python3 -m ftsan minimize $(if $(FINDING),--finding $(FINDING)) $(if $(BUDGET),--budget $(BUDGET)) $(or $(REPORT),reports/latest)
 
-# make hunt MODULE=numpy [SEED=n BUDGET=seconds OUT=dir]: generated scenarios on the module's
+# make hunt MODULE=numpy [SEED=n BUDGET=seconds OUT=dir LIMIT=n]: generated scenarios on the module's
 # learned API; new signatures as scenarios under the hunt's directory (see ftsan/hunt.py)
 .PHONY: hunt
 hunt:
-	@python3 -m ftsan hunt $(or $(MODULE),numpy) $(if $(SEED),--seed $(SEED)) $(if $(BUDGET),--budget $(BUDGET)) $(if $(OUT),--out $(OUT))
+	@python3 -m ftsan hunt $(or $(MODULE),numpy) $(if $(SEED),--seed $(SEED)) $(if $(BUDGET),--budget $(BUDGET)) $(if $(OUT),--out $(OUT)) $(if $(LIMIT),--limit $(LIMIT))
 
 # make matrix [SHARD=i/n] [MATRIX=ci/matrix.yaml]; make matrix-merge [DIRS="..."]: the nightly grid
 .PHONY: matrix matrix-merge

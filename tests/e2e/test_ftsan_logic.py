@@ -98,3 +98,22 @@ def test_errors_end_a_command_once_with_their_status(tmp_path):
     with pytest.raises(Error) as e:
         bisect.Bisect(str(tmp_path / "missing.yaml"), None, 1)
     assert e.value.status == 2 and "missing.yaml: cannot read the scenario" in str(e.value)
+
+
+def test_a_run_started_by_the_tools_never_minimizes(monkeypatch, tmp_path):
+    """`make run MINIMIZE=1` starts the minimizer with MINIMIZE=1 in its environment; the runs it
+    starts (harness.run) must not inherit it, or each candidate that shows the finding starts a
+    minimizer of its own (13 at once, seen)."""
+    from ftsan import harness
+    seen = {}
+
+    def fake_bounded(argv, deadline, **kw):
+        seen.update(kw["env"])
+        return subprocess.CompletedProcess(argv, 3, "", "")
+
+    monkeypatch.setattr(harness, "bounded", fake_bounded)
+    monkeypatch.setenv("MINIMIZE", "1")
+    monkeypatch.setenv("BUDGET", "90")
+    r = harness.run("scenarios/dlpack_race.yaml", str(tmp_path), RUNS=3)
+    assert not r.ok and seen["RUNS"] == "3" and seen["SCENARIO"] == "scenarios/dlpack_race.yaml"
+    assert "MINIMIZE" not in seen and "BUDGET" not in seen, {k: seen[k] for k in ("MINIMIZE", "BUDGET") if k in seen}

@@ -19,6 +19,7 @@
 #include "cli.h"
 #include "drv.h"
 #include "err.h"
+#include "fuzz_seeds.h"
 
 #define FUZZ_MAX_ARGS 64
 
@@ -35,13 +36,6 @@ int drv_serve(const struct cli_opts *o) { return fuzz_never(o); }
 int drv_list(const struct cli_opts *o) { return fuzz_never(o); }
 int drv_keys(const struct cli_opts *o) { return fuzz_never(o); }
 
-static void
-fuzz_die(const char *what, const char *detail)
-{
-    fprintf(stderr, "fuzz_cli: %s %s\n", what, detail ? detail : "");
-    abort();
-}
-
 /* A string option: a default, or one of the arguments (cli_parse borrows them). */
 static void
 fuzz_borrowed(const char *s, const char *dflt, char **argv, int argc, const char *name)
@@ -52,7 +46,7 @@ fuzz_borrowed(const char *s, const char *dflt, char **argv, int argc, const char
         if (s >= argv[i] && s <= argv[i] + strlen(argv[i]))
             return;
     if (dflt == NULL || strcmp(s, dflt) != 0)
-        fuzz_die("an option's string is neither a default nor an argument:", name);
+        fuzz_die("fuzz_cli: an option's string is neither a default nor an argument:", name);
 }
 
 static void
@@ -61,19 +55,19 @@ fuzz_check(const struct cli_opts *o, char **argv, int argc)
     const long nums[] = {o->threads, o->iterations, o->runs, o->jobs, o->timeout, o->run, o->seed};
 
     if (o->cmd == CLI_NONE)
-        fuzz_die("accepted without a command", NULL);
+        fuzz_die("fuzz_cli: accepted without a command", NULL);
     for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++)
         if (nums[i] < 0 || nums[i] > 100000000)
-            fuzz_die("a number out of its range", NULL);
+            fuzz_die("fuzz_cli: a number out of its range", NULL);
     if ((o->cmd == CLI_RUN || o->cmd == CLI_CHILD || o->cmd == CLI_SERVER) &&
         (o->scenario == NULL || o->toolchain == NULL))
-        fuzz_die("a run accepted without its scenario or toolchain", NULL);
+        fuzz_die("fuzz_cli: a run accepted without its scenario or toolchain", NULL);
     if ((o->cmd == CLI_CHILD || o->cmd == CLI_SERVER) && o->dir == NULL)
-        fuzz_die("a child accepted without its evidence directory", NULL);
+        fuzz_die("fuzz_cli: a child accepted without its evidence directory", NULL);
     if (o->process && strcmp(o->process, "fork") != 0 && strcmp(o->process, "fresh") != 0)
-        fuzz_die("--process accepted as", o->process);
+        fuzz_die("fuzz_cli: --process accepted as", o->process);
     if (o->seed && !o->seed_set)
-        fuzz_die("a seed without seed_set", NULL);
+        fuzz_die("fuzz_cli: a seed without seed_set", NULL);
     fuzz_borrowed(o->toolchain, NULL, argv, argc, "toolchain");
     fuzz_borrowed(o->reports, "reports", argv, argc, "reports");
     fuzz_borrowed(o->scenarios, "scenarios", argv, argc, "scenarios");
@@ -99,7 +93,7 @@ fuzz_write_seeds(const char *dir)
 
     buf_init(&help, 1 << 16);
     if (cli_help(&help) != 0)
-        fuzz_die("no help", NULL);
+        fuzz_die("fuzz_cli: no help", NULL);
     for (line = buf_cstr(&help); line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
         if (strncmp(line, "Commands:", 9) == 0 || strncmp(line, "Options:", 8) == 0)
             section = line[0] == 'C' ? 1 : 2;
@@ -111,13 +105,13 @@ fuzz_write_seeds(const char *dir)
     buf_free(&help);
     snprintf(path, sizeof(path), "%s/../cli.dict", dir);
     if ((dict = fopen(path, "we")) == NULL)
-        fuzz_die("cannot write", path);
+        fuzz_die("fuzz_cli: cannot write", path);
     for (size_t c = 0; c < nc; c++) {
         fprintf(dict, "\"%s\"\n", cmds[c]);
         for (size_t k = 0; k <= no; k++) {
             snprintf(path, sizeof(path), "%s/seed-%s-%s", dir, cmds[c], k < no ? opts[k] : "all");
             if ((f = fopen(path, "we")) == NULL)
-                fuzz_die("cannot write", path);
+                fuzz_die("fuzz_cli: cannot write", path);
             fprintf(f, "%s%c--toolchain%ctc.json%c--dir%cevidence/run-0001", cmds[c], 0, 0, 0, 0);
             for (size_t i = k < no ? k : 0; i < (k < no ? k + 1 : no); i++)
                 fprintf(f, "%c--%s%c%s", 0, opts[i], 0, strcmp(opts[i], "process") == 0 ? "fresh" : "8");
@@ -133,14 +127,9 @@ fuzz_write_seeds(const char *dir)
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-    const char *seeds = getenv("FUZZ_SEEDS");
-
     (void)argc;
     (void)argv;
-    if (seeds) {
-        fuzz_write_seeds(seeds);
-        exit(0);
-    }
+    fuzz_seeds_mode(fuzz_write_seeds);
     return 0;
 }
 
@@ -165,11 +154,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rc == 0) {
         fuzz_check(&o, argv, argc);
         if (cli_parse(argc, argv, &again, &err) != 0 || memcmp(&o, &again, sizeof(o)) != 0)
-            fuzz_die("the same arguments parsed to other options", NULL);
+            fuzz_die("fuzz_cli: the same arguments parsed to other options", NULL);
     } else if (rc != FT_EUSAGE) {
-        fuzz_die("refused with an error that is not a usage error:", ft_strerror(rc));
+        fuzz_die("fuzz_cli: refused with an error that is not a usage error:", ft_strerror(rc));
     } else if (err.len == 0) {
-        fuzz_die("refused without a message", NULL);
+        fuzz_die("fuzz_cli: refused without a message", NULL);
     }
     buf_free(&err);
     free(text);

@@ -23,6 +23,7 @@
 
 #include "buf.h"
 #include "err.h"
+#include "fuzz_seeds.h"
 #include "scn.h"
 
 #define FUZZ_MAX_SETS 64
@@ -34,13 +35,6 @@ static struct {
     size_t len;
 } fuzz_scn[256];
 static size_t fuzz_n;
-
-static void
-fuzz_die(const char *what, const char *detail)
-{
-    fprintf(stderr, "fuzz_emit: %s\n%s\n", what, detail ? detail : "");
-    abort();
-}
 
 static void
 fuzz_load_scenarios(void)
@@ -81,7 +75,7 @@ fuzz_load_scenarios(void)
         globfree(&g);
     }
     if (fuzz_n == 0)
-        fuzz_die("no scenario loads from scenarios/ or tests/e2e/scenarios/: run it from the checkout", NULL);
+        fuzz_die("fuzz_emit: no scenario loads from scenarios/ or tests/e2e/scenarios/:", "run it from the checkout");
 }
 
 /* One seed: records joined by NULs. */
@@ -93,7 +87,7 @@ fuzz_seed(const char *dir, const char *file, const char *const *rec, size_t n)
 
     snprintf(path, sizeof(path), "%s/%s", dir, file);
     if ((f = fopen(path, "we")) == NULL)
-        fuzz_die("cannot write a seed", path);
+        fuzz_die("fuzz_emit: cannot write a seed", path);
     for (size_t i = 0; i < n; i++)
         fwrite(rec[i], 1, strlen(rec[i]) + (i + 1 < n), f);
     fclose(f);
@@ -129,7 +123,7 @@ fuzz_write_seeds(const char *dir)
     }
     snprintf(path, sizeof(path), "%s/../emit.dict", dir);
     if ((dict = fopen(path, "we")) == NULL)
-        fuzz_die("cannot write the dictionary", path);
+        fuzz_die("fuzz_emit: cannot write the dictionary", path);
     for (n = 0; (key = scn_settable_key(n, NULL)) != NULL; n++)
         fprintf(dict, "\"%s=\"\n", key);
     fprintf(dict, "\"\\x00\"\n\"|\\x0a\"\n\"\\x0a  \"\n");
@@ -139,15 +133,10 @@ fuzz_write_seeds(const char *dir)
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-    const char *seeds = getenv("FUZZ_SEEDS");
-
     (void)argc;
     (void)argv;
     fuzz_load_scenarios();
-    if (seeds) {
-        fuzz_write_seeds(seeds);
-        exit(0);
-    }
+    fuzz_seeds_mode(fuzz_write_seeds);
     return 0;
 }
 
@@ -161,11 +150,11 @@ fuzz_check_loads(const struct buf *out, const struct scn_pair *set, size_t n)
     int fd = memfd_create("emitted.yaml", MFD_CLOEXEC);
 
     if (fd < 0 || write(fd, buf_cstr(out), out->len) != (ssize_t)out->len)
-        fuzz_die("cannot write the emitted scenario to a memfd", NULL);
+        fuzz_die("fuzz_emit: cannot write the emitted scenario to a memfd", NULL);
     snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
     buf_init(&err, 1 << 16);
     if (scn_load(path, &s, &err) != 0)
-        fuzz_die("an emitted scenario does not load back:", buf_cstr(&err));
+        fuzz_die("fuzz_emit: an emitted scenario does not load back:", buf_cstr(&err));
     for (size_t i = 0; i < n; i++) {
         char num[32], want[32];
         const char *got = scn_settable_value(&s, set[i].key, num, sizeof(num)), *v = set[i].value;
@@ -181,7 +170,7 @@ fuzz_check_loads(const struct buf *out, const struct scn_pair *set, size_t n)
         }
         if (got == NULL || strcmp(got, v) != 0) {
             fprintf(stderr, "key %s: set %zu bytes, loaded back %zu\n", set[i].key, strlen(v), got ? strlen(got) : 0);
-            fuzz_die("an emitted scenario does not carry a value set:", buf_cstr(out));
+            fuzz_die("fuzz_emit: an emitted scenario does not carry a value set:", buf_cstr(out));
         }
     }
     scn_free(&s);
@@ -224,15 +213,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     rc = scn_emit_text(fuzz_scn[pick].text, fuzz_scn[pick].len, fuzz_scn[pick].path, set, n, &out, &err);
     if (rc == 0) {
         if (out.len == 0 || out.len > SCN_MAX_FILE)
-            fuzz_die("an emitted scenario is empty or over the size limit", NULL);
+            fuzz_die("fuzz_emit: an emitted scenario is empty or over the size limit", NULL);
         fuzz_check_loads(&out, set, n);
     } else {
         if (rc != FT_EUSAGE && rc != FT_ESCENARIO && rc != FT_EIO)
-            fuzz_die("the emitter failed with an error that is not the input's", ft_strerror(rc));
+            fuzz_die("fuzz_emit: the emitter failed with an error that is not the input's", ft_strerror(rc));
         if (err.len == 0)
-            fuzz_die("the emitter refused without a message", NULL);
+            fuzz_die("fuzz_emit: the emitter refused without a message", NULL);
         if (out.len != 0)
-            fuzz_die("the emitter refused but left text in its output", NULL);
+            fuzz_die("fuzz_emit: the emitter refused but left text in its output", NULL);
     }
     buf_free(&out);
     buf_free(&err);

@@ -98,7 +98,7 @@ def test_gil_build_is_refused():
 def test_interrupted_build_never_looks_finished(tmp_path):
     c, s, count = str(tmp_path / "c"), str(tmp_path / "s"), str(tmp_path / "count")
     make_fake_source(s, count)
-    p = subprocess.Popen(["bash", "-c", f'. "$0/lib.sh"; . "$0/cpython.sh"; cpy_build "$1" none', TC, s],
+    p = subprocess.Popen(["bash", "-c", '. "$0/lib.sh"; . "$0/cpython.sh"; cpy_build "$1" none', TC, s],
                          env=dict(os.environ, FTSAN_CACHE=c, FAKE_SLEEP="30"), start_new_session=True,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(100):
@@ -118,7 +118,7 @@ def test_interrupted_build_never_looks_finished(tmp_path):
 def test_concurrent_builds_wait_for_each_other(tmp_path):
     c, s, count = str(tmp_path / "c"), str(tmp_path / "s"), str(tmp_path / "count")
     make_fake_source(s, count)
-    argv = ["bash", "-c", f'. "$0/lib.sh"; . "$0/cpython.sh"; cpy_build "$1" none', TC, s]
+    argv = ["bash", "-c", '. "$0/lib.sh"; . "$0/cpython.sh"; cpy_build "$1" none', TC, s]
     env = dict(os.environ, FTSAN_CACHE=c, FAKE_SLEEP="2")
     a = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(0.5)
