@@ -57,8 +57,9 @@ def test_minimize_c_race(harness):
 def test_minimize_interrupted_and_over_budget_writes_the_best_so_far(harness):
     """SIGTERM in the middle of a candidate's run: the minimizer stops that run, writes
     repro.yaml, repro.py and minimize.json, and leaves no candidate behind; a budget shorter
-    than the work ends it within the budget plus the time to stop a run."""
-    r = harness(f"{SCN}/c_race.yaml", RUNS=1)
+    than the work ends it within the budget plus the time to stop a run. The scenario's runs after
+    the first sleep a minute: the work outlasts the budget on any machine."""
+    r = harness(f"{SCN}/c_race_slow.yaml", RUNS=1)
     assert r.rc == 1, r
     (f,) = r.findings()
     d = os.path.join(r.dir, "findings", f["id"])
