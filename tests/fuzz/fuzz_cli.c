@@ -2,9 +2,10 @@
  * the input is argv after the program's name, arguments separated by NULs. What must hold, or
  * the target aborts:
  * - a refusal is FT_EUSAGE with a message; nothing else fails;
- * - an accepted command line has a command, the arguments its command needs (a scenario, a
- *   toolchain, an evidence directory), numbers in their ranges, --process fork or fresh, and
- *   every string either a default or one of the arguments;
+ * - an accepted command line has a command, and unless it asks for the help (--help anywhere:
+ *   nothing runs), the arguments its command needs (a scenario, a toolchain, an evidence
+ *   directory), numbers in their ranges, --process fork or fresh, and every string either a
+ *   default or one of the arguments;
  * - parsing is a function of argv: the same arguments parse to the same options again.
  * The pipelines are never run: the stand-ins of the command table abort.
  *
@@ -56,6 +57,8 @@ fuzz_check(const struct cli_opts *o, char **argv, int argc)
 
     if (o->cmd == CLI_NONE)
         fuzz_die("fuzz_cli: accepted without a command", NULL);
+    if (o->cmd == CLI_HELP)
+        return; /* --help anywhere: the help, whatever came before it, and nothing runs */
     for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++)
         if (nums[i] < 0 || nums[i] > 100000000)
             fuzz_die("fuzz_cli: a number out of its range", NULL);
