@@ -64,11 +64,16 @@ test-e2e:
 	@python3 -m pytest tests/e2e $(PYTEST_ARGS)
 
 # make run SCENARIO=<name or .yaml> [PY= SAN= NUMPY= THREADS= ITERATIONS= RUNS= JOBS= SEED= TIMEOUT=
-#          PROCESS=fork|fresh MINIMIZE=1 BUDGET=seconds]
+#          PROCESS=fork|fresh MINIMIZE=1 BUDGET=seconds], or PYTEST=<tests> [PYTEST_PER=test]
+# The run's settings are the front door's arguments; the toolchain's variables (exported above)
+# are read by the builders from the environment.
 .PHONY: run
 run:
-	@SCENARIO="$(SCENARIO)" THREADS="$(THREADS)" ITERATIONS="$(ITERATIONS)" RUNS="$(RUNS)" \
-	 JOBS="$(JOBS)" SEED="$(SEED)" TIMEOUT="$(TIMEOUT)" PROCESS="$(PROCESS)" MINIMIZE="$(MINIMIZE)" BUDGET="$(BUDGET)" bash toolchain/run.sh
+	@python3 -m ftsan run $(if $(SCENARIO),'$(SCENARIO)') $(if $(PYTEST),--pytest '$(PYTEST)') \
+	 $(if $(PYTEST_PER),--pytest-per '$(PYTEST_PER)') $(if $(THREADS),--threads '$(THREADS)') \
+	 $(if $(ITERATIONS),--iterations '$(ITERATIONS)') $(if $(RUNS),--runs '$(RUNS)') $(if $(JOBS),--jobs '$(JOBS)') \
+	 $(if $(TIMEOUT),--timeout '$(TIMEOUT)') $(if $(PROCESS),--process '$(PROCESS)') $(if $(SEED),--seed '$(SEED)') \
+	 $(if $(filter 1,$(MINIMIZE)),--minimize) $(if $(BUDGET),--budget '$(BUDGET)')
 
 # make verify [SCENARIO=name] [VERSIONS=latest]: every scenario on its listed versions (or on
 # VERSIONS), against its expectations.

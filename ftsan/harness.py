@@ -9,6 +9,7 @@ import os
 import shlex
 import signal
 import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 
@@ -103,18 +104,36 @@ class Run:
         return Error(f"{what} could not be run ({ended(self.exit, shell=True)}):\n{self.stderr[-3000:]}")
 
 
+# The front door's own variables (make's, and the old entry point's, toolchain/run.sh): they never
+# reach a builder, the harness or its runs (a MINIMIZE=1 that reached the runs of the
+# minimizer's candidates started a minimizer in each).
+OWN_VARS = ("SCENARIO", "PYTEST", "PYTEST_PER", "THREADS", "ITERATIONS", "RUNS", "JOBS", "SEED", "TIMEOUT", "PROCESS",
+            "MINIMIZE", "BUDGET")
+
+
+def environ():
+    """This process's environment without the front door's own variables: what a builder, the
+    harness and its runs get (a user's TSAN_OPTIONS, a BLAS setting, pip's settings)."""
+    return {k: v for k, v in os.environ.items() if k not in OWN_VARS}
+
+
+# make's variables of a run that are the front door's arguments; the others (SAN, NUMPY, PY,
+# PYDEBUG, PACKAGES, ...) are the toolchain's, read by the builders from the environment.
+RUN_ARGS = ("THREADS", "ITERATIONS", "RUNS", "JOBS", "TIMEOUT", "PROCESS", "SEED")
+
+
 def run(scenario, reports, deadline=math.inf, **make_vars):
-    """toolchain/run.sh, as `make run` calls it: the toolchain the variables name (SAN, NUMPY,
-    PY, PYDEBUG, PACKAGES, RUNS, ...; a value None leaves the caller's environment's) built or
-    reused, then the harness; its reports into reports/. Raises Budget past the deadline."""
-    env = dict(os.environ, SCENARIO=scenario, FTSAN_REPORTS=reports)
-    # A run started here never minimizes: `make run MINIMIZE=1` starts the minimizer with
-    # MINIMIZE=1 in its environment, and each candidate that showed the finding started another.
-    for name in ("MINIMIZE", "BUDGET"):
-        env.pop(name, None)
-    env.update({k: str(v) for k, v in make_vars.items() if v is not None})
+    """`python3 -m ftsan run`, as `make run` calls it: the toolchain the variables name (SAN,
+    NUMPY, PY, PYDEBUG, PACKAGES, ...; a value None leaves the caller's environment's) built or
+    reused, then the harness with RUNS, SEED, ... as its arguments (an empty one: the
+    scenario's); its reports into reports/. Raises Budget past the deadline. A run started here
+    never minimizes: no --minimize, and no MINIMIZE in its environment."""
+    args = [x for k in RUN_ARGS if make_vars.get(k) not in (None, "") for x in (f"--{k.lower()}", str(make_vars[k]))]
+    env = dict(environ(), FTSAN_REPORTS=reports)
+    env.update({k: str(v) for k, v in make_vars.items() if v is not None and k not in RUN_ARGS})
+    argv = [sys.executable, "-m", "ftsan", "run", scenario, *args]
     t0 = time.monotonic()
-    r = bounded(["bash", "toolchain/run.sh"], deadline, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+    r = bounded(argv, deadline, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE, text=True)
     out = Run(exit=r.returncode, seconds=time.monotonic() - t0, stderr=r.stderr)
     latest = os.path.join(reports, layout("latest"))

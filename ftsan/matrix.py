@@ -1,6 +1,6 @@
 """`make matrix [SHARD=i/n] [MATRIX=ci/matrix.yaml]` and `make matrix-merge`: the nightly grid.
 
-Each cell of the matrix is one run of toolchain/run.sh (the toolchain built or reused). A run
+Each cell of the matrix is one `python3 -m ftsan run` (the toolchain built or reused). A run
 writes reports/matrix/<stamp>/cells/<cell>/ and cells.json; `merge` joins the cells.json of
 several shards (reports/matrix/*/cells.json, or the directories given) into one grid. Either way
 the grid is written as index.md and index.html next to cells.json, with a comparison against the

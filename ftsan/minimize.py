@@ -10,8 +10,8 @@ setup and body (delta debugging on the Python AST of this very interpreter), int
 (halving: array lengths). A time budget bounds the whole; the best result so far is kept when it
 runs out or the user interrupts.
 
-Candidates run through toolchain/run.sh, as `make run` does, on the toolchain of the report; their
-scenario files are the original with the shrunk values set, written by the scenario tool
+Candidates run through `python3 -m ftsan run`, as `make run` does, on the toolchain of the
+report; their scenario files are the original with the shrunk values set, written by the scenario tool
 (`scntool emit`), so every other key (requires, sanitizers, references, expect, verify, keys yet
 to come) is kept as written. They live in the report's own directory (minimize/), never among
 the user's scenarios.

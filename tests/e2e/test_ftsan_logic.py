@@ -2,6 +2,7 @@
 release at the boundary is run again with three times the runs in both directions, "fixed in":
 the boundary itself, "appears in": the release before it, and a bug that shows on that second
 look moves the boundary), the judgements, and errors that end a command once with a status."""
+import os
 import subprocess
 
 import pytest
@@ -108,12 +109,30 @@ def test_a_run_started_by_the_tools_never_minimizes(monkeypatch, tmp_path):
     seen = {}
 
     def fake_bounded(argv, deadline, **kw):
-        seen.update(kw["env"])
+        seen.update(kw["env"], argv=argv)
         return subprocess.CompletedProcess(argv, 3, "", "")
 
     monkeypatch.setattr(harness, "bounded", fake_bounded)
     monkeypatch.setenv("MINIMIZE", "1")
     monkeypatch.setenv("BUDGET", "90")
     r = harness.run("scenarios/dlpack_race.yaml", str(tmp_path), RUNS=3)
-    assert not r.ok and seen["RUNS"] == "3" and seen["SCENARIO"] == "scenarios/dlpack_race.yaml"
+    assert not r.ok and seen["argv"][1:] == ["-m", "ftsan", "run", "scenarios/dlpack_race.yaml", "--runs", "3"], seen["argv"]
     assert "MINIMIZE" not in seen and "BUDGET" not in seen, {k: seen[k] for k in ("MINIMIZE", "BUDGET") if k in seen}
+
+
+def test_calls_go_one_way():
+    """make -> python3 -m ftsan -> {the builders, the scenario tool, the harness}: a builder
+    (toolchain/*.sh but run.sh, the old entry point above the front door) never starts ftsan,
+    the front door or the harness; the harness never starts a builder or ftsan."""
+    import glob
+    import re
+    for path in glob.glob(os.path.join(ROOT, "toolchain", "*.sh")):
+        if os.path.basename(path) == "run.sh":
+            continue
+        code = "\n".join(line.split("#")[0] for line in open(path))
+        found = re.findall(r"-m\s+ftsan\b|\brun\.sh\b|\bharness\s+(?:run|child|server)\b", code)
+        assert not found, (path, found)
+    for path in glob.glob(os.path.join(ROOT, "harness", "*.c")) + glob.glob(os.path.join(ROOT, "harness", "tools", "*.c")):
+        literals = re.findall(r'"((?:[^"\\]|\\.)*)"', open(path).read())
+        found = [x for x in literals if x == "-m" or x.endswith(".sh") or "toolchain/" in x]
+        assert not found, (path, found)
