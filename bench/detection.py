@@ -44,6 +44,8 @@ import time
 import xml.etree.ElementTree
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)  # the ftsan package: make run's variables as its front door's command line
+from ftsan.harness import run_command  # noqa: E402
 OUT = os.path.join(ROOT, "bench", "out")
 TSV = os.path.join(ROOT, "bench", "detection.tsv")
 INVOCATIONS = os.path.join(ROOT, "bench", "detection_invocations.tsv")   # one row per invocation
@@ -81,7 +83,7 @@ class Bug:
         self.tool = tool
         self.spec = json.loads(sh([tool, "json", self.scn], check=True).stdout)
         scn_pkgs = sh([tool, "packages", self.scn], check=True).stdout.split()
-        # As toolchain/run.sh composes it: the user's packages, then the scenario's.
+        # As the front door (ftsan/run.py) composes it: the user's packages, then the scenario's.
         self.packages = " ".join(PYTEST_PKGS.split() + scn_pkgs)
         env = dict(os.environ, SAN="tsan", NUMPY=self.numpy, PACKAGES=self.packages)
         tc = subprocess.run(["bash", "toolchain/toolchain.sh"], cwd=ROOT, env=env, capture_output=True, text=True)
@@ -161,9 +163,10 @@ class Bug:
         pre = ["setarch", os.uname().machine, "-R"] if self.tc.get("setarch") else []
         s = self.spec
         if way == "harness":
-            env = dict(os.environ, SCENARIO=self.scn, SAN="tsan", NUMPY=self.numpy, PACKAGES=" ".join(PYTEST_PKGS.split()),
-                       RUNS="1", FTSAN_REPORTS=os.path.join(logs, "reports"))
-            argv, cwd = ["bash", "toolchain/run.sh"], ROOT
+            argv, env = run_command(dict(os.environ, SCENARIO=self.scn, SAN="tsan", NUMPY=self.numpy,
+                                         PACKAGES=" ".join(PYTEST_PKGS.split()), RUNS="1",
+                                         FTSAN_REPORTS=os.path.join(logs, "reports")))
+            cwd = ROOT
         elif way == "plain":
             # The program as it is; a worker's exception (which threading only prints) is
             # recorded through threading.excepthook and makes the invocation an error.

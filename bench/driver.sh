@@ -14,7 +14,7 @@ py=$(make -s toolchain SAN=tsan NUMPY="$numpy" 2>/dev/null | tail -n 1)
 
 # Throughput: 40 runs, JOBS = cores, as the scenario says (process: fork, the default).
 t0=$(date +%s.%N)
-FTSAN_REPORTS=$reports SCENARIO=bench/scenarios/numpy_startup.yaml NUMPY=$numpy bash toolchain/run.sh >/dev/null 2>&1 || true
+FTSAN_REPORTS=$reports NUMPY=$numpy python3 -m ftsan run bench/scenarios/numpy_startup.yaml >/dev/null 2>&1 || true
 t1=$(date +%s.%N)
 runs=$(ls -d "$reports"/latest/evidence/run-* | wc -l)
 rate=$(awk "BEGIN {printf \"%.2f\", $runs / ($t1 - $t0)}")
@@ -27,7 +27,7 @@ printf '%s\truns_per_second\t%s\truns/s\t%s runs of bench/scenarios/numpy_startu
 rounds=${ROUNDS:-7}
 drv_all=() inline_all=() thread_all=()
 for r in $(seq "$rounds"); do
-  FTSAN_REPORTS=$reports SCENARIO=bench/scenarios/overhead_driver.yaml NUMPY=$numpy bash toolchain/run.sh >/dev/null 2>&1 || true
+  FTSAN_REPORTS=$reports NUMPY=$numpy python3 -m ftsan run bench/scenarios/overhead_driver.yaml >/dev/null 2>&1 || true
   drv_all+=("$(python3 -c 'import json,sys
 for l in open(sys.argv[1]):
     d = json.loads(l)

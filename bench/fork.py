@@ -1,6 +1,6 @@
 """Fork server against fresh processes, side by side in one invocation (issue 4/6).
 
-For each scenario and each way (PROCESS=fork, PROCESS=fresh) one `make run` (toolchain/run.sh,
+For each scenario and each way (PROCESS=fork, PROCESS=fresh) one `make run` (`python3 -m ftsan run`,
 the way a user runs it) with RUNS and JOBS given, on the TSan toolchain with the given NumPy:
 
 - runs per second: the runs done over the harness's own seconds (report.json "seconds": from the
@@ -24,6 +24,8 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)  # the ftsan package: make run's variables as its front door's command line
+from ftsan.harness import run_command  # noqa: E402
 TSV = os.path.join(ROOT, "bench", "fork.tsv")
 HEAD = "date\tscenario\tnumpy\tprocess\truns\tjobs\tforked\tspawned\tbug_runs\truns_per_s_harness\truns_per_s_wall\tharness_s\twall_s\tstatus\tcommand\n"
 
@@ -33,7 +35,8 @@ def one(scenario, numpy, process, runs, jobs):
         env = dict(os.environ, SCENARIO=scenario, NUMPY=numpy, PROCESS=process, RUNS=str(runs), JOBS=str(jobs),
                    FTSAN_REPORTS=reports)
         t0 = time.monotonic()
-        r = subprocess.run(["bash", "toolchain/run.sh"], cwd=ROOT, env=env, capture_output=True, text=True)
+        argv, env = run_command(env)
+        r = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True)
         wall = time.monotonic() - t0
         path = os.path.join(reports, "latest", "report.json")
         if r.returncode not in (0, 1) or not os.path.exists(path):

@@ -4,7 +4,7 @@
 For each NumPy version and each test module (a path inside the installed NumPy), two ways on the
 same TSan toolchain (same CPython, same NumPy build, same pytest and pytest-run-parallel):
 
-  (a) ftsan      `make run PYTEST=<module> THREADS=N ITERATIONS=M` (toolchain/run.sh): the module
+  (a) ftsan      `make run PYTEST=<module> THREADS=N ITERATIONS=M` (`python3 -m ftsan run`): the module
                  in a fresh process, every test called by N native threads through the engine;
   (b) anchor     `python -m pytest --parallel-threads=N --iterations=M <module>`, as
                  pytest-run-parallel's documentation says, TSan writing its log (log_path) with
@@ -43,12 +43,14 @@ import time
 import xml.etree.ElementTree
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)  # the ftsan package: make run's variables as its front door's command line
+from ftsan.harness import run_command  # noqa: E402
 OUT = os.path.join(ROOT, "bench", "out", "pytest")
 TSV = os.path.join(ROOT, "bench", "pytest_compare.tsv")
 HEAD = ("date\tnumpy\tmodule\tway\tthreads\titerations\tstatus\ttests\tsignatures\tknown\tknown_ids\tcpu_s\twall_s"
         "\tcommand\n")
 # NumPy's test requirement (its conftest imports hypothesis), given to make run as PACKAGES, then
-# what a PYTEST= scenario requires: run.sh's order, so the anchor gets the same environment.
+# what a PYTEST= scenario requires: the front door's order, so the anchor gets the same environment.
 TEST_PACKAGES = "hypothesis==6.139.3"  # the newest pure-Python one: later ones are abi3-native, no free-threaded wheel
 PACKAGES = TEST_PACKAGES + " pytest pytest-run-parallel==0.10.0"
 
@@ -91,7 +93,8 @@ def ftsan(numpy, module, a, work, conftest=True):
                     f"pytest: {{tests: [{json.dumps(module)}], args: [{json.dumps('--confcutdir=' + os.path.join(site, os.path.dirname(module)))}]}}\n")
         env.pop("PYTEST")
         env["SCENARIO"] = scn
-    rc, cpu, wall = timed(["bash", "toolchain/run.sh"], ROOT, env, os.path.join(work, "output.txt"))
+    argv, env = run_command(env)
+    rc, cpu, wall = timed(argv, ROOT, env, os.path.join(work, "output.txt"))
     path = os.path.join(reports, "latest", "report.json")
     if rc not in (0, 1) or not os.path.exists(path):
         return dict(status=f"error (exit {rc})", cpu=cpu, wall=wall)

@@ -101,14 +101,16 @@ class Run:
 
     def error(self, what):
         """An Error saying that what could not be run, with the end of its output."""
-        return Error(f"{what} could not be run ({ended(self.exit, shell=True)}):\n{self.stderr[-3000:]}")
+        return Error(f"{what} could not be run ({ended(self.exit)}):\n{self.stderr[-3000:]}")
 
 
-# The front door's own variables (make's, and the old entry point's, toolchain/run.sh): they never
-# reach a builder, the harness or its runs (a MINIMIZE=1 that reached the runs of the
-# minimizer's candidates started a minimizer in each).
+# The front door's own variables, make run's: they never reach a builder, the harness or its
+# runs (a MINIMIZE=1 that reached the runs of the minimizer's candidates started a minimizer in
+# each).
 OWN_VARS = ("SCENARIO", "PYTEST", "PYTEST_PER", "THREADS", "ITERATIONS", "RUNS", "JOBS", "SEED", "TIMEOUT", "PROCESS",
             "MINIMIZE", "BUDGET")
+# Those of them that are the front door's options, by name (PYTEST_PER is --pytest-per).
+RUN_OPTIONS = ("PYTEST", "PYTEST_PER", "THREADS", "ITERATIONS", "RUNS", "JOBS", "TIMEOUT", "PROCESS", "SEED", "BUDGET")
 
 
 def environ():
@@ -117,21 +119,25 @@ def environ():
     return {k: v for k, v in os.environ.items() if k not in OWN_VARS}
 
 
-# make's variables of a run that are the front door's arguments; the others (SAN, NUMPY, PY,
-# PYDEBUG, PACKAGES, ...) are the toolchain's, read by the builders from the environment.
-RUN_ARGS = ("THREADS", "ITERATIONS", "RUNS", "JOBS", "TIMEOUT", "PROCESS", "SEED")
+def run_command(variables):
+    """make run's variables (a mapping: SCENARIO, RUNS, MINIMIZE=1, ... and the toolchain's SAN,
+    NUMPY, PACKAGES, ...) as the front door's command line and environment, the way the
+    Makefile's run target passes them: its own variables become its arguments (an empty one is
+    not given), the others stay in the environment. For the tools, the tests and the benchmarks."""
+    v = {k: str(x) for k, x in variables.items() if x is not None}
+    argv = [sys.executable, "-m", "ftsan", "run"] + ([v["SCENARIO"]] if v.get("SCENARIO") else [])
+    argv += [x for k in RUN_OPTIONS if v.get(k) for x in (f"--{k.lower().replace('_', '-')}", v[k])]
+    argv += ["--minimize"] if v.get("MINIMIZE") == "1" else []
+    return argv, {k: x for k, x in v.items() if k not in OWN_VARS}
 
 
 def run(scenario, reports, deadline=math.inf, **make_vars):
     """`python3 -m ftsan run`, as `make run` calls it: the toolchain the variables name (SAN,
     NUMPY, PY, PYDEBUG, PACKAGES, ...; a value None leaves the caller's environment's) built or
-    reused, then the harness with RUNS, SEED, ... as its arguments (an empty one: the
-    scenario's); its reports into reports/. Raises Budget past the deadline. A run started here
-    never minimizes: no --minimize, and no MINIMIZE in its environment."""
-    args = [x for k in RUN_ARGS if make_vars.get(k) not in (None, "") for x in (f"--{k.lower()}", str(make_vars[k]))]
-    env = dict(environ(), FTSAN_REPORTS=reports)
-    env.update({k: str(v) for k, v in make_vars.items() if v is not None and k not in RUN_ARGS})
-    argv = [sys.executable, "-m", "ftsan", "run", scenario, *args]
+    reused, then the harness with RUNS, SEED, ... (an empty one: the scenario's); its reports
+    into reports/. Raises Budget past the deadline. A run started here never minimizes: the
+    caller's own MINIMIZE is not passed on, and make_vars has none."""
+    argv, env = run_command(dict(environ(), SCENARIO=scenario, FTSAN_REPORTS=reports, **make_vars))
     t0 = time.monotonic()
     r = bounded(argv, deadline, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE, text=True)
@@ -165,7 +171,7 @@ def read_json(directory, name):
 def scntool_path():
     """The scenario tool, built when stale: looked up once per process."""
     argv = ["bash", "toolchain/scntool.sh"]
-    r = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True)
+    r = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, env=environ())
     if r.returncode != 0:
         raise tool_error("the scenario tool's builder", argv, r.returncode, r.stderr, "building the scenario tool",
                          shell=True)
@@ -183,7 +189,7 @@ def scntool(*args, input=None, doing=None):
     any other failure, a crash above all, an Error that names it (tool_error). doing: what the
     caller was doing, for that message (by default what the verb does)."""
     argv = [scntool_path(), *args]
-    r = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, input=input)
+    r = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, input=input, env=environ())
     if r.returncode != 0:
         raise tool_error("the scenario tool", argv, r.returncode, r.stderr,
                          doing or SCNTOOL_DOING.get(args[0] if args else "", "reading a scenario"))

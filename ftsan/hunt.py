@@ -84,7 +84,8 @@ class Hunt:
 
     # -- the toolchain and the learner ---------------------------------------------------------
     def toolchain(self):
-        r = subprocess.run(["bash", "toolchain/toolchain.sh"], cwd=ROOT, capture_output=True, text=True)
+        r = subprocess.run(["bash", "toolchain/toolchain.sh"], cwd=ROOT, capture_output=True, text=True,
+                           env=harness.environ())
         if r.returncode != 0:
             raise Error(f"hunt: the toolchain could not be made ({harness.ended(r.returncode, shell=True)}):\n"
                         f"{r.stderr[-3000:]}", 2 if r.returncode == 2 else 3)
@@ -109,7 +110,7 @@ class Hunt:
             with open(path) as f:
                 self.learned = json.load(f)
             return
-        env = dict(os.environ, PYTHON_GIL="0", PYTHONPATH=os.path.join(ROOT, "harness", "python"),
+        env = dict(harness.environ(), PYTHON_GIL="0", PYTHONPATH=os.path.join(ROOT, "harness", "python"),
                    TSAN_OPTIONS="report_bugs=0", ASAN_OPTIONS="detect_leaks=0")
         t = time.monotonic()
         print(f"[hunt {self.module}] learning the API with {self.python} ...", file=sys.stderr, flush=True)

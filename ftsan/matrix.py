@@ -119,7 +119,7 @@ def cell_text(r):
     if r is None:
         return "-"
     if r["state"] == "error":
-        return f"error ({harness.ended(r['exit'], shell=True)})"
+        return f"error ({harness.ended(r['exit'])})"
     text = r["judgement"]
     if r["findings"]:
         text += ": " + ", ".join(f["id"] + (f" ({f['known']})" if f["known"] else " (new)" if f["id"] in r["news"] else "")

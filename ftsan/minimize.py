@@ -156,7 +156,7 @@ class Minimizer:
 
     def ast_info(self, code):
         """Top-level statements and integer literals of code, from the toolchain's interpreter."""
-        env = dict(os.environ, TSAN_OPTIONS="report_bugs=0", ASAN_OPTIONS="detect_leaks=0")
+        env = dict(harness.environ(), TSAN_OPTIONS="report_bugs=0", ASAN_OPTIONS="detect_leaks=0")
         argv = [self.run["toolchain"]["python"], "-c", AST_HELPER]
         r = subprocess.run(argv, input=code or "", capture_output=True, text=True, env=env)
         if r.returncode < 0:   # not code it cannot parse: the interpreter itself crashed
@@ -292,7 +292,7 @@ class Minimizer:
         for line in scntool("build", self.scenario).splitlines():
             kind, _, src = line.partition(" ")
             argv = ["bash", "toolchain/kernel.sh", tcjson, kind, os.path.join(os.path.dirname(self.scenario), src)]
-            k = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True)
+            k = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, env=harness.environ())
             if k.returncode != 0:
                 raise harness.tool_error("the kernel builder", argv, k.returncode, k.stderr,
                                          f"building the scenario's {kind} kernel {src}", shell=True)
@@ -308,7 +308,7 @@ class Minimizer:
             opts = f"log_path={logs}/san:halt_on_error=0"
             if tc.get("symbolizer"):
                 opts += f":external_symbolizer_path={tc['symbolizer']}"
-            env = dict(os.environ, **(best.get("env") or {}), PYTHON_GIL="0", TSAN_OPTIONS=opts,
+            env = dict(harness.environ(), **(best.get("env") or {}), PYTHON_GIL="0", TSAN_OPTIONS=opts,
                        ASAN_OPTIONS=opts + ":detect_leaks=0")
             if kernels:
                 env["PYTHONPATH"] = ":".join(kernels)

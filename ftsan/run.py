@@ -20,7 +20,6 @@ from . import Error, harness
 from .harness import ROOT, atomic_write
 
 
-
 def usage(message):
     """A bad value of the caller's: said the way the builders say it, exit 2, nothing run."""
     return Error(message, 2)

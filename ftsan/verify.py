@@ -51,7 +51,7 @@ def main(argv):
                             PACKAGES="" if pins == "-" else pins)
             if not r.ok:
                 print(r.stderr[-3000:], flush=True)
-                rows.append((name, san, numpy, pins, expect, f"error ({harness.ended(r.exit, shell=True)})", "-", "%.0f s" % r.seconds, "ERROR"))
+                rows.append((name, san, numpy, pins, expect, f"error ({harness.ended(r.exit)})", "-", "%.0f s" % r.seconds, "ERROR"))
                 status = max(status, 3)
                 continue
             result, bug, v = verdict(expect, r.report)

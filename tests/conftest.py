@@ -30,7 +30,7 @@ def events(run_dir):
 
 
 class Run:
-    """One `make run` (toolchain/run.sh) and what it left: exit status, output, report."""
+    """One `make run` (`python3 -m ftsan run`) and what it left: exit status, output, report."""
 
     def __init__(self, proc, reports):
         self.rc = proc.returncode
@@ -63,6 +63,16 @@ class Run:
         return f"<run exit {self.rc}>\n{self.out[-3000:]}"
 
 
+def front_door(scenario, reports, **variables):
+    """The command line and environment of `make run SCENARIO=scenario NAME=value ...` (make's
+    variables as ftsan.harness.run_command turns them into the front door's arguments), with no
+    NumPy unless NUMPY is given and the reports in the test's directory."""
+    from ftsan import harness
+    e = dict(os.environ, NUMPY="", SCENARIO=scenario, FTSAN_REPORTS=reports)
+    e.update({k: str(v) for k, v in variables.items()})
+    return harness.run_command(e)
+
+
 @pytest.fixture
 def reports(tmp_path):
     d = tmp_path / "reports"
@@ -72,14 +82,13 @@ def reports(tmp_path):
 
 @pytest.fixture
 def harness(reports):
-    """harness(scenario, NAME=value, ...): toolchain/run.sh as `make run` calls it, on the TSan
-    toolchain without NumPy unless NUMPY is given, reports in the test's own directory."""
+    """harness(scenario, NAME=value, ...): `python3 -m ftsan run` with make run's variables, as
+    make passes them (front_door), on the TSan toolchain without NumPy unless NUMPY is given,
+    reports in the test's own directory."""
 
     def run(scenario, **env):
-        e = dict(os.environ, NUMPY="", SCENARIO=scenario, FTSAN_REPORTS=env.pop("FTSAN_REPORTS", reports))
-        e.update({k: str(v) for k, v in env.items()})
-        p = subprocess.run(["bash", "toolchain/run.sh"], cwd=ROOT, env=e, stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, text=True)
+        argv, e = front_door(scenario, reports, **env)
+        p = subprocess.run(argv, cwd=ROOT, env=e, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         return Run(p, e["FTSAN_REPORTS"])
 
     return run

@@ -1,4 +1,4 @@
-"""The driver end to end: real scenarios through toolchain/run.sh (as `make run` calls it) on the
+"""The driver end to end: real scenarios through `python3 -m ftsan run` (as `make run` calls it) on the
 real TSan toolchain, each asserting on the evidence and the reports left behind."""
 import glob
 import os
@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from conftest import ROOT, SCN, harness_binary, load_json
+from conftest import ROOT, SCN, front_door, harness_binary, load_json
 
 
 def test_yaml_syntax_error_names_line_7_and_writes_nothing(harness, reports):
@@ -131,9 +131,8 @@ def test_fork_server_with_a_thread_left_spawns_and_says_why(harness):
 def test_a_dead_fork_server_is_started_again(reports):
     """The server killed between runs: a new one serves the rest, every run runs, the report
     counts the servers."""
-    env = dict(os.environ, NUMPY="", SCENARIO=f"{SCN}/fork_server_restart.yaml", FTSAN_REPORTS=reports, JOBS="1")
-    p = subprocess.Popen(["bash", "toolchain/run.sh"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                         stderr=subprocess.STDOUT, text=True)
+    argv, env = front_door(f"{SCN}/fork_server_restart.yaml", reports, JOBS="1")
+    p = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.monotonic() + 300
     while not glob.glob(f"{reports}/*/evidence/run-0002/status.json") and time.monotonic() < deadline:
         time.sleep(0.1)

@@ -8,13 +8,12 @@ import time
 
 import pytest
 
-from conftest import ROOT, SCN, load_json
+from conftest import ROOT, SCN, front_door, load_json
 
 
 def start(scenario, reports, **env):
-    e = dict(os.environ, NUMPY="", SCENARIO=scenario, FTSAN_REPORTS=reports, **env)
-    return subprocess.Popen(["bash", "toolchain/run.sh"], cwd=ROOT, env=e, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    argv, e = front_door(scenario, reports, **env)
+    return subprocess.Popen(argv, cwd=ROOT, env=e, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
 def wait_for(pattern, seconds=60):

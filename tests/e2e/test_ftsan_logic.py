@@ -122,13 +122,11 @@ def test_a_run_started_by_the_tools_never_minimizes(monkeypatch, tmp_path):
 
 def test_calls_go_one_way():
     """make -> python3 -m ftsan -> {the builders, the scenario tool, the harness}: a builder
-    (toolchain/*.sh but run.sh, the old entry point above the front door) never starts ftsan,
-    the front door or the harness; the harness never starts a builder or ftsan."""
+    (toolchain/*.sh) never starts ftsan or the harness; the harness never starts a builder or
+    ftsan."""
     import glob
     import re
     for path in glob.glob(os.path.join(ROOT, "toolchain", "*.sh")):
-        if os.path.basename(path) == "run.sh":
-            continue
         code = "\n".join(line.split("#")[0] for line in open(path))
         found = re.findall(r"-m\s+ftsan\b|\brun\.sh\b|\bharness\s+(?:run|child|server)\b", code)
         assert not found, (path, found)
