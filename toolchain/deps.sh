@@ -37,9 +37,14 @@ if [ "${1:-}" = test ] && ! python3 -c 'import pytest, yaml, check_jsonschema' 2
     python3 -m pip install pytest PyYAML check-jsonschema
 fi
 
+# One query for all of them (a query a package took 0.2 s of every `make toolchain`).
+declare -A have=()
+while read -r p status; do
+  [ "$status" = "install ok installed" ] && have[$p]=1
+done < <(dpkg-query -W -f='${Package} ${Status}\n' "${PKGS[@]}" 2>/dev/null || true)
 missing=()
 for p in "${PKGS[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  [ -n "${have[$p]:-}" ] || missing+=("$p")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 

@@ -77,11 +77,20 @@ tc__sanenv() {
     "${vars[@]}" "${pre[@]}" "$@"
 }
 
-# tc_tsan_probe: decide once whether TSan binaries need `setarch -R`. Kernels with
-# large vm.mmap_rnd_bits make the runtime die with "FATAL: ThreadSanitizer: unexpected memory
-# mapping"; build a tiny TSan program and look for exactly that message.
+# tc_tsan_probe: decide whether TSan binaries need `setarch -R`. Kernels with large
+# vm.mmap_rnd_bits make the runtime die with "FATAL: ThreadSanitizer: unexpected memory
+# mapping"; build a tiny TSan program and look for exactly that message. The answer is kept,
+# keyed by what decides it (the compiler, the kernel and its randomisation bits): a probe is a
+# compile and a run, a tenth of a second of every `make toolchain`.
 tc_tsan_probe() {
-  local d out
+  local d out memo
+  memo="$TC_CACHE/probe/tsan-setarch-$(tc_hash "$TC_CC" "$(tc_cc_version)" "$(uname -r -m)" \
+    "$(cat /proc/sys/vm/mmap_rnd_bits 2>/dev/null)")"
+  if [ -s "$memo" ]; then
+    TC_SETARCH=$(cat "$memo")
+    export TC_SETARCH
+    return 0
+  fi
   d=$(mktemp -d)
   printf 'int main(void){return 0;}\n' >"$d/p.c"
   if ! "$TC_CC" -fsanitize=thread -o "$d/p" "$d/p.c" 2>"$d/cc.err"; then
@@ -99,6 +108,8 @@ tc_tsan_probe() {
     fi
   fi
   rm -rf "$d"
+  mkdir -p "$(dirname "$memo")"
+  printf '%s\n' "$TC_SETARCH" >"$memo.tmp.$$" && mv "$memo.tmp.$$" "$memo"
   export TC_SETARCH
 }
 
