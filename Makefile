@@ -12,9 +12,9 @@ export PY SAN NUMPY NUMPY_SRC PYDEBUG PACKAGES PY_SRC PYTHON
 deps:
 	@bash toolchain/deps.sh
 
-# Builds what is missing; the last line printed is the interpreter's path.
+# Builds what is missing and prints the interpreter's path (its toolchain.json beside bin/).
 toolchain:
-	@bash toolchain/toolchain.sh
+	@python3 -m ftsan toolchain
 
 # The end-to-end and toolchain tests are pytest's (tests/e2e, tests/toolchain), run by the system
 # Python in one session, so its closing line counts them all. PYTEST_ARGS: e.g. -k dlpack, -x.
@@ -64,7 +64,7 @@ test-e2e:
 	@python3 -m pytest tests/e2e $(PYTEST_ARGS)
 
 # make run SCENARIO=<name or .yaml> [PY= SAN= NUMPY= THREADS= ITERATIONS= RUNS= JOBS= SEED= TIMEOUT=
-#          PROCESS=fork|fresh MINIMIZE=1 BUDGET=seconds], or PYTEST=<tests> [PYTEST_PER=test]
+#          PROCESS=fork|fresh MINIMIZE=1 BUDGET=seconds DRY_RUN=1], or PYTEST=<tests> [PYTEST_PER=test]
 # The run's settings are the front door's arguments; the toolchain's variables (exported above)
 # are read by the builders from the environment.
 .PHONY: run
@@ -73,7 +73,7 @@ run:
 	 $(if $(PYTEST_PER),--pytest-per '$(PYTEST_PER)') $(if $(THREADS),--threads '$(THREADS)') \
 	 $(if $(ITERATIONS),--iterations '$(ITERATIONS)') $(if $(RUNS),--runs '$(RUNS)') $(if $(JOBS),--jobs '$(JOBS)') \
 	 $(if $(TIMEOUT),--timeout '$(TIMEOUT)') $(if $(PROCESS),--process '$(PROCESS)') $(if $(SEED),--seed '$(SEED)') \
-	 $(if $(filter 1,$(MINIMIZE)),--minimize) $(if $(BUDGET),--budget '$(BUDGET)')
+	 $(if $(filter 1,$(MINIMIZE)),--minimize) $(if $(BUDGET),--budget '$(BUDGET)') $(if $(filter 1,$(DRY_RUN)),--dry-run)
 
 # make verify [SCENARIO=name] [VERSIONS=latest]: every scenario on its listed versions (or on
 # VERSIONS), against its expectations.

@@ -45,6 +45,7 @@ import xml.etree.ElementTree
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)  # the ftsan package: make run's variables as its front door's command line
+from ftsan import toolchain  # noqa: E402
 from ftsan.harness import run_command  # noqa: E402
 OUT = os.path.join(ROOT, "bench", "out")
 TSV = os.path.join(ROOT, "bench", "detection.tsv")
@@ -85,22 +86,11 @@ class Bug:
         scn_pkgs = sh([tool, "packages", self.scn], check=True).stdout.split()
         # As the front door (ftsan/run.py) composes it: the user's packages, then the scenario's.
         self.packages = " ".join(PYTEST_PKGS.split() + scn_pkgs)
-        env = dict(os.environ, SAN="tsan", NUMPY=self.numpy, PACKAGES=self.packages)
-        tc = subprocess.run(["bash", "toolchain/toolchain.sh"], cwd=ROOT, env=env, capture_output=True, text=True)
-        if tc.returncode != 0:
-            sys.exit(f"detection: toolchain for {name} failed:\n{tc.stderr[-2000:]}")
-        self.python = tc.stdout.strip().splitlines()[-1]
-        self.tcjson = os.path.join(os.path.dirname(os.path.dirname(self.python)), "toolchain.json")
-        self.tc = json.load(open(self.tcjson))
-        self.kernels, self.preload = [], []
-        for line in sh([tool, "build", self.scn], check=True).stdout.splitlines():
-            kind, _, src = line.partition(" ")
-            d = sh(["bash", "toolchain/kernel.sh", self.tcjson, kind, os.path.join(os.path.dirname(self.scn), src)],
-                   check=True).stdout.strip().splitlines()[-1]
-            if kind == "preload":
-                self.preload.append(os.path.join(d, os.path.splitext(os.path.basename(src))[0] + ".so"))
-            else:
-                self.kernels.append(d)
+        # The toolchain and the kernels as the front door gets them (ftsan/toolchain.py).
+        self.toolchain = toolchain.resolve(self.packages.split(), variables=dict(os.environ, SAN="tsan", NUMPY=self.numpy))
+        self.python = self.toolchain.python
+        self.tc = self.toolchain.to_dict()
+        self.kernels, self.preload = self.toolchain.kernels(self.scn)
         self.work = os.path.join(OUT, name)
         os.makedirs(self.work, exist_ok=True)
         self.plain = os.path.join(self.work, "plain.py")
@@ -121,15 +111,8 @@ class Bug:
                 f"{body}")
 
     def sanitizer_env(self, logs):
-        opts = f"log_path={logs}/tsan:halt_on_error=0"
-        if self.tc.get("symbolizer"):
-            opts += f":external_symbolizer_path={self.tc['symbolizer']}"
-        env = dict(os.environ, **(self.spec.get("env") or {}), PYTHON_GIL="0", TSAN_OPTIONS=opts)
-        if self.kernels:
-            env["PYTHONPATH"] = ":".join(self.kernels)
-        if self.preload:
-            env["LD_PRELOAD"] = ":".join(self.preload)
-        return env
+        """The plain program's and pytest's: as the minimizer runs repro.py (Toolchain.process_env)."""
+        return self.toolchain.process_env(logs, self.spec.get("env"), self.kernels, self.preload)
 
     @staticmethod
     def raised(path):

@@ -44,6 +44,7 @@ import xml.etree.ElementTree
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)  # the ftsan package: make run's variables as its front door's command line
+from ftsan import toolchain  # noqa: E402
 from ftsan.harness import run_command  # noqa: E402
 OUT = os.path.join(ROOT, "bench", "out", "pytest")
 TSV = os.path.join(ROOT, "bench", "pytest_compare.tsv")
@@ -71,12 +72,9 @@ def races(findings):
 
 
 def site_of(numpy):
-    python = subprocess.run(["make", "-s", "toolchain", "SAN=tsan", f"NUMPY={numpy}", f"PACKAGES={PACKAGES}"], cwd=ROOT,
-                            capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
-    site = subprocess.run([python, "-c", "import numpy, os; print(os.path.dirname(os.path.dirname(numpy.__file__)))"],
-                          capture_output=True, text=True, check=True, env=dict(os.environ, TSAN_OPTIONS="report_bugs=0")
-                          ).stdout.strip()
-    return python, site
+    """The toolchain of that NumPy (as the front door gets it) and where NumPy is installed."""
+    tc = toolchain.resolve(PACKAGES.split(), variables=dict(os.environ, SAN="tsan", NUMPY=numpy))
+    return tc, os.path.dirname(tc.numpy_dir)
 
 
 def ftsan(numpy, module, a, work, conftest=True):
@@ -107,19 +105,14 @@ def ftsan(numpy, module, a, work, conftest=True):
 
 
 def anchor(numpy, module, a, work, supp, tool, conftest=False):
-    python, site = site_of(numpy)
-    tc = json.load(open(os.path.join(os.path.dirname(os.path.dirname(python)), "toolchain.json")))
+    tc, site = site_of(numpy)
     if supp is None:
         return dict(status="error (no suppressions: ftsan's run did not run)", cpu=0.0, wall=0.0)
-    opts = f"log_path={work}/tsan:halt_on_error=0:suppressions={supp}"
-    if tc.get("symbolizer"):
-        opts += f":external_symbolizer_path={tc['symbolizer']}"
-    env = dict(os.environ, PYTHON_GIL="0", TSAN_OPTIONS=opts)
-    pre = ["setarch", os.uname().machine, "-R"] if tc.get("setarch") else []
+    env = tc.process_env(work, suppressions=supp)
     junit = os.path.join(work, "junit.xml")
-    argv = pre + [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--parallel-threads={a.threads}",
-                  f"--iterations={a.iterations}", f"--junitxml={junit}", *([f"--rootdir={site}"] if conftest else []),
-                  os.path.join(site, module)]
+    argv = tc.argv([tc.python, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--parallel-threads={a.threads}",
+                    f"--iterations={a.iterations}", f"--junitxml={junit}", *([f"--rootdir={site}"] if conftest else []),
+                    os.path.join(site, module)])
     rc, cpu, wall = timed(argv, work, env, os.path.join(work, "output.txt"))
     if rc not in (0, 1, 66) or not os.path.exists(junit):
         return dict(status=f"error (exit {rc})", cpu=cpu, wall=wall)

@@ -1,5 +1,5 @@
 """python3 -m ftsan COMMAND [ARGS]: the front door make calls for every verb (make run, verify,
-matrix, matrix-merge, bisect, minimize, hunt). Exit status: the command's own (see each module), 2 for bad input, 3 when
+matrix, matrix-merge, bisect, minimize, hunt, toolchain). Exit status: the command's own (see each module), 2 for bad input, 3 when
 a run or a build could not be made; an error is printed once, here."""
 import signal
 import sys
@@ -8,6 +8,7 @@ from . import Error
 
 # name -> (module, what it does); each module has main(argv) -> exit status.
 COMMANDS = {
+    "toolchain": ("toolchain", "the toolchain the variables choose, built or reused: what make toolchain calls"),
     "run": ("run", "a scenario (or PYTEST=tests) on its toolchain: what make run calls"),
     "verify": ("verify", "every scenario on its versions, against its expectations"),
     "matrix": ("matrix", "the nightly grid, a shard of it, or `matrix merge [DIRS]`"),

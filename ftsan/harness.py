@@ -108,15 +108,41 @@ class Run:
 # runs (a MINIMIZE=1 that reached the runs of the minimizer's candidates started a minimizer in
 # each).
 OWN_VARS = ("SCENARIO", "PYTEST", "PYTEST_PER", "THREADS", "ITERATIONS", "RUNS", "JOBS", "SEED", "TIMEOUT", "PROCESS",
-            "MINIMIZE", "BUDGET")
+            "MINIMIZE", "BUDGET", "DRY_RUN")
 # Those of them that are the front door's options, by name (PYTEST_PER is --pytest-per).
 RUN_OPTIONS = ("PYTEST", "PYTEST_PER", "THREADS", "ITERATIONS", "RUNS", "JOBS", "TIMEOUT", "PROCESS", "SEED", "BUDGET")
+# The variables that choose a toolchain (make exports them; see toolchain/toolchain.sh).
+TOOLCHAIN_VARS = ("PY", "PY_SRC", "PYTHON", "SAN", "NUMPY", "NUMPY_SRC", "PYDEBUG", "PACKAGES", "PACKAGES_FROM_SOURCE",
+                  "SELFCHECK")
+
+# What a child gets of its caller's environment: named variables only, never the whole of it. By
+# kind, (names, prefixes):
+PASSED = {
+    # every child: where programs, home, locale, temporary files, certificates and proxies are
+    "system": (("PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "TERM", "TZ", "TMPDIR",
+                "XDG_CACHE_HOME", "SOURCE_DATE_EPOCH", "CI", "http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY",
+                "HTTPS_PROXY", "NO_PROXY", "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE"), ("LC_",)),
+    # the builders: the toolchain's variables, the cache, the Debian mirror, the compiler, pip's settings
+    "build": (TOOLCHAIN_VARS + ("FTSAN_CACHE", "FTSAN_DEBIAN_MIRROR", "CC_FTSAN"), ("PIP_",)),
+    # the harness and its runs: the user's sanitizer options, Python's settings, thread pools and
+    # the stack's own settings, the preloaded libraries, the project's variables (FTSAN_*)
+    "run": (("LD_PRELOAD", "LD_LIBRARY_PATH"),
+            ("TSAN_", "ASAN_", "UBSAN_", "LSAN_", "PYTHON", "FTSAN_", "OPENBLAS_", "GOTO_", "OMP_", "MKL_", "BLIS_",
+             "NPY_", "NUMPY_", "SCIPY_", "JOBLIB_", "LOKY_")),
+}
 
 
-def environ():
-    """This process's environment without the front door's own variables: what a builder, the
-    harness and its runs get (a user's TSAN_OPTIONS, a BLAS setting, pip's settings)."""
-    return {k: v for k, v in os.environ.items() if k not in OWN_VARS}
+def environ(*kinds, base=None):
+    """The variables of base (this process's environment) that children of those kinds get
+    (PASSED): never the front door's own (OWN_VARS), and for "run" alone never the toolchain's
+    (they choose an interpreter, not what a run does)."""
+    base = os.environ if base is None else base
+    names = {n for k in kinds for n in PASSED[k][0]}
+    prefixes = tuple(p for k in kinds for p in PASSED[k][1])
+    out = {k: v for k, v in base.items() if k not in OWN_VARS and (k in names or k.startswith(prefixes))}
+    if "build" not in kinds:
+        out = {k: v for k, v in out.items() if k not in TOOLCHAIN_VARS}
+    return out
 
 
 def run_command(variables):
@@ -137,7 +163,7 @@ def run(scenario, reports, deadline=math.inf, **make_vars):
     reused, then the harness with RUNS, SEED, ... (an empty one: the scenario's); its reports
     into reports/. Raises Budget past the deadline. A run started here never minimizes: the
     caller's own MINIMIZE is not passed on, and make_vars has none."""
-    argv, env = run_command(dict(environ(), SCENARIO=scenario, FTSAN_REPORTS=reports, **make_vars))
+    argv, env = run_command(dict(environ("system", "build", "run"), SCENARIO=scenario, FTSAN_REPORTS=reports, **make_vars))
     t0 = time.monotonic()
     r = bounded(argv, deadline, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE, text=True)
@@ -171,7 +197,7 @@ def read_json(directory, name):
 def scntool_path():
     """The scenario tool, built when stale: looked up once per process."""
     argv = ["bash", "toolchain/scntool.sh"]
-    r = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, env=environ())
+    r = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, env=environ("system", "build"))
     if r.returncode != 0:
         raise tool_error("the scenario tool's builder", argv, r.returncode, r.stderr, "building the scenario tool",
                          shell=True)
@@ -189,7 +215,7 @@ def scntool(*args, input=None, doing=None):
     any other failure, a crash above all, an Error that names it (tool_error). doing: what the
     caller was doing, for that message (by default what the verb does)."""
     argv = [scntool_path(), *args]
-    r = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, input=input, env=environ())
+    r = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, input=input, env=environ("system", "run"))
     if r.returncode != 0:
         raise tool_error("the scenario tool", argv, r.returncode, r.stderr,
                          doing or SCNTOOL_DOING.get(args[0] if args else "", "reading a scenario"))

@@ -35,7 +35,7 @@ import subprocess
 import sys
 import time
 
-from . import Error, harness
+from . import Error, harness, toolchain
 from .harness import ROOT, Budget, atomic_write, bounded
 
 SETTER = re.compile(r"(\w+)\.(\w+) = \1\.\2")   # a learned attribute setter: x.attr = x.attr
@@ -84,14 +84,9 @@ class Hunt:
 
     # -- the toolchain and the learner ---------------------------------------------------------
     def toolchain(self):
-        r = subprocess.run(["bash", "toolchain/toolchain.sh"], cwd=ROOT, capture_output=True, text=True,
-                           env=harness.environ())
-        if r.returncode != 0:
-            raise Error(f"hunt: the toolchain could not be made ({harness.ended(r.returncode, shell=True)}):\n"
-                        f"{r.stderr[-3000:]}", 2 if r.returncode == 2 else 3)
-        self.python = r.stdout.strip().splitlines()[-1]
-        with open(os.path.join(os.path.dirname(os.path.dirname(self.python)), "toolchain.json")) as f:
-            self.tc = json.load(f)
+        self.toolchain_ = toolchain.resolve(os.environ.get("PACKAGES", "").split())
+        self.python = self.toolchain_.python
+        self.tc = self.toolchain_.to_dict()
 
     def learned_cache(self):
         """Where a learning is kept between hunts: the same interpreter (and so the same module
@@ -110,8 +105,7 @@ class Hunt:
             with open(path) as f:
                 self.learned = json.load(f)
             return
-        env = dict(harness.environ(), PYTHON_GIL="0", PYTHONPATH=os.path.join(ROOT, "harness", "python"),
-                   TSAN_OPTIONS="report_bugs=0", ASAN_OPTIONS="detect_leaks=0")
+        env = self.toolchain_.process_env(kernels=[os.path.join(ROOT, "harness", "python")], quiet=True)
         t = time.monotonic()
         print(f"[hunt {self.module}] learning the API with {self.python} ...", file=sys.stderr, flush=True)
         argv = [self.python, "-m", "ftsan_hunt", "learn", self.module, "--seed", str(self.seed), "--out", path,

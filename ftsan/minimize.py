@@ -29,7 +29,7 @@ import subprocess
 import tempfile
 import time
 
-from . import Error, harness
+from . import Error, harness, toolchain
 from .harness import ROOT, Budget, atomic_write, bounded, scntool
 
 CONFIDENCE = 0.99          # a reproducing candidate is accepted with at least this probability
@@ -97,6 +97,11 @@ class Minimizer:
 
     def same_bug(self, x):
         return bool(self.sigs & {x["signature"], *x.get("also_seen_as", [])})
+
+    def toolchain(self):
+        """The report's toolchain as it is described now (the runs made here described it
+        again if its description was of an older layout)."""
+        return toolchain.Toolchain.of(self.run["toolchain"]["prefix"])
     # -- running candidates -------------------------------------------------------------------
     # The keys a step may change; everything else is the original's, as written.
     SHRUNK = ("name", "threads", "iterations", "timeout", "setup", "body")
@@ -156,9 +161,9 @@ class Minimizer:
 
     def ast_info(self, code):
         """Top-level statements and integer literals of code, from the toolchain's interpreter."""
-        env = dict(harness.environ(), TSAN_OPTIONS="report_bugs=0", ASAN_OPTIONS="detect_leaks=0")
-        argv = [self.run["toolchain"]["python"], "-c", AST_HELPER]
-        r = subprocess.run(argv, input=code or "", capture_output=True, text=True, env=env)
+        tc = self.toolchain()
+        argv = tc.argv([tc.python, "-c", AST_HELPER])
+        r = subprocess.run(argv, input=code or "", capture_output=True, text=True, env=tc.process_env(quiet=True))
         if r.returncode < 0:   # not code it cannot parse: the interpreter itself crashed
             raise harness.tool_error("the toolchain's interpreter", argv, r.returncode, r.stderr,
                                      "parsing the scenario's code")
@@ -286,35 +291,14 @@ class Minimizer:
         toolchain's interpreter with the GIL off and the scenario's environment. A run shows the
         bug when its sanitizer output, signed as the harness signs runs (scntool sign), has one
         of the finding's signatures. None when the budget ran out before RATE_RUNS runs."""
-        tc = self.run["toolchain"]
-        tcjson = os.path.join(os.path.dirname(os.path.dirname(tc["python"])), "toolchain.json")
-        kernels, preload = [], []
-        for line in scntool("build", self.scenario).splitlines():
-            kind, _, src = line.partition(" ")
-            argv = ["bash", "toolchain/kernel.sh", tcjson, kind, os.path.join(os.path.dirname(self.scenario), src)]
-            k = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, env=harness.environ())
-            if k.returncode != 0:
-                raise harness.tool_error("the kernel builder", argv, k.returncode, k.stderr,
-                                         f"building the scenario's {kind} kernel {src}", shell=True)
-            d = k.stdout.strip()
-            if kind == "preload":
-                preload.append(os.path.join(d, os.path.splitext(os.path.basename(src))[0] + ".so"))
-            else:
-                kernels.append(d)
+        tc = self.toolchain()
+        kernels, preload = tc.kernels(self.scenario)
         hits = 0
         for i in range(RATE_RUNS):
             logs = os.path.join(self.scratch, f"py-{i}")
             os.makedirs(logs, exist_ok=True)
-            opts = f"log_path={logs}/san:halt_on_error=0"
-            if tc.get("symbolizer"):
-                opts += f":external_symbolizer_path={tc['symbolizer']}"
-            env = dict(harness.environ(), **(best.get("env") or {}), PYTHON_GIL="0", TSAN_OPTIONS=opts,
-                       ASAN_OPTIONS=opts + ":detect_leaks=0")
-            if kernels:
-                env["PYTHONPATH"] = ":".join(kernels)
-            if preload:
-                env["LD_PRELOAD"] = ":".join(preload)
-            argv = (["setarch", os.uname().machine, "-R"] if tc.get("setarch") else []) + [tc["python"], prog_path]
+            env = tc.process_env(logs, best.get("env"), kernels, preload)
+            argv = tc.argv([tc.python, prog_path])
             try:
                 with open(os.path.join(logs, "stderr"), "w") as err:
                     bounded(argv, min(deadline, time.monotonic() + best["timeout"]), cwd=logs, env=env,

@@ -4,19 +4,21 @@ with --minimize, the first finding's reproducers. The exit status is the harness
 1 findings, 2 usage or scenario error, 3 infrastructure failure.
 
 The front door of a run: make calls it, and so do the tools (harness.run, for every candidate,
-batch and cell). Below it are only the leaf builders (toolchain/*.sh, each prints a path), the
-scenario tool and the harness; none of them calls back up. The toolchain's variables (PY, SAN,
-NUMPY, NUMPY_SRC, PYDEBUG, PACKAGES, PY_SRC, PYTHON) are read from the environment, as make
-exports them; the run's own settings are arguments."""
+batch and cell). Below it are only the leaf builders (toolchain/*.sh, each prints a path, through
+ftsan/toolchain.py), the scenario tool and the harness; none of them calls back up, and each gets
+named variables of this process's environment (harness.environ), never all of it. The
+toolchain's variables (PY, SAN, NUMPY, NUMPY_SRC, PYDEBUG, PACKAGES, PY_SRC, PYTHON) are read
+from the environment, as make exports them; the run's own settings are arguments."""
 import argparse
 import json
 import os
 import re
+import shlex
 import signal
 import subprocess
 import sys
 
-from . import Error, harness
+from . import Error, harness, toolchain
 from .harness import ROOT, atomic_write
 
 
@@ -72,18 +74,6 @@ def scenario_file(scn):
     return scn if rel.startswith("..") else rel
 
 
-def builder(argv, env, what):
-    """A leaf builder's printed path (its last line); its progress goes to the user's stderr. A
-    failure ends the run with the builder's status (2: a bad value, 3: a build that failed)."""
-    r = subprocess.run(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
-    if r.returncode != 0:
-        raise Error(f"{what} failed ({harness.ended(r.returncode, shell=True)})", 2 if r.returncode == 2 else 3)
-    lines = r.stdout.strip().splitlines()
-    if not lines:
-        raise Error(f"{what} printed no path", 3)
-    return lines[-1]
-
-
 def supervise(argv, env):
     """The harness in the foreground, its exit status. An interrupt is the harness's to answer
     (it stops its runs and writes what it has): SIGINT and SIGTERM sent to this process are
@@ -109,6 +99,8 @@ def main(argv):
     ap.add_argument("--seed", type=natural)
     ap.add_argument("--minimize", action="store_true", help="then minimize the first finding")
     ap.add_argument("--budget", type=float, help="seconds for the minimization")
+    ap.add_argument("--dry-run", action="store_true",
+                    help="check, build what is missing, print the harness's command line, run nothing")
     a = ap.parse_args(argv)
     reports = os.environ.get("FTSAN_REPORTS") or "reports"
 
@@ -131,25 +123,11 @@ def main(argv):
     # Each requirement once: a caller that passes an environment's packages (the minimizer)
     # names the scenario's again, and a doubled word would be another environment's key.
     packages = list(dict.fromkeys((os.environ.get("PACKAGES") or "").split() + harness.scntool("packages", scn).split()))
-    env = harness.environ()
-    env.update(PACKAGES=" ".join(packages), PACKAGES_FROM_SOURCE=" ".join(harness.scntool("sources", scn).split()))
+    tc = toolchain.resolve(packages, harness.scntool("sources", scn).split())
+    binary = tc.harness_binary()
+    kernels, preload = tc.kernels(scn)
 
-    python = builder(["bash", "toolchain/toolchain.sh"], env, "the toolchain")
-    tcjson = os.path.join(os.path.dirname(os.path.dirname(python)), "toolchain.json")
-    binary = builder(["bash", "toolchain/harness.sh", tcjson], env, "the harness's build")
-    kernels, preload = [], []
-    for line in harness.scntool("build", scn).splitlines():
-        kind, _, src = line.partition(" ")
-        if not kind:
-            continue
-        d = builder(["bash", "toolchain/kernel.sh", tcjson, kind, os.path.join(os.path.dirname(scn), src)], env,
-                    f"the {kind} kernel {src}")
-        if kind == "preload":
-            preload.append(os.path.join(d, os.path.splitext(os.path.basename(src))[0] + ".so"))
-        else:
-            kernels.append(d)
-
-    run_env = dict(env)
+    run_env = harness.environ("system", "run")
     if preload:   # the harness puts these in LD_PRELOAD of the runs only, not of itself
         run_env["FTSAN_PRELOAD"] = ":".join(preload)
     # pytest mode: the plugin (harness/python) on the runs' sys.path, and a run per test module
@@ -158,9 +136,8 @@ def main(argv):
     if spec:
         kernels.append(os.path.join(ROOT, "harness", "python"))
         if a.runs is None:
-            r = subprocess.run([python, "-m", "ftsan_pytest", "count", "--per", spec["per"], *spec["tests"]],
-                               stdout=subprocess.PIPE, text=True,
-                               env=dict(run_env, TSAN_OPTIONS="report_bugs=0", PYTHONPATH=":".join(kernels)))
+            argv = tc.argv([tc.python, "-m", "ftsan_pytest", "count", "--per", spec["per"], *spec["tests"]])
+            r = subprocess.run(argv, stdout=subprocess.PIPE, text=True, env=tc.process_env(kernels=kernels, quiet=True))
             if r.returncode != 0 or not r.stdout.strip():
                 raise usage(f"cannot find the tests of {os.path.basename(scn)} ({' '.join(spec['tests'])})")
             args += ["--runs", r.stdout.strip()]
@@ -168,10 +145,12 @@ def main(argv):
         # The harness puts FTSAN_KERNELS on sys.path; PYTHONPATH carries them into the ordinary
         # Python processes a scenario starts (multiprocessing, joblib's workers).
         run_env["FTSAN_KERNELS"] = ":".join(kernels)
-        run_env["PYTHONPATH"] = ":".join(kernels + ([os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else []))
-    with open(tcjson) as f:
-        pre = ["setarch", os.uname().machine, "-R"] if json.load(f).get("setarch") else []
-    rc = supervise(pre + [binary, "run", "--toolchain", tcjson, "--reports", reports, *args, scn], run_env)
+        run_env["PYTHONPATH"] = ":".join(kernels + ([run_env["PYTHONPATH"]] if run_env.get("PYTHONPATH") else []))
+    argv = tc.argv([binary, "run", "--toolchain", tc.json_path, "--reports", reports, *args, scn])
+    if a.dry_run:
+        print(shlex.join(argv))
+        return 0
+    rc = supervise(argv, run_env)
     if rc < 0:
         raise Error(f"the harness was {harness.ended(rc)} while running {scn}", 3)
     # --minimize: the findings' reproducers, the first finding first (see ftsan/minimize.py).

@@ -134,6 +134,42 @@ plan__ours(const char *e, const struct scn_scenario *s, int preload)
     return 0;
 }
 
+int
+plan_sanitizer_options(struct buf *tsan, struct buf *asan, const char *user_tsan, const char *user_asan,
+                       const char *dir, const char *supp, const char *sym)
+{
+    const char *t[8] = {"halt_on_error=0", "second_deadlock_stack=1", "print_suppressions=1"};
+    const char *a[8] = {"detect_leaks=0", "abort_on_error=0", "handle_abort=1"};
+    struct buf tlog, alog, suppopt, symopt;
+    size_t nt = 3, na = 3;
+    int rc;
+
+    buf_init(&tlog, PLAN__MAX_VAR);
+    buf_init(&alog, PLAN__MAX_VAR);
+    buf_init(&suppopt, PLAN__MAX_VAR);
+    buf_init(&symopt, PLAN__MAX_VAR);
+    if (dir && buf_printf(&tlog, "log_path=%s/" LAYOUT_TSAN_LOG, dir) == 0 &&
+        buf_printf(&alog, "log_path=%s/" LAYOUT_ASAN_LOG, dir) == 0) {
+        memmove(t + 1, t, 3 * sizeof(*t));
+        memmove(a + 1, a, 3 * sizeof(*a));
+        t[0] = buf_cstr(&tlog), a[0] = buf_cstr(&alog), nt++, na++;
+    }
+    if (supp && buf_printf(&suppopt, "suppressions=%s", supp) == 0)
+        t[nt++] = buf_cstr(&suppopt);
+    if (sym && buf_printf(&symopt, "external_symbolizer_path=%s", sym) == 0)
+        t[nt++] = a[na++] = buf_cstr(&symopt);
+    rc = tlog.err ? tlog.err : alog.err ? alog.err : suppopt.err ? suppopt.err : symopt.err;
+    if (rc == 0)
+        rc = plan_san_options(tsan, "TSAN_OPTIONS", user_tsan, t);
+    if (rc == 0)
+        rc = plan_san_options(asan, "ASAN_OPTIONS", user_asan, a);
+    buf_free(&tlog);
+    buf_free(&alog);
+    buf_free(&suppopt);
+    buf_free(&symopt);
+    return rc;
+}
+
 /* The children's environment: the harness's own, the scenario's env, the preloaded libraries of
  * build: {preload: ...} (FTSAN_PRELOAD, for the runs only), and the sanitizer options: evidence
  * into {dir}, the merged suppressions, the symbolizer, each unless the user set that key. */
@@ -143,25 +179,19 @@ plan__env(struct plan *p, const struct plan_env *env, const char *supp)
     const struct scn_scenario *s = p->scn;
     const char *sym = p->symbols.symbolizer, *preload = plan__getenv(env->environ, "FTSAN_PRELOAD");
     const char *ld = plan__getenv(env->environ, "LD_PRELOAD");
-    const char *tsan[8] = {("log_path={dir}/" LAYOUT_TSAN_LOG), "halt_on_error=0", "second_deadlock_stack=1",
-                           "print_suppressions=1"};
-    const char *asan[8] = {("log_path={dir}/" LAYOUT_ASAN_LOG), "detect_leaks=0", "abort_on_error=0", "handle_abort=1"};
-    struct buf b, suppopt, symopt;
+    struct buf b, tsan, asan;
     static const char *const pools[] = {"OPENBLAS_NUM_THREADS=1", "OMP_NUM_THREADS=1"};
-    size_t n = 0, cap = 6 + s->n_env, nt = 4, na = 4;
+    size_t n = 0, cap = 6 + s->n_env;
     int rc = 0;
 
     for (size_t i = 0; env->environ && env->environ[i]; i++)
         cap++;
     if ((p->envp = calloc(cap + 1, sizeof(*p->envp))) == NULL)
         return FT_ENOMEM;
-    buf_init(&suppopt, PLAN__MAX_VAR);
-    buf_init(&symopt, PLAN__MAX_VAR);
-    if (supp && buf_printf(&suppopt, "suppressions=%s", supp) == 0)
-        tsan[nt++] = buf_cstr(&suppopt);
-    if (sym && buf_printf(&symopt, "external_symbolizer_path=%s", sym) == 0)
-        tsan[nt++] = asan[na++] = buf_cstr(&symopt);
-    rc = suppopt.err ? suppopt.err : symopt.err;
+    buf_init(&tsan, PLAN__MAX_VAR);
+    buf_init(&asan, PLAN__MAX_VAR);
+    rc = plan_sanitizer_options(&tsan, &asan, plan__getenv(env->environ, "TSAN_OPTIONS"),
+                                plan__getenv(env->environ, "ASAN_OPTIONS"), "{dir}", supp, sym);
     for (size_t i = 0; rc == 0 && env->environ && env->environ[i]; i++)
         if (!plan__ours(env->environ[i], s, preload != NULL))
             rc = plan__strv_push(p->envp, &n, env->environ[i]);
@@ -185,18 +215,15 @@ plan__env(struct plan *p, const struct plan_env *env, const char *supp)
         buf_printf(&b, "LD_PRELOAD=%s%s%s", preload, ld ? ":" : "", ld ? ld : "");
         rc = plan__push(p->envp, &n, &b);
     }
-    if (rc == 0) {
-        buf_init(&b, PLAN__MAX_VAR);
-        plan_san_options(&b, "TSAN_OPTIONS", plan__getenv(env->environ, "TSAN_OPTIONS"), tsan);
-        rc = plan__push(p->envp, &n, &b);
-    }
-    if (rc == 0) {
-        buf_init(&b, PLAN__MAX_VAR);
-        plan_san_options(&b, "ASAN_OPTIONS", plan__getenv(env->environ, "ASAN_OPTIONS"), asan);
-        rc = plan__push(p->envp, &n, &b);
-    }
-    buf_free(&suppopt);
-    buf_free(&symopt);
+    /* plan__push takes the strings (and frees them on an error); an unused one is freed here. */
+    if (rc == 0)
+        rc = plan__push(p->envp, &n, &tsan);
+    else
+        buf_free(&tsan);
+    if (rc == 0)
+        rc = plan__push(p->envp, &n, &asan);
+    else
+        buf_free(&asan);
     p->tsan_options = plan__getenv(p->envp, "TSAN_OPTIONS");
     p->asan_options = plan__getenv(p->envp, "ASAN_OPTIONS");
     return rc;

@@ -55,4 +55,15 @@ void plan_free(struct plan *p);
  * 0, FT_ENOMEM or FT_ETOOBIG. */
 int plan_san_options(struct buf *b, const char *var, const char *user, const char *const *ours);
 
+/* plan_sanitizer_options: the one home of the sanitizer options of a process whose evidence is
+ * kept: "TSAN_OPTIONS=..." into tsan and "ASAN_OPTIONS=..." into asan, each the user's options
+ * (user_tsan, user_asan; may be NULL) then ours whose key the user did not set: reports into
+ * dir (LAYOUT_TSAN_LOG, LAYOUT_ASAN_LOG; none when dir is NULL), every report and not only the
+ * first, both stacks of a deadlock, the suppressions used, no leak checking, ASan's abort
+ * handled, the suppression file supp and the symbolizer sym (each may be NULL). The harness's
+ * runs get them with dir "{dir}"; `scntool sanopts` prints them for the Python tools' plain
+ * programs. 0, FT_ENOMEM or FT_ETOOBIG. */
+int plan_sanitizer_options(struct buf *tsan, struct buf *asan, const char *user_tsan, const char *user_asan,
+                           const char *dir, const char *supp, const char *sym);
+
 #endif

@@ -106,12 +106,15 @@ def scntool():
 
 def toolchain(san="tsan", numpy="", packages=""):
     """The interpreter of a toolchain, built or reused as `make toolchain` does."""
-    out = sh(["bash", "toolchain/toolchain.sh"], env={"SAN": san, "NUMPY": numpy, "PACKAGES": packages})
-    assert out.returncode == 0, out.stderr[-3000:]
-    return out.stdout.strip().splitlines()[-1]
+    return toolchain_of(san, numpy, packages).python
+
+
+def toolchain_of(san="tsan", numpy="", packages=""):
+    """That toolchain (ftsan.toolchain.Toolchain), described in its toolchain.json."""
+    from ftsan import toolchain as tc
+    return tc.resolve(packages.split(), variables=dict(os.environ, SAN=san, NUMPY=numpy))
 
 
 def harness_binary(san="tsan"):
     """The harness binary of the bare toolchain, built when stale."""
-    tcjson = os.path.join(os.path.dirname(os.path.dirname(toolchain(san))), "toolchain.json")
-    return sh(["bash", "toolchain/harness.sh", tcjson], check=True).stdout.strip().splitlines()[-1]
+    return toolchain_of(san).harness_binary()

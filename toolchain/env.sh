@@ -123,10 +123,10 @@ env__venv_fast() {
 
 # env__relocate TMP FINAL: a venv was made at TMP and is about to be renamed FINAL. Its
 # interpreter finds its home through pyvenv.cfg, but the scripts pip wrote into bin/ (cython,
-# meson, ninja: run by the build) carry TMP in their #! line, as toolchain.json does.
+# meson, ninja: run by the build) carry TMP in their #! line.
 env__relocate() {
   local tmp=$1 final=$2 f
-  for f in "$tmp"/bin/* "$tmp"/pyvenv.cfg "$tmp"/toolchain.json; do
+  for f in "$tmp"/bin/* "$tmp"/pyvenv.cfg; do
     [ -f "$f" ] && [ ! -L "$f" ] && grep -Iq -- "$tmp" "$f" && sed -i "s|$tmp|$final|g" "$f"
   done
   return 0
@@ -232,74 +232,6 @@ with open(out, "w") as fh:
 PY
   rm -rf "$env/.build" "$env/.build.native.ini" "$env/.wheel"
   [[ $numpy != /* ]] || env__src_built "$env" "$((SECONDS - t0))" "$incr"
-}
-
-# env__describe ENV SAN: toolchain.json, everything the harness needs to embed this
-# interpreter, link against it and run scenarios in it; written by the interpreter itself.
-env__describe() {
-  local env=$1 san=$2
-  local sym
-  sym=$(command -v "llvm-symbolizer-$(tc_cc_version | cut -d. -f1)" || command -v llvm-symbolizer || true)
-  [ -z "$sym" ] || sym=$(realpath "$sym")
-  tc__sanenv "$env/bin/python" - "$san" "$TC_CC" "${TC_SETARCH:-0}" "$sym" <<'PY' >"$env/toolchain.json.tmp"
-import json, os, site, sys, sysconfig
-san, cc, setarch, symbolizer = sys.argv[1:5]
-v = sysconfig.get_config_var
-prefix = sys.base_prefix
-share = os.path.join(prefix, "share", "ftsan")
-supp = os.path.join(share, "tsan", "suppressions_free_threading.txt")
-try:
-    import numpy
-    numpy_version, numpy_dir = numpy.__version__, os.path.dirname(numpy.__file__)
-except ImportError:
-    numpy_version = numpy_dir = None
-
-
-def env_file(name, read):
-    path = os.path.join(sys.prefix, name)
-    if not os.path.exists(path):
-        return None
-    with open(path) as fh:
-        return read(fh)
-
-info = {
-    "python": os.path.join(sys.prefix, "bin", "python"),
-    "base_executable": os.path.realpath(sys._base_executable),
-    "prefix": sys.prefix,
-    "base_prefix": prefix,
-    "version": sys.version.split()[0],
-    "abiflags": sys.abiflags,
-    "stdlib": sysconfig.get_path("stdlib"),
-    "platstdlib": sysconfig.get_path("platstdlib"),
-    "site_packages": site.getsitepackages(),
-    "include": sysconfig.get_path("include"),
-    "libpython_static": os.path.join(v("LIBPL"), v("LIBRARY")),
-    "link_libs": " ".join(x for x in (v("LIBS"), v("SYSLIBS"), v("MODLIBS")) if x),
-    "config_args": v("CONFIG_ARGS"),
-    "gil_disabled": bool(v("Py_GIL_DISABLED")),
-    "sanitizer": san,
-    "sanitizer_flags": {"tsan": "-fsanitize=thread", "asan": "-fsanitize=address", "none": ""}[san],
-    "cc": cc,
-    "setarch": setarch == "1",
-    "symbolizer": symbolizer or None,
-    "tsan_suppressions": supp if os.path.exists(supp) else None,
-    "numpy_version": numpy_version,
-    "numpy_dir": numpy_dir,
-    # NumPy's build requirements as resolved for this build (absent for a wheel).
-    "numpy_build_requires": env_file("numpy-build-requires.txt", lambda fh: fh.read().split()),
-    # How NumPy was built: meson options, the interpreter its Python steps ran on, the time.
-    "numpy_build": env_file("numpy-build.json", json.load),
-    # For NUMPY_SRC: the tree, its git commit and dirtiness, its content state, the build's time.
-    "numpy_source": env_file("numpy-source.json", json.load),
-    # Packages installed beside NumPy, and those of them built from source with the sanitizer.
-    "packages": env_file("packages.txt", lambda fh: fh.read().split()) or [],
-    "packages_from_source": env_file("packages-from-source.txt", lambda fh: fh.read().split()) or [],
-    "pydebug": hasattr(sys, "gettotalrefcount"),
-}
-json.dump(info, sys.stdout, indent=2, sort_keys=True)
-print()
-PY
-  mv "$env/toolchain.json.tmp" "$env/toolchain.json"
 }
 
 # env_make PREFIX SAN NUMPY PACKAGES: the environment for that NumPy (a release, a source tree's
@@ -430,21 +362,23 @@ env__source_build_env() {
 env__make_one() {
   local prefix=$1 san=$2 numpy=$3 name=$4 pkgs=$5 from=${6:-} d tmp log t0=$SECONDS digest srcenv=()
   d="$prefix.envs/$name"
-  if [ -f "$d/toolchain.json" ]; then
+  # An environment is published whole, in one rename (tc_publish): one that exists is complete.
+  if [ -f "$d/pyvenv.cfg" ]; then
     tc_say "environment: reusing $d"
     printf '%s\n' "$d"; return 0
   fi
   tc_lock "$(basename "$prefix")-$name"
-  if [ -f "$d/toolchain.json" ]; then printf '%s\n' "$d"; return 0; fi
+  if [ -f "$d/pyvenv.cfg" ]; then printf '%s\n' "$d"; return 0; fi
   log="$(tc_logdir)/$(basename "$prefix")-$name.log"
   : >"$log"
   tmp=$(tc_tmpdir "$d")
   if [ -n "$from" ]; then
     rmdir "$tmp" && cp -a "$from" "$tmp" && rm -f "$tmp/toolchain.json"
     digest=$(env__so_digest "$tmp")
-    # NumPy stays the one the base environment holds (a release, or what a tree built).
-    python3 -c 'import json,sys; v=json.load(open(sys.argv[1]))["numpy_version"]; print(f"numpy=={v}" if v else "")' \
-      "$from/toolchain.json" >"$tmp/constraints.txt"
+    # NumPy stays the one the base environment holds (a release, or what a tree built): its
+    # installed metadata says which.
+    { sed -n 's/^Version: /numpy==/p' "$from"/lib/python*/site-packages/numpy-*.dist-info/METADATA 2>/dev/null || true; } |
+      head -n 1 >"$tmp/constraints.txt"
     sed 's/==/<=/; s/+.*//' "$tmp/constraints.txt" >"$tmp/build-constraints.txt"
     mapfile -t srcenv < <(env__source_build_env "$san" "$prefix")
     # shellcheck disable=SC2086
@@ -464,7 +398,6 @@ env__make_one() {
       tc_step "venv with pip" "$log" env__venv "$prefix/bin/python3" "$tmp"
     fi
   fi
-  env__describe "$tmp" "$san"
   env__relocate "$tmp" "$d"
   tc_publish "$tmp" "$d"
   tc_say "environment $name ready in $((SECONDS - t0))s"

@@ -1,27 +1,22 @@
 #!/usr/bin/env bash
-# Builds (incrementally) the harness binary for a toolchain and prints its path.
-# Usage: harness.sh TOOLCHAIN_JSON
+# Builds (incrementally) the harness binary for one CPython build and sanitizer and prints its
+# path. NumPy and packages do not change the binary: one build per NAME.
+# Usage: harness.sh NAME CC SANFLAGS INCLUDE LIBPYTHON_STATIC LINK_LIBS
+#   (python3 -m ftsan run passes them from toolchain.json: Toolchain.harness_binary)
 set -euo pipefail
 TC_DIR=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(dirname "$TC_DIR")
 . "$TC_DIR/lib.sh"
-json=$1
-[ -f "$json" ] || tc_die "no toolchain description at $json (run make toolchain)"
-# One build per CPython build and sanitizer: NumPy and packages do not change the binary.
-key=$(python3 -c 'import json,os,sys; d=json.load(open(sys.argv[1])); print(os.path.basename(d["base_prefix"]) + "-" + d["sanitizer"])' "$json")
-build="$ROOT/build/$key"
+[ $# -eq 6 ] || tc_usage_die "usage: harness.sh NAME CC SANFLAGS INCLUDE LIBPYTHON_STATIC LINK_LIBS"
+name=$1 cc=$2 sanflags=$3 include=$4 libpy=$5 libs=$6
+[[ $name =~ ^[A-Za-z0-9._+-]+$ ]] || tc_usage_die "harness.sh: NAME '$name' is not a directory name"
+[ -f "$libpy" ] || tc_die "no static libpython at $libpy (run make toolchain)"
+build="$ROOT/build/$name"
 mkdir -p "$build"
 # Two `make run` at once must not link the same binary at once.
-tc_lock "harness-$key"
-python3 - "$json" >"$build/config.mk.tmp" <<'PY'
-import json, sys
-d = json.load(open(sys.argv[1]))
-print(f"CC := {d['cc']}")
-print(f"SANFLAGS := {d['sanitizer_flags']}")
-print(f"PYINC := {d['include']}")
-print(f"LIBPY := {d['libpython_static']}")
-print(f"PYLIBS := {d['link_libs']}")
-PY
+tc_lock "harness-$name"
+printf 'CC := %s\nSANFLAGS := %s\nPYINC := %s\nLIBPY := %s\nPYLIBS := %s\n' "$cc" "$sanflags" "$include" "$libpy" "$libs" \
+  >"$build/config.mk.tmp"
 if ! cmp -s "$build/config.mk.tmp" "$build/config.mk" 2>/dev/null; then
   mv "$build/config.mk.tmp" "$build/config.mk"
 else

@@ -2,15 +2,15 @@
 # Compiles one scenario kernel (build: {c|cython|pythran: path}) with the toolchain's compiler and
 # sanitizer against its Python and NumPy, cached by content; prints the directory holding the
 # module, to put on sys.path. build: {preload: path} makes a plain library for LD_PRELOAD.
-# Usage: kernel.sh TOOLCHAIN_JSON KIND SOURCE
+# Usage: kernel.sh KIND SOURCE PYTHON SAN SANFLAGS CC
+#   (python3 -m ftsan passes the toolchain's values from toolchain.json: Toolchain.kernels)
 set -euo pipefail
 TC_DIR=$(cd "$(dirname "$0")" && pwd)
 . "$TC_DIR/lib.sh"
-json=$1 kind=$2 src=$3
+[ $# -eq 6 ] || tc_usage_die "usage: kernel.sh KIND SOURCE PYTHON SAN SANFLAGS CC"
+kind=$1 src=$2 py=$3 san=$4 flags=$5 cc=$6
 [ -f "$src" ] || tc_usage_die "build.$kind: no such kernel source $src"
-read -r py san flags cc < <(python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))
-print(d["python"], d["sanitizer"], d["sanitizer_flags"] or "-", d["cc"])' "$json")
-[ "$flags" = - ] && flags=
+[ -x "$py" ] || tc_die "no interpreter at $py (run make toolchain)"
 TC_CC=$cc
 env_dir=$(dirname "$(dirname "$py")")
 pkgs=$(cat "$env_dir/packages.txt" 2>/dev/null || true)

@@ -63,7 +63,12 @@ tc_publish() {
 # tc_hash STRING...: a short stable digest used in cache keys.
 tc_hash() { printf '%s\n' "$@" | sha256sum | cut -c1-12; }
 
-tc_cc_version() { "$TC_CC" -dumpversion 2>/dev/null || echo unknown; }
+# tc_cc_version: the compiler's version, asked once per script (20 ms a question: a
+# `make toolchain` asked four times); scripts that ask it more than once set TC_CC_VERSION first.
+tc_cc_version() {
+  if [ -n "${TC_CC_VERSION:-}" ]; then printf '%s\n' "$TC_CC_VERSION"; return; fi
+  "$TC_CC" -dumpversion 2>/dev/null || echo unknown
+}
 
 # Sanitized interpreters run during builds (CPython's own build steps, pip, meson). Their races
 # are not ours to report there, and a report must not fail the build; ASLR is reduced where

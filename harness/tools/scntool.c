@@ -1,5 +1,6 @@
 /* scntool: the scenario loader without an interpreter, for the build scripts: checks a scenario
  * before any toolchain is built, and tells what it needs (packages, compiled kernels). */
+#include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include "../err.h"
 #include "../evd.h"
 #include "../layout.h"
+#include "../plan.h"
 #include "../san.h"
 #include "../scn.h"
 #include "../sig.h"
@@ -365,6 +367,53 @@ scntool__layout(void)
     return rc;
 }
 
+/* `scntool sanopts [--dir DIR] [--suppressions FILE] [--symbolizer PATH]`: the sanitizer options
+ * of a process whose evidence is kept, as the harness gives its runs (plan_sanitizer_options),
+ * the user's TSAN_OPTIONS and ASAN_OPTIONS (this tool's environment) first: two lines,
+ * TSAN_OPTIONS=... and ASAN_OPTIONS=..., for the Python tools' plain programs. */
+static int
+scntool__sanopts(int argc, char **argv)
+{
+    static const struct option longopts[] = {{"dir", required_argument, NULL, 'd'},
+                                             {"suppressions", required_argument, NULL, 's'},
+                                             {"symbolizer", required_argument, NULL, 'y'},
+                                             {NULL, 0, NULL, 0}};
+    const char *dir = NULL, *supp = NULL, *sym = NULL;
+    struct buf t, a;
+    int c, rc;
+
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "+:", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'd': dir = optarg; break;
+        case 's': supp = optarg; break;
+        case 'y': sym = optarg; break;
+        case ':':
+            fprintf(stderr, "harness: error: sanopts: %s needs a value\n", argv[optind - 1]);
+            return FT_EXIT_USAGE;
+        default:
+            fprintf(stderr, "harness: error: sanopts: unknown option '%s' (--dir, --suppressions, --symbolizer)\n",
+                    argv[optind - 1]);
+            return FT_EXIT_USAGE;
+        }
+    }
+    if (optind != argc) {
+        fprintf(stderr, "harness: error: sanopts: unexpected argument '%s'\n", argv[optind]);
+        return FT_EXIT_USAGE;
+    }
+    buf_init(&t, (size_t)1 << 16);
+    buf_init(&a, (size_t)1 << 16);
+    rc = plan_sanitizer_options(&t, &a, getenv("TSAN_OPTIONS"), getenv("ASAN_OPTIONS"), dir, supp, sym);
+    if (rc == 0)
+        printf("%s\n%s\n", buf_cstr(&t), buf_cstr(&a));
+    else
+        fprintf(stderr, "harness: error: sanopts: the options are too long\n");
+    buf_free(&t);
+    buf_free(&a);
+    return rc == 0 ? FT_EXIT_CLEAN : rc == FT_ETOOBIG ? FT_EXIT_USAGE : FT_EXIT_INFRA;
+}
+
 static void
 scntool__name(const struct scn_scenario *s)
 {
@@ -427,7 +476,8 @@ scntool__usage(void)
                     "       scntool emit SCENARIO.yaml [KEY=VALUE | KEY=@FILE]...   (the scenario, those keys replaced)\n"
                     "       scntool sign [--catalog FILE] LOG...   (sanitizer output signed as the harness signs it)\n"
                     "       scntool known --catalog FILE KIND SIGNATURE [ALSO...]   (the known issue it is)\n"
-                    "       scntool layout        (the report and evidence file names, as JSON)\n");
+                    "       scntool layout        (the report and evidence file names, as JSON)\n"
+                    "       scntool sanopts [--dir DIR] [--suppressions FILE] [--symbolizer PATH]   (a run's sanitizer options)\n");
     return FT_EXIT_USAGE;
 }
 
@@ -445,6 +495,8 @@ main(int argc, char **argv)
         return scntool__known(argc - 2, argv + 2);
     if (argc == 2 && strcmp(argv[1], "layout") == 0)
         return scntool__layout();
+    if (argc >= 2 && strcmp(argv[1], "sanopts") == 0)
+        return scntool__sanopts(argc - 1, argv + 1);
     if (argc >= 3 && strcmp(argv[1], "emit") == 0)
         return scntool__emit(argv[2], argc - 3, argv + 3);
     expect = argc >= 2 && strcmp(argv[1], "expect") == 0;

@@ -244,7 +244,11 @@ def test_glibc_invalid_size_abort(harness):
 
 
 def test_user_sanitizer_options_are_kept(harness):
-    r = harness(f"{SCN}/print_env.yaml", TSAN_OPTIONS="history_size=4:halt_on_error=1")
+    """The runs get the user's sanitizer options (theirs win), the scenario's env, and of the
+    caller's environment only the variables named for runs (harness.PASSED): not a token, not
+    pip's settings (the builders'), not the toolchain's variables."""
+    r = harness(f"{SCN}/print_env.yaml", TSAN_OPTIONS="history_size=4:halt_on_error=1", SECRET_TOKEN="leak",
+                PIP_CERT="/pip.pem", PYTHONHASHSEED="7")
     assert r.rc == 0, r
     out = dict(line.split("=", 1) for line in open(os.path.join(r.evidence(), "stdout.txt")).read().splitlines())
     opts = dict(o.split("=", 1) for o in out["TSAN_OPTIONS"].split(":"))
@@ -253,6 +257,8 @@ def test_user_sanitizer_options_are_kept(harness):
     assert opts["suppressions"] == os.path.join(r.dir, "suppressions.txt"), opts
     assert out["OPENBLAS_NUM_THREADS"] == "1"                                  # the scenario's env
     assert out["executable"] == r.run_json["toolchain"]["python"]              # sys.executable is the toolchain's
+    assert out["PYTHONHASHSEED"] == "7", out                                   # a Python setting is the user's
+    assert out["SECRET_TOKEN"] == out["PIP_CERT"] == out["SAN"] == "(unset)", out
 
 
 def test_keys_table_in_readme_is_the_parsers():

@@ -134,3 +134,22 @@ def test_calls_go_one_way():
         literals = re.findall(r'"((?:[^"\\]|\\.)*)"', open(path).read())
         found = [x for x in literals if x == "-m" or x.endswith(".sh") or "toolchain/" in x]
         assert not found, (path, found)
+
+
+def test_one_home_for_the_toolchain():
+    """toolchain.json has one writer and one reader in Python (ftsan/toolchain.py; the harness
+    reads it in C, harness/tc.c): no builder reads or writes it, no other module opens it, and only
+    ftsan/toolchain.py starts the toolchain, harness and kernel builders."""
+    import glob
+    import re
+    for path in glob.glob(os.path.join(ROOT, "toolchain", "*.sh")) + glob.glob(os.path.join(ROOT, "toolchain", "*.py")):
+        code = "\n".join(line.split("#")[0] for line in open(path))
+        # removing a copied environment's stale description is allowed; reading or writing it is not
+        found = [m for m in re.findall(r"[^\n]*toolchain\.json[^\n]*", code) if not re.match(r'\s*rmdir .*rm -f "\$tmp/toolchain\.json"', m)]
+        assert not found, (path, found)
+    for path in glob.glob(os.path.join(ROOT, "ftsan", "*.py")) + glob.glob(os.path.join(ROOT, "bench", "*.py")):
+        if path.endswith(os.path.join("ftsan", "toolchain.py")):
+            continue
+        code = "\n".join(line.split("#")[0] for line in open(path))
+        found = re.findall(r'"toolchain\.json"|toolchain/(?:toolchain|harness|kernel)\.sh', code)
+        assert not found, (path, found)

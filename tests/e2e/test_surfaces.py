@@ -70,6 +70,16 @@ SCNTOOL = [
     (["expect", DLPACK, "tsan"], 2, "usage: scntool"),
     (["layout"], 0, loads(lambda j: j["report_json"] == "report.json")),
     (["layout", "extra"], 2, "usage: scntool"),
+    # sanopts: the runs' sanitizer options (plan.c), the user's first (ASAN_OPTIONS=detect_leaks=1 below)
+    (["sanopts", "--dir", "/d", "--suppressions", "/x", "--symbolizer", "/s"], 0, lambda out: out.splitlines() == [
+        "TSAN_OPTIONS=log_path=/d/tsan:halt_on_error=0:second_deadlock_stack=1:print_suppressions=1:suppressions=/x:"
+        "external_symbolizer_path=/s",
+        "ASAN_OPTIONS=detect_leaks=1:log_path=/d/asan:abort_on_error=0:handle_abort=1:external_symbolizer_path=/s"]),
+    (["sanopts"], 0, lambda out: out.splitlines()[0] == "TSAN_OPTIONS=halt_on_error=0:second_deadlock_stack=1:"
+                                                         "print_suppressions=1"),
+    (["sanopts", "--bogus"], 2, "sanopts: unknown option '--bogus'"),
+    (["sanopts", "--dir"], 2, "sanopts: --dir needs a value"),
+    (["sanopts", "extra"], 2, "sanopts: unexpected argument 'extra'"),
     # emit: the minimizer's first candidate of dlpack_race, which crashed the tool
     (["emit", DLPACK, "name=dlpack_race", "threads=8", "iterations=3", "timeout=70", "setup=@{setup}", "body=@{body}"],
      0, lambda out: "timeout: 70" in out and "setup: |" in out),
@@ -126,6 +136,7 @@ FTSAN = [
     ([], 2, "commands:"),
     (["frob"], 2, "commands:"),
     (["minimize"], 2, "the following arguments are required: target"),
+    (["toolchain", "--bogus"], 2, "unrecognized arguments: --bogus"),
     (["minimize", "--budget", "soon", "x"], 2, "argument --budget: invalid float value"),
     (["minimize", "nosuchfinding"], 2, "ftsan minimize: error: minimize: no report under reports/ has finding nosuchfinding"),
     (["bisect"], 2, "the following arguments are required: --scenario, --numpy"),
