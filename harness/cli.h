@@ -4,24 +4,7 @@
 #define FT_CLI_H
 
 #include "buf.h"
-
-enum cli_cmd { CLI_NONE, CLI_RUN, CLI_CHILD, CLI_SERVER, CLI_LIST, CLI_KEYS, CLI_HELP };
-
-struct cli_opts {
-    enum cli_cmd cmd;
-    const char *toolchain; /* toolchain.json */
-    const char *reports;   /* default "reports" */
-    const char *scenarios; /* default "scenarios" */
-    const char *run_id;
-    const char *dir;       /* child: its evidence directory */
-    const char *scenario;  /* positional: name or path */
-    const char *catalog;   /* known issues, default "known/catalog.json" */
-    const char *suppressions; /* directory of suppression files, default "suppressions" */
-    const char *process;      /* "fork" or "fresh": overrides the scenario's process key; NULL: not given */
-    long threads, iterations, runs, jobs, timeout, run; /* 0: not given */
-    long seed;
-    int seed_set;
-};
+#include "opts.h"
 
 /* cli_parse: argv -> opts (strings borrowed from argv). 0, or FT_EUSAGE with the message
  * naming the option and the value in *err. */

@@ -3,7 +3,7 @@
 #ifndef FT_DRV_H
 #define FT_DRV_H
 
-#include "cli.h"
+#include "opts.h"
 
 int drv_run(const struct cli_opts *o);
 int drv_child(const struct cli_opts *o);

@@ -7,7 +7,7 @@
 #define FT_PLAN_H
 
 #include "buf.h"
-#include "cli.h"
+#include "opts.h"
 #include "evd.h"
 #include "run.h"
 #include "scn.h"

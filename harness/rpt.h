@@ -6,7 +6,7 @@
 
 #include <jansson.h>
 
-#include "cli.h"
+#include "opts.h"
 #include "plan.h"
 #include "scn.h"
 #include "sig.h"
