@@ -458,63 +458,96 @@ scntool__check(const struct scn_scenario *s)
     (void)s;
 }
 
-/* The commands that read one scenario and print what they tell of it. */
-static const struct {
+/* getopt_long reads from argv[1]: the verb stays in front of its arguments. */
+static int
+scntool__sanopts_argv(int argc, char **argv)
+{
+    return scntool__sanopts(argc + 1, argv - 1);
+}
+
+static int
+scntool__emit_argv(int argc, char **argv)
+{
+    return scntool__emit(argv[0], argc - 1, argv + 1);
+}
+
+static int
+scntool__layout_argv(int argc, char **argv)
+{
+    (void)argc, (void)argv;
+    return scntool__layout();
+}
+
+/* The verbs: one table, from which both the dispatch and the usage come. A verb reads one
+ * scenario, its first argument, loaded and checked before it runs (scn; expect takes three more
+ * arguments: scn_more), or reads its own arguments (own). min and max count the arguments after
+ * the verb (max -1: any number); outside them, the usage and exit 2. */
+static const struct scntool__verb {
     const char *name;
-    void (*fn)(const struct scn_scenario *s);
-} scntool__cmds[] = {
-    {"build", scntool__build},   {"check", scntool__check},     {"json", scntool__json},
-    {"name", scntool__name},     {"packages", scntool__packages}, {"plan", scntool__plan},
-    {"program", scntool__program}, {"sanitizers", scntool__sanitizers}, {"sources", scntool__sources},
+    const char *args;
+    const char *help;
+    int min, max;
+    void (*scn)(const struct scn_scenario *s);
+    int (*scn_more)(const struct scn_scenario *s, const char *a, const char *b, const char *c);
+    int (*own)(int argc, char **argv);
+} scntool__verbs[] = {
+    {"check", "SCENARIO.yaml", "nothing, or the scenario's error (exit 2)", 1, 1, scntool__check, NULL, NULL},
+    {"name", "SCENARIO.yaml", "its name", 1, 1, scntool__name, NULL, NULL},
+    {"packages", "SCENARIO.yaml", "requires.packages as pip requirements, NumPy left out", 1, 1, scntool__packages, NULL,
+     NULL},
+    {"sources", "SCENARIO.yaml", "requires.from_source", 1, 1, scntool__sources, NULL, NULL},
+    {"build", "SCENARIO.yaml", "its compiled sources: KIND PATH a line", 1, 1, scntool__build, NULL, NULL},
+    {"sanitizers", "SCENARIO.yaml", "the sanitizers it is meant for", 1, 1, scntool__sanitizers, NULL, NULL},
+    {"plan", "SCENARIO.yaml", "the versions verify runs it on: SAN NUMPY PINS a line", 1, 1, scntool__plan, NULL, NULL},
+    {"program", "SCENARIO.yaml", "the scenario as a standalone program", 1, 1, scntool__program, NULL, NULL},
+    {"json", "SCENARIO.yaml", "the scenario as JSON", 1, 1, scntool__json, NULL, NULL},
+    {"expect", "SCENARIO.yaml SAN NUMPY PINS", "the outcome it expects on those versions", 4, 4, NULL, scntool__expect,
+     NULL},
+    {"emit", "SCENARIO.yaml [KEY=VALUE | KEY=@FILE]...", "the scenario, those keys replaced", 1, -1, NULL, NULL,
+     scntool__emit_argv},
+    {"sign", "[--catalog FILE] LOG...", "sanitizer output signed as the harness signs it", 0, -1, NULL, NULL,
+     scntool__sign},
+    {"known", "--catalog FILE KIND SIGNATURE [ALSO...]", "the known issue it is", 4, -1, NULL, NULL, scntool__known},
+    {"layout", "", "the report and evidence file names, as JSON", 0, 0, NULL, NULL, scntool__layout_argv},
+    {"sanopts", "[--dir DIR] [--suppressions FILE] [--symbolizer PATH]", "a run's sanitizer options", 0, 6, NULL, NULL,
+     scntool__sanopts_argv},
 };
 
 static int
 scntool__usage(void)
 {
-    fprintf(stderr, "usage: scntool check|name|packages|sources|build|sanitizers|plan|program|json SCENARIO.yaml\n"
-                    "       scntool expect SCENARIO.yaml SAN NUMPY PINS\n"
-                    "       scntool emit SCENARIO.yaml [KEY=VALUE | KEY=@FILE]...   (the scenario, those keys replaced)\n"
-                    "       scntool sign [--catalog FILE] LOG...   (sanitizer output signed as the harness signs it)\n"
-                    "       scntool known --catalog FILE KIND SIGNATURE [ALSO...]   (the known issue it is)\n"
-                    "       scntool layout        (the report and evidence file names, as JSON)\n"
-                    "       scntool sanopts [--dir DIR] [--suppressions FILE] [--symbolizer PATH]   (a run's sanitizer options)\n");
+    fprintf(stderr, "usage: scntool VERB ARGUMENTS\n");
+    for (size_t i = 0; i < sizeof(scntool__verbs) / sizeof(scntool__verbs[0]); i++)
+        fprintf(stderr, "  scntool %s %s\n      %s\n", scntool__verbs[i].name, scntool__verbs[i].args,
+                scntool__verbs[i].help);
     return FT_EXIT_USAGE;
 }
 
 int
 main(int argc, char **argv)
 {
-    void (*fn)(const struct scn_scenario *) = NULL;
+    const struct scntool__verb *v = NULL;
     struct scn_scenario s;
     struct buf err;
-    int rc, expect;
+    int rc, n = argc - 2;
 
-    if (argc >= 2 && strcmp(argv[1], "sign") == 0)
-        return scntool__sign(argc - 2, argv + 2);
-    if (argc >= 2 && strcmp(argv[1], "known") == 0)
-        return scntool__known(argc - 2, argv + 2);
-    if (argc == 2 && strcmp(argv[1], "layout") == 0)
-        return scntool__layout();
-    if (argc >= 2 && strcmp(argv[1], "sanopts") == 0)
-        return scntool__sanopts(argc - 1, argv + 1);
-    if (argc >= 3 && strcmp(argv[1], "emit") == 0)
-        return scntool__emit(argv[2], argc - 3, argv + 3);
-    expect = argc >= 2 && strcmp(argv[1], "expect") == 0;
-    for (size_t i = 0; argc >= 2 && i < sizeof(scntool__cmds) / sizeof(scntool__cmds[0]); i++)
-        if (strcmp(argv[1], scntool__cmds[i].name) == 0)
-            fn = scntool__cmds[i].fn;
-    if ((fn == NULL && !expect) || argc != (expect ? 6 : 3))
+    for (size_t i = 0; argc >= 2 && i < sizeof(scntool__verbs) / sizeof(scntool__verbs[0]); i++)
+        if (strcmp(argv[1], scntool__verbs[i].name) == 0)
+            v = &scntool__verbs[i];
+    if (v == NULL || n < v->min || (v->max >= 0 && n > v->max))
         return scntool__usage();
+    if (v->own)
+        return v->own(n, argv + 2);
     buf_init(&err, 1 << 16);
     if ((rc = scn_load(argv[2], &s, &err)) != 0) {
         fprintf(stderr, "harness: error: %s\n", buf_cstr(&err));
         buf_free(&err);
         return rc == FT_ENOMEM ? FT_EXIT_INFRA : FT_EXIT_USAGE;
     }
-    if (expect)
-        scntool__expect(&s, argv[3], argv[4], argv[5]);
+    if (v->scn_more)
+        v->scn_more(&s, argv[3], argv[4], argv[5]);
     else
-        fn(&s);
+        v->scn(&s);
     scn_free(&s);
     buf_free(&err);
     return fflush(stdout) == 0 && !ferror(stdout) ? FT_EXIT_CLEAN : FT_EXIT_INFRA;
