@@ -22,6 +22,7 @@
 #include "san.h"
 #include "scn.h"
 #include "sig.h"
+#include "symd.h"
 #include "tc.h"
 
 #define DRV__MAX_MSG (1 << 16)
@@ -78,6 +79,7 @@ struct drv__progress {
     long done, failed;
     int nomem;
     struct timespec t0;
+    struct symd_stats symd; /* the symbolizer relay's counts, once the runs are over */
 };
 
 static double
@@ -164,7 +166,8 @@ drv__report(const struct cli_opts *o, const struct plan *plan, const char *dir, 
     struct rpt_run rpt = {.dir = dir, .scn = plan->scn, .tc = plan->tc, .runs_planned = (int)plan->run.runs,
                           .runs_done = (int)prog->done, .runs_failed = (int)prog->failed,
                           .seconds = drv__elapsed(&prog->t0), .tsan_options = plan->tsan_options,
-                          .asan_options = plan->asan_options, .mode = &prog->mode};
+                          .asan_options = plan->asan_options, .mode = &prog->mode,
+                          .symbolizer = plan->symd[0] ? &prog->symd : NULL};
 
     if (drv__identify(o, plan->scn, &prog->findings) != 0 || rpt_write(&rpt, &prog->findings) != 0 ||
         rpt_latest(o->reports, dir) != 0)
@@ -184,6 +187,7 @@ drv__pipeline(const struct cli_opts *o, const struct scn_scenario *s, const stru
     struct run_result *results = NULL;
     struct rpt_dir d;
     struct plan plan = {0};
+    struct symd symd = {0};
     struct buf err;
     int rc, status = FT_EXIT_INFRA;
     extern char **environ;
@@ -209,7 +213,10 @@ drv__pipeline(const struct cli_opts *o, const struct scn_scenario *s, const stru
     clock_gettime(CLOCK_MONOTONIC, &prog.t0);
     log_info("%s: %ld runs of %ld threads x %ld iterations on CPython %s (%s), NumPy %s -> %s", s->name, plan.run.runs,
              s->threads, s->iterations, tc->version, tc->sanitizer, tc->numpy_version ? tc->numpy_version : "none", d.path);
+    if (plan.symd[0] && symd_start(&symd, plan.symd, plan.symbols.symbolizer) != 0)
+        memset(&symd, 0, sizeof(symd)); /* the shims run the real symbolizer */
     rc = run_all(&plan.run, results, drv__on_done, &prog, &prog.mode);
+    symd_stop(&symd, &prog.symd);
     if (rc < 0 || prog.nomem)
         goto out;
     if (rc == 1)

@@ -11,8 +11,13 @@ CFLAGS  := -std=gnu11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -Wall -Wextra
 LDFLAGS := $(SANFLAGS) -Wl,-E
 LIBS    := $(LIBPY) $(PYLIBS) -lyaml -ljansson -lpthread -lm -ldl -lutil
 
-$(BUILD)/harness: $(OBJS)
+$(BUILD)/harness: $(OBJS) $(BUILD)/sym/llvm-symbolizer
 	$(CC) $(LDFLAGS) -o $@.tmp $(OBJS) $(LIBS) && mv $@.tmp $@
+
+# The symbolizer the runs are given (harness/symd.h): no sanitizer, no interpreter.
+$(BUILD)/sym/llvm-symbolizer: harness/tools/symshim.c harness/symd.h $(CONFIG)
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -o $@.tmp $< && mv $@.tmp $@
 
 $(BUILD)/%.o: harness/%.c $(CONFIG)
 	$(CC) $(CFLAGS) -c -o $@ $<

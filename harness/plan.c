@@ -9,6 +9,7 @@
 
 #include "err.h"
 #include "layout.h"
+#include "symd.h"
 
 #define PLAN__MAX_VAR ((size_t)1 << 16) /* one environment entry, or one option string */
 
@@ -123,7 +124,7 @@ static int
 plan__ours(const char *e, const struct scn_scenario *s, int preload)
 {
     if (strncmp(e, "TSAN_OPTIONS=", 13) == 0 || strncmp(e, "ASAN_OPTIONS=", 13) == 0 ||
-        (preload && strncmp(e, "LD_PRELOAD=", 11) == 0))
+        strncmp(e, SYMD_ENV "=", sizeof(SYMD_ENV)) == 0 || (preload && strncmp(e, "LD_PRELOAD=", 11) == 0))
         return 1;
     for (size_t i = 0; i < s->n_env; i++) {
         size_t k = strlen(s->env[i].key);
@@ -178,10 +179,11 @@ plan__env(struct plan *p, const struct plan_env *env, const char *supp)
 {
     const struct scn_scenario *s = p->scn;
     const char *sym = p->symbols.symbolizer, *preload = plan__getenv(env->environ, "FTSAN_PRELOAD");
+    struct buf shim;
     const char *ld = plan__getenv(env->environ, "LD_PRELOAD");
     struct buf b, tsan, asan;
     static const char *const pools[] = {"OPENBLAS_NUM_THREADS=1", "OMP_NUM_THREADS=1"};
-    size_t n = 0, cap = 6 + s->n_env;
+    size_t n = 0, cap = 7 + s->n_env;
     int rc = 0;
 
     for (size_t i = 0; env->environ && env->environ[i]; i++)
@@ -190,8 +192,21 @@ plan__env(struct plan *p, const struct plan_env *env, const char *supp)
         return FT_ENOMEM;
     buf_init(&tsan, PLAN__MAX_VAR);
     buf_init(&asan, PLAN__MAX_VAR);
-    rc = plan_sanitizer_options(&tsan, &asan, plan__getenv(env->environ, "TSAN_OPTIONS"),
-                                plan__getenv(env->environ, "ASAN_OPTIONS"), "{dir}", supp, sym);
+    /* The runs' symbolizer is the relay's shim beside the harness (symd.h), when it was built:
+     * one llvm-symbolizer for the invocation instead of one a reporting run. */
+    buf_init(&shim, PLAN__MAX_VAR);
+    if (sym && strrchr(p->self, '/') &&
+        buf_printf(&shim, "%.*s/sym/" SYMD_SHIM, (int)(strrchr(p->self, '/') - p->self), p->self) == 0 &&
+        access(buf_cstr(&shim), X_OK) == 0) {
+        symd_name(p->symd, sizeof(p->symd));
+        buf_init(&b, PLAN__MAX_VAR);
+        buf_printf(&b, SYMD_ENV "=%s\t%s", p->symd, sym);
+        rc = plan__push(p->envp, &n, &b);
+        sym = buf_cstr(&shim);
+    }
+    if (rc == 0)
+        rc = plan_sanitizer_options(&tsan, &asan, plan__getenv(env->environ, "TSAN_OPTIONS"),
+                                    plan__getenv(env->environ, "ASAN_OPTIONS"), "{dir}", supp, sym);
     for (size_t i = 0; rc == 0 && env->environ && env->environ[i]; i++)
         if (!plan__ours(env->environ[i], s, preload != NULL))
             rc = plan__strv_push(p->envp, &n, env->environ[i]);
@@ -224,6 +239,7 @@ plan__env(struct plan *p, const struct plan_env *env, const char *supp)
         rc = plan__push(p->envp, &n, &asan);
     else
         buf_free(&asan);
+    buf_free(&shim);
     p->tsan_options = plan__getenv(p->envp, "TSAN_OPTIONS");
     p->asan_options = plan__getenv(p->envp, "ASAN_OPTIONS");
     return rc;

@@ -487,6 +487,13 @@ rpt__json(const struct rpt_run *run, const struct sig_findings *f)
     json_object_set_new(o, "runs", runs);
     json_object_set_new(o, "seconds", json_real(run->seconds));
     json_object_set_new(o, "process", rpt__process(s, run->mode));
+    /* How the runs' reports were symbolized: the relay's counts (symd.h), null without one. */
+    json_object_set_new(o, "symbolizer",
+                        run->symbolizer ? json_pack("{s:I,s:I,s:I,s:I}", "processes", (json_int_t)run->symbolizer->started,
+                                                    "clients", (json_int_t)run->symbolizer->clients, "requests",
+                                                    (json_int_t)run->symbolizer->requests, "refused",
+                                                    (json_int_t)run->symbolizer->refused)
+                                        : json_null());
     for (size_t i = 0; i < f->n; i++)
         json_array_append_new(fa, rpt_finding_json(&f->v[i]));
     json_object_set_new(o, "findings", fa);

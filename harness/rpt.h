@@ -10,6 +10,7 @@
 #include "plan.h"
 #include "scn.h"
 #include "sig.h"
+#include "symd.h"
 #include "tc.h"
 
 /* reports/<run>/ as it is before the runs. */
@@ -39,6 +40,7 @@ struct rpt_run {
     double seconds;
     const char *tsan_options, *asan_options; /* as given to the children (allow-listed) */
     const struct run_mode *mode;      /* how the runs got their processes */
+    const struct symd_stats *symbolizer; /* the runs' symbolizer relay, NULL when they had none */
 };
 
 /* rpt_write: summary.md, findings/<id>/report.md, report.json, junit.xml. 0 or an error (logged):

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from conftest import ROOT, SCN, front_door, harness_binary, load_json
+from conftest import ROOT, SCN, front_door, harness_binary, load_json, toolchain_of
 
 
 def test_yaml_syntax_error_names_line_7_and_writes_nothing(harness, reports):
@@ -166,6 +166,10 @@ def test_c_race_found_in_every_run_with_python_line_and_gil_module(harness):
     (f,) = r.findings("data-race")
     assert f["signature"] == "data-race: lookup (racy_gil.c) <> lookup (racy_gil.c)", f
     assert f["runs_hit"] == 3, f
+    # One llvm-symbolizer for the invocation (harness/symd.h): every reporting run's shim
+    # connected to the relay, which started one process.
+    assert r.report["symbolizer"]["processes"] == 1 and r.report["symbolizer"]["clients"] == 3, r.report["symbolizer"]
+    assert r.report["symbolizer"]["requests"] > 0 and r.report["symbolizer"]["refused"] == 0, r.report["symbolizer"]
     # The scenario's own bug, by its expectation (kind data-race, "lookup" in the signature).
     assert f["scenario_bug"] is True and r.report["scenario"]["describes_bug"] is True
     assert "c_race.yaml\", line 10 in <module>" in f["python_traceback"], f
@@ -204,6 +208,24 @@ def test_unsymbolized_log_is_symbolized_late(harness):
     log = [n for n in os.listdir(r.evidence()) if n.startswith("tsan.")]
     assert log and "#0 <null> <null> (racy_gil" in open(os.path.join(r.evidence(), log[0])).read()
     assert [f["signature"] for f in r.findings("data-race")] == ["data-race: lookup (racy_gil.c) <> lookup (racy_gil.c)"]
+
+
+@pytest.mark.parametrize("relay", ["nosuchrelay", None])
+def test_the_symbolizer_shim_without_its_relay_is_the_real_symbolizer(relay):
+    """The runs' llvm-symbolizer is a shim (harness/tools/symshim.c) that relays to the
+    invocation's one symbolizer; without a relay to reach it becomes the real one: a report is
+    never left unsymbolized because of it."""
+    binary = harness_binary()
+    shim = os.path.join(os.path.dirname(binary), "sym", "llvm-symbolizer")
+    real = load_json(os.path.join(os.path.dirname(os.path.dirname(toolchain_of().python)), "toolchain.json"))["symbolizer"]
+    nm = subprocess.run(["nm", binary], capture_output=True, text=True, check=True).stdout
+    addr = next(line.split()[0] for line in nm.splitlines() if line.endswith(" T drv_run"))
+    env = {"PATH": os.environ["PATH"], **({"FTSAN_SYMBOLIZER": f"{relay}\t{real}"} if relay else {})}
+    r = subprocess.run([shim, "--inlines"], input=f'CODE "{binary}" 0x{addr}\n', capture_output=True, text=True, env=env)
+    if relay:
+        assert r.returncode == 0 and r.stdout.startswith("drv_run\n") and "drv.c:" in r.stdout, r
+    else:   # no FTSAN_SYMBOLIZER at all: nothing to run, said so
+        assert r.returncode == 127 and "no relay and no real symbolizer" in r.stderr, r
 
 
 @pytest.mark.parametrize("san,runs", [("tsan", 6), ("asan", 3)])
