@@ -327,6 +327,8 @@ class Minimizer:
             try:
                 rate_yaml = self.hits(best, RATE_RUNS, deadline=self.end)
                 rate_py = self.rate_of_program(best, prog_path, self.end)
+                if rate_py is None:   # the budget ran out among the program's runs
+                    stopped = stopped or "the time budget ran out"
             except Budget:
                 stopped = stopped or "the time budget ran out"
             except Interrupted as e:
