@@ -6,7 +6,8 @@ second of the trivial NumPy scenario and of dlpack_race, forked, on this machine
 
 Every measure is taken ROUNDS times, in turn (a, b, c, a, b, c, ...), so a burst of load falls on
 all of them; a row keeps every raw value, the median and the worst, and the load average when
-the measure started. CPU is user + system time of the whole process tree (the kernel's
+the measure started (the benchmark's own runs load it: the load before the first is kept apart).
+CPU is user + system time of the whole process tree (the kernel's
 accounting of waited-for children). Appends rows to bench/startup.tsv.
 
 Usage: bench/startup.py [--rounds 10] [--numpy 2.2.5]"""
@@ -66,7 +67,9 @@ def main():
                                                                       40, reports),
         "runs_per_second_dlpack_race_fork": lambda: runs_per_second("scenarios/dlpack_race.yaml", a.numpy, 20, reports),
     }
-    units = {"wall": "s", "cpu": "CPU s", "fork": "runs/s"}
+    units = {"bare_interpreter_start_wall": "s", "warm_make_toolchain_wall": "s", "make_run_cpu_before_first_run": "CPU s",
+             "runs_per_second_numpy_startup_fork": "runs/s", "runs_per_second_dlpack_race_fork": "runs/s"}
+    idle = os.getloadavg()[0]   # before anything of this benchmark ran
     raw = {k: [] for k in measures}
     load = {k: [] for k in measures}
     for _ in range(a.rounds):
@@ -76,14 +79,14 @@ def main():
     new = not os.path.exists(TSV)
     with open(TSV, "a") as out:
         if new:
-            out.write("date\tmeasure\trounds\tmedian\tworst\tunit\tload_1min_max\tcores\tnumpy\traw\n")
+            out.write("date\tmeasure\trounds\tmedian\tworst\tunit\tload_1min_before\tload_1min_max\tcores\tnumpy\traw\n")
         for k, vals in raw.items():
             worse = min if k.startswith("runs_per_second") else max
             row = [time.strftime("%Y-%m-%d"), k, str(len(vals)), f"{statistics.median(vals):.3f}",
-                   f"{worse(vals):.3f}", units[k.rsplit('_', 1)[1]], f"{max(load[k]):.2f}", str(os.cpu_count()), a.numpy,
+                   f"{worse(vals):.3f}", units[k], f"{idle:.2f}", f"{max(load[k]):.2f}", str(os.cpu_count()), a.numpy,
                    " ".join(f"{v:.3f}" for v in vals)]
             out.write("\t".join(row) + "\n")
-            print("\t".join(row[:9]))
+            print("\t".join(row[:10]))
 
 
 if __name__ == "__main__":

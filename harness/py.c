@@ -140,6 +140,8 @@ py__init(const struct py_job *job)
     config.enable_gil = 0;
 #endif
     config.install_signal_handlers = 1;
+    /* Compiling the scenario needs no site-packages: a tenth of a second less before the runs. */
+    config.site_import = !job->compile_only;
     st = PyConfig_SetBytesString(&config, &config.executable, job->python);
     if (!PyStatus_Exception(st))
         st = PyConfig_SetBytesString(&config, &config.program_name, job->python);
@@ -472,7 +474,7 @@ py_check(const struct scn_scenario *s, const char *python, struct buf *err)
 {
     const struct scn_code *blocks[] = {&s->setup, &s->body, &s->teardown};
     const char *names[] = {"setup", "body", "teardown"};
-    struct py_job job = {.scn = s, .python = python};
+    struct py_job job = {.scn = s, .python = python, .compile_only = 1};
     int rc = 0;
 
     if (py__init(&job) != 0) {

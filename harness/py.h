@@ -12,6 +12,7 @@ struct py_job {
     const char *dir;                /* this run's evidence directory, existing */
     unsigned long seed;
     int run;                        /* index of this run, for the record */
+    int compile_only;               /* py_check: no site (nothing is imported, only compiled) */
 };
 
 /* py_run: run the job in this process. Call once, in a fresh process, before any thread exists.

@@ -229,5 +229,5 @@ py_serve(const struct py_job *job, int ctl)
     }
     py__end(&c);
     json_decref(figures);
-    return py__exit(rc, py__summary(job), py__now(), 1);
+    return py__exit(rc, py__summary(job), py__now(), 0);
 }
