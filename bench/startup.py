@@ -10,7 +10,7 @@ the measure started (the benchmark's own runs load it: the load before the first
 CPU is user + system time of the whole process tree (the kernel's
 accounting of waited-for children). Appends rows to bench/startup.tsv.
 
-Usage: bench/startup.py [--rounds 10] [--numpy 2.2.5]"""
+Usage: bench/startup.py [--rounds 10] [--numpy 2.2.5] [--only MEASURE,...]"""
 import argparse
 import json
 import os
@@ -48,10 +48,24 @@ def runs_per_second(scenario, numpy, runs, reports):
     return done / wall
 
 
+def marginal(scenario, numpy, reports, few=2, many=22):
+    """Runs per second past the fixed cost of an invocation (the toolchain checks, the compile
+    check, the fork server importing the setup): (many - few) / (wall(many) - wall(few))."""
+    walls = []
+    for n in (few, many):
+        env = dict(os.environ, NUMPY=numpy, SAN="tsan", FTSAN_REPORTS=reports)
+        wall, _, rc = timed([sys.executable, "-m", "ftsan", "run", scenario, "--runs", str(n), "--process", "fork"], env)
+        if rc not in (0, 1):
+            raise SystemExit(f"startup: {scenario} did not run (exit {rc})")
+        walls.append(wall)
+    return (many - few) / (walls[1] - walls[0])
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=10)
     ap.add_argument("--numpy", default="2.2.5")
+    ap.add_argument("--only", help="these measures alone (comma-separated names)")
     a = ap.parse_args()
     tc = toolchain.resolve(variables=dict(os.environ, SAN="tsan", NUMPY=a.numpy))
     quiet = tc.process_env(quiet=True)
@@ -66,10 +80,17 @@ def main():
         "runs_per_second_numpy_startup_fork": lambda: runs_per_second("bench/scenarios/numpy_startup.yaml", a.numpy,
                                                                       40, reports),
         "runs_per_second_dlpack_race_fork": lambda: runs_per_second("scenarios/dlpack_race.yaml", a.numpy, 20, reports),
+        # What one more run costs once the fork server is up: 2 runs against 22, the difference.
+        "marginal_runs_per_second_numpy_startup_fork": lambda: marginal("bench/scenarios/numpy_startup.yaml", a.numpy,
+                                                                        reports),
+        "marginal_runs_per_second_dlpack_race_fork": lambda: marginal("scenarios/dlpack_race.yaml", a.numpy, reports),
     }
     units = {"bare_interpreter_start_wall": "s", "warm_make_toolchain_wall": "s", "make_run_cpu_before_first_run": "CPU s",
-             "runs_per_second_numpy_startup_fork": "runs/s", "runs_per_second_dlpack_race_fork": "runs/s"}
+             "runs_per_second_numpy_startup_fork": "runs/s", "runs_per_second_dlpack_race_fork": "runs/s",
+             "marginal_runs_per_second_numpy_startup_fork": "runs/s", "marginal_runs_per_second_dlpack_race_fork": "runs/s"}
     idle = os.getloadavg()[0]   # before anything of this benchmark ran
+    if a.only:
+        measures = {k: measures[k] for k in a.only.split(",")}
     raw = {k: [] for k in measures}
     load = {k: [] for k in measures}
     for _ in range(a.rounds):
@@ -81,7 +102,7 @@ def main():
         if new:
             out.write("date\tmeasure\trounds\tmedian\tworst\tunit\tload_1min_before\tload_1min_max\tcores\tnumpy\traw\n")
         for k, vals in raw.items():
-            worse = min if k.startswith("runs_per_second") else max
+            worse = min if "runs_per_second" in k else max
             row = [time.strftime("%Y-%m-%d"), k, str(len(vals)), f"{statistics.median(vals):.3f}",
                    f"{worse(vals):.3f}", units[k], f"{idle:.2f}", f"{max(load[k]):.2f}", str(os.cpu_count()), a.numpy,
                    " ".join(f"{v:.3f}" for v in vals)]

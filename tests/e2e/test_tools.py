@@ -58,7 +58,7 @@ def test_minimize_interrupted_and_over_budget_writes_the_best_so_far(harness):
     """SIGTERM in the middle of a candidate's run: the minimizer stops that run, writes
     repro.yaml, repro.py and minimize.json, and leaves no candidate behind; a budget shorter
     than the work ends it within the budget plus the time to stop a run. The scenario's runs after
-    the first sleep a minute: the work outlasts the budget on any machine."""
+    the first sleep ten minutes: the work outlasts the budget on any machine."""
     r = harness(f"{SCN}/c_race_slow.yaml", RUNS=1)
     assert r.rc == 1, r
     (f,) = r.findings()
@@ -89,7 +89,9 @@ def test_minimize_interrupted_and_over_budget_writes_the_best_so_far(harness):
     assert p.returncode == 0, out
     m = load_json(os.path.join(d, "minimize.json"))
     assert m["stopped"] == "the time budget ran out", m
-    assert took < budget + 20, took          # the run in progress was stopped, not waited for
+    # The run in progress was stopped, not waited for: waiting would have taken its ten-minute
+    # sleep; the margin (five minutes) is for a loaded machine, not a fast one.
+    assert took < budget + 300, took
 
 
 def test_matrix_shards_merge_and_render(reports):
