@@ -213,7 +213,7 @@ drv__pipeline(const struct cli_opts *o, const struct scn_scenario *s, const stru
     clock_gettime(CLOCK_MONOTONIC, &prog.t0);
     log_info("%s: %ld runs of %ld threads x %ld iterations on CPython %s (%s), NumPy %s -> %s", s->name, plan.run.runs,
              s->threads, s->iterations, tc->version, tc->sanitizer, tc->numpy_version ? tc->numpy_version : "none", d.path);
-    if (plan.symd[0] && symd_start(&symd, plan.symd, plan.symbols.symbolizer) != 0)
+    if (plan.symd[0] && symd_start(&symd, plan.symd, plan.symd_shim, plan.symbols.symbolizer) != 0)
         memset(&symd, 0, sizeof(symd)); /* the shims run the real symbolizer */
     rc = run_all(&plan.run, results, drv__on_done, &prog, &prog.mode);
     symd_stop(&symd, &prog.symd);

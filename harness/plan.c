@@ -202,6 +202,8 @@ plan__env(struct plan *p, const struct plan_env *env, const char *supp)
         buf_init(&b, PLAN__MAX_VAR);
         buf_printf(&b, SYMD_ENV "=%s\t%s", p->symd, sym);
         rc = plan__push(p->envp, &n, &b);
+        if (rc == 0 && (p->symd_shim = strdup(buf_cstr(&shim))) == NULL)
+            rc = FT_ENOMEM;
         sym = buf_cstr(&shim);
     }
     if (rc == 0)
@@ -354,6 +356,7 @@ plan_free(struct plan *p)
     plan__strv_free(p->envp);
     plan__strv_free(p->search);
     free(p->self);
+    free(p->symd_shim);
     free(p->evidence);
     memset(p, 0, sizeof(*p));
 }

@@ -26,6 +26,7 @@ struct plan {
     char **search;                  /* where unsymbolized modules are looked for, NULL-terminated */
     struct evd_symbols symbols;     /* the toolchain's symbolizer and search */
     char symd[64];                  /* the symbolizer relay's name (symd.h), "" when the runs have none */
+    char *symd_shim;                /* the shim the runs are given, which is the relay too */
     struct run_plan run;            /* what the supervisor gets: argv, envp, runs, jobs, timeout, seed */
     struct sig_policy policy;       /* checks: forbidden events, resource limits */
 };

@@ -3,8 +3,9 @@
  * pipes; started by every reporting run, llvm-symbolizer read the debug information of the
  * interpreter and of NumPy again each time (a second of wall time a run). The runs are given a
  * shim instead (harness/tools/symshim.c, installed as SYMD_SHIM: the runtime picks the protocol
- * by that name), which relays each request to the relay (symd_start), a process of the
- * supervisor that keeps one llvm-symbolizer, warm, for every run of the invocation.
+ * by that name), which relays each request to the relay (symd_start: the same program in its
+ * other mode, started by the supervisor), which keeps one llvm-symbolizer, warm, for every run
+ * of the invocation.
  *
  * The protocol, on a stream socket in the abstract namespace: the shim sends
  * "ARGS <its arguments, space-separated>\n" and gets "OK\n" (the relay's symbolizer runs with
@@ -59,9 +60,17 @@ symd_addr(struct sockaddr_un *a, const char *name)
 /* symd_name: a fresh abstract socket name (without the leading NUL) into out. */
 void symd_name(char *out, size_t n);
 
-/* symd_start: the relay for name, starting real (llvm-symbolizer) when the first shim asks.
- * 0, or FT_EIO (logged); d->pid is then 0 and the runs' shims run the real symbolizer. */
-int symd_start(struct symd *d, const char *name, const char *real);
+/* The relay is the shim started as "SHIM SYMD_RELAY_ARG REAL", its listening socket, the read
+ * end of alive and the write end of its counts at these descriptors. */
+#define SYMD_RELAY_ARG "--ftsan-relay"
+#define SYMD_FD_LISTEN 3 /* consecutive: listen, alive, stats */
+#define SYMD_FD_ALIVE 4
+#define SYMD_FD_STATS 5
+
+/* symd_start: the relay for name (the shim in its relay mode), starting real (llvm-symbolizer)
+ * when the first shim asks. 0, or FT_EIO (logged); d->pid is then 0 and the runs' shims run the
+ * real symbolizer. */
+int symd_start(struct symd *d, const char *name, const char *shim, const char *real);
 
 /* symd_stop: ends the relay, its symbolizer with it, and reads its counts into st. */
 void symd_stop(struct symd *d, struct symd_stats *st);
