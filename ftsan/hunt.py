@@ -84,7 +84,8 @@ class Hunt:
 
     # -- the toolchain and the learner ---------------------------------------------------------
     def toolchain(self):
-        self.toolchain_ = toolchain.resolve(os.environ.get("PACKAGES", "").split())
+        self.toolchain_ = toolchain.resolve(os.environ.get("PACKAGES", "").split(),
+                                            os.environ.get("PACKAGES_FROM_SOURCE", "").split())
         self.python = self.toolchain_.python
         self.tc = self.toolchain_.to_dict()
 
