@@ -59,6 +59,8 @@ json.dump({
 """
 
 SANITIZER_FLAGS = {"tsan": "-fsanitize=thread", "asan": "-fsanitize=address", "none": ""}
+# A sanitized process asked a question, not run for its reports: none at all (ours win).
+QUIET = {"TSAN_OPTIONS": "report_bugs=0", "ASAN_OPTIONS": "detect_leaks=0"}
 
 
 @dataclass(frozen=True)
@@ -153,7 +155,7 @@ class Toolchain:
         suppressions. quiet: no reports at all, for an answer."""
         out = dict(harness.environ("system", "run"), **(env or {}), PYTHON_GIL="0")
         if quiet:
-            out.update(TSAN_OPTIONS="report_bugs=0", ASAN_OPTIONS="detect_leaks=0")
+            out.update(QUIET)
         else:
             args = (["--dir", logs] if logs else []) + \
                 (["--suppressions", suppressions or self.tsan_suppressions]
@@ -250,7 +252,7 @@ def describe(python, facts):
     except (OSError, ValueError):
         pass
     argv = [python, "-c", INTERPRETER_FACTS]
-    quiet = dict(harness.environ("system"), TSAN_OPTIONS="report_bugs=0", ASAN_OPTIONS="detect_leaks=0")
+    quiet = dict(harness.environ("system"), **QUIET)
     r = subprocess.run((["setarch", os.uname().machine, "-R"] if want["setarch"] else []) + argv,
                        capture_output=True, text=True, env=quiet)
     if r.returncode != 0:
