@@ -77,6 +77,7 @@ class Minimizer:
         self.workdir = os.path.join(report_dir, "minimize")
         self.tries = 0
         self.log = []
+        self.tc = None            # toolchain(), once a run has described it
         tc = self.run["toolchain"]
         packages = os.path.join(tc["prefix"], "packages.txt")
         self.make_vars = dict(SAN=tc["sanitizer"], NUMPY=tc.get("numpy_version") or "",
@@ -100,8 +101,10 @@ class Minimizer:
 
     def toolchain(self):
         """The report's toolchain as it is described now (the runs made here described it
-        again if its description was of an older layout)."""
-        return toolchain.Toolchain.of(self.run["toolchain"]["prefix"])
+        again if its description was of an older layout), read once."""
+        if self.tc is None:
+            self.tc = toolchain.Toolchain.of(self.run["toolchain"]["prefix"])
+        return self.tc
     # -- running candidates -------------------------------------------------------------------
     # The keys a step may change; everything else is the original's, as written.
     SHRUNK = ("name", "threads", "iterations", "timeout", "setup", "body")

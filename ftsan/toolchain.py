@@ -141,9 +141,8 @@ class Toolchain:
         return os.path.join(self.prefix, DESCRIPTION)
 
     def argv(self, argv):
-        """argv as a sanitized program of this toolchain runs: under `setarch -R` where the probe
-        said TSan needs it."""
-        return (["setarch", os.uname().machine, "-R"] if self.setarch else []) + list(argv)
+        """argv as a sanitized program of this toolchain runs (sanitized_argv)."""
+        return sanitized_argv(argv, self.setarch)
 
     # -- the environment of a sanitized process ---------------------------------------------------
     def process_env(self, logs=None, env=None, kernels=(), preload=(), quiet=False, suppressions=None):
@@ -195,6 +194,12 @@ class Toolchain:
 
     def builder_env(self):
         return dict(harness.environ("system", "build"), TC_SETARCH="1" if self.setarch else "0")
+
+
+def sanitized_argv(argv, setarch):
+    """argv as a sanitized program runs: under `setarch -R` where the builder's probe said TSan
+    needs it."""
+    return (["setarch", os.uname().machine, "-R"] if setarch else []) + list(argv)
 
 
 def _types(t):
@@ -253,8 +258,7 @@ def describe(python, facts):
         pass
     argv = [python, "-c", INTERPRETER_FACTS]
     quiet = dict(harness.environ("system"), **QUIET)
-    r = subprocess.run((["setarch", os.uname().machine, "-R"] if want["setarch"] else []) + argv,
-                       capture_output=True, text=True, env=quiet)
+    r = subprocess.run(sanitized_argv(argv, want["setarch"]), capture_output=True, text=True, env=quiet)
     if r.returncode != 0:
         raise harness.tool_error("the toolchain's interpreter", argv, r.returncode, r.stderr,
                                  "describing itself for toolchain.json")

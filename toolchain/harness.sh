@@ -2,7 +2,7 @@
 # Builds (incrementally) the harness binary for one CPython build and sanitizer and prints its
 # path. NumPy and packages do not change the binary: one build per NAME.
 # Usage: harness.sh NAME CC SANFLAGS INCLUDE LIBPYTHON_STATIC LINK_LIBS
-#   (python3 -m ftsan run passes them from toolchain.json: Toolchain.harness_binary)
+#   (the values of the toolchain's description, toolchain.json)
 set -euo pipefail
 TC_DIR=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(dirname "$TC_DIR")

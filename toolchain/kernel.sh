@@ -3,7 +3,7 @@
 # sanitizer against its Python and NumPy, cached by content; prints the directory holding the
 # module, to put on sys.path. build: {preload: path} makes a plain library for LD_PRELOAD.
 # Usage: kernel.sh KIND SOURCE PYTHON SAN SANFLAGS CC
-#   (python3 -m ftsan passes the toolchain's values from toolchain.json: Toolchain.kernels)
+#   (the values of the toolchain's description, toolchain.json)
 set -euo pipefail
 TC_DIR=$(cd "$(dirname "$0")" && pwd)
 . "$TC_DIR/lib.sh"

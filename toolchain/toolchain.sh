@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Entry point of `make toolchain`: a free-threaded CPython and NumPy built with one sanitizer,
+# The toolchain's builder: a free-threaded CPython and NumPy built with one sanitizer,
 # built on demand and cached. The last line on stdout is the interpreter's path; the lines
 # before it (NAME=VALUE) say what else was decided: the sanitizer, the compiler, whether sanitized
-# programs need `setarch -R`, the symbolizer. python3 -m ftsan toolchain (make toolchain) calls it
-# and writes them, with what the interpreter says of itself, into toolchain.json.
+# programs need `setarch -R`, the symbolizer: its caller writes them, with what the interpreter
+# says of itself, into toolchain.json.
 #
 # Inputs (environment, as make passes them):
 #   PY=3.13.15        CPython version, from Debian's python3.13 source package
@@ -83,7 +83,7 @@ if [ "${SELFCHECK:-auto}" = 1 ] || { [ "${SELFCHECK:-auto}" = auto ] && [ ! -f "
   date -u +%FT%TZ >"$env_dir/selfcheck.ok"
 fi
 tc_say "toolchain ready in $((SECONDS - t_start))s"
-# What the builder decided, for toolchain.json (written by python3 -m ftsan toolchain), then the
+# What the builder decided, for toolchain.json (written by its caller), then the
 # interpreter, last.
 sym=$(command -v "llvm-symbolizer-$(tc_cc_version | cut -d. -f1)" || command -v llvm-symbolizer || true)
 printf '%s\n' "sanitizer=$SAN" "cc=$TC_CC" "setarch=${TC_SETARCH:-0}" "symbolizer=${sym:+$(realpath "$sym")}" "$python"

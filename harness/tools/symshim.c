@@ -52,8 +52,8 @@ static int
 relay__llvm_start(struct relay__llvm *l, const char *real, const char *args, struct symd_stats *st)
 {
     int in[2], out[2];
-    char *copy = strdup(args), *argv[32] = {(char *)real};
-    size_t n = 1;
+    size_t len = strnlen(args, SYMD_MAX_LINE), n = 1;
+    char *copy = strndup(args, len), *argv[32] = {(char *)real};
     pid_t pid;
 
     if (copy == NULL || pipe2(in, O_CLOEXEC) != 0) {
@@ -64,8 +64,17 @@ relay__llvm_start(struct relay__llvm *l, const char *real, const char *args, str
         close(in[0]), close(in[1]), free(copy);
         return -1;
     }
-    for (char *tok = strtok(copy, " "); tok && n < sizeof(argv) / sizeof(argv[0]) - 1; tok = strtok(NULL, " "))
-        argv[n++] = tok;
+    /* The arguments, space-separated, each in place in copy (len bytes). */
+    for (size_t i = 0; i < len && n < sizeof(argv) / sizeof(argv[0]) - 1;) {
+        char *sp = memchr(copy + i, ' ', len - i);
+        size_t end = sp ? (size_t)(sp - copy) : len;
+
+        if (end > i) {
+            copy[end] = '\0';
+            argv[n++] = copy + i;
+        }
+        i = end + 1;
+    }
     if ((pid = fork()) == 0) {
         dup2(in[0], 0);
         dup2(out[1], 1);
