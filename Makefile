@@ -64,13 +64,14 @@ test-e2e:
 	@python3 -m pytest tests/e2e $(PYTEST_ARGS)
 
 # make run SCENARIO=<name or .yaml> [PY= SAN= NUMPY= THREADS= ITERATIONS= RUNS= JOBS= SEED= TIMEOUT=
-#          PROCESS=fork|fresh MINIMIZE=1 BUDGET=seconds DRY_RUN=1], or PYTEST=<tests> [PYTEST_PER=test]
+#          PROCESS=fork|fresh MINIMIZE=1 BUDGET=seconds DRY_RUN=1 CATALOG=file GROUP=races|none], or
+#          PYTEST=<tests> [PYTEST_PER=test]
 # The run's settings are the front door's arguments; the toolchain's variables (exported above)
 # are read by the builders from the environment.
 .PHONY: run
 run:
 	@python3 -m ftsan run $(if $(SCENARIO),'$(SCENARIO)') $(if $(PYTEST),--pytest '$(PYTEST)') \
-	 $(if $(PYTEST_PER),--pytest-per '$(PYTEST_PER)') $(if $(THREADS),--threads '$(THREADS)') \
+	 $(if $(PYTEST_PER),--pytest-per '$(PYTEST_PER)') $(if $(CATALOG),--catalog '$(CATALOG)') $(if $(GROUP),--group '$(GROUP)') $(if $(THREADS),--threads '$(THREADS)') \
 	 $(if $(ITERATIONS),--iterations '$(ITERATIONS)') $(if $(RUNS),--runs '$(RUNS)') $(if $(JOBS),--jobs '$(JOBS)') \
 	 $(if $(TIMEOUT),--timeout '$(TIMEOUT)') $(if $(PROCESS),--process '$(PROCESS)') $(if $(SEED),--seed '$(SEED)') \
 	 $(if $(filter 1,$(MINIMIZE)),--minimize) $(if $(BUDGET),--budget '$(BUDGET)') $(if $(filter 1,$(DRY_RUN)),--dry-run)

@@ -107,10 +107,11 @@ class Run:
 # The front door's own variables, make run's: they never reach a builder, the harness or its
 # runs (a MINIMIZE=1 that reached the runs of the minimizer's candidates started a minimizer in
 # each).
-OWN_VARS = ("SCENARIO", "PYTEST", "PYTEST_PER", "THREADS", "ITERATIONS", "RUNS", "JOBS", "SEED", "TIMEOUT", "PROCESS",
-            "MINIMIZE", "BUDGET", "DRY_RUN")
+OWN_VARS = ("SCENARIO", "PYTEST", "PYTEST_PER", "CATALOG", "GROUP", "THREADS", "ITERATIONS", "RUNS", "JOBS", "SEED",
+            "TIMEOUT", "PROCESS", "MINIMIZE", "BUDGET", "DRY_RUN")
 # Those of them that are the front door's options, by name (PYTEST_PER is --pytest-per).
-RUN_OPTIONS = ("PYTEST", "PYTEST_PER", "THREADS", "ITERATIONS", "RUNS", "JOBS", "TIMEOUT", "PROCESS", "SEED", "BUDGET")
+RUN_OPTIONS = ("PYTEST", "PYTEST_PER", "CATALOG", "GROUP", "THREADS", "ITERATIONS", "RUNS", "JOBS", "TIMEOUT", "PROCESS",
+               "SEED", "BUDGET")
 # The variables that choose a toolchain (make exports them; see toolchain/toolchain.sh).
 TOOLCHAIN_VARS = ("PY", "PY_SRC", "PYTHON", "SAN", "NUMPY", "NUMPY_SRC", "PYDEBUG", "PACKAGES", "PACKAGES_FROM_SOURCE",
                   "SELFCHECK")

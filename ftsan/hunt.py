@@ -10,14 +10,20 @@ scenario for.
    "mixed" cases two mutator threads against two reader threads, in "readers" cases four reader
    threads. A batch scenario runs one case per run, each run a fresh process (first calls matter:
    lazy initialisation races only there), so the budget is spread over many processes.
-3. Sort. Every batch is an ordinary harness run: the same engine, evidence pipeline, catalog and
-   suppressions as every scenario. A finding's runs say which cases showed it. Races on the data
-   of the arrays a case itself shares are the harness's scenario-data-race reports: counted apart,
-   never as the library's.
-4. Keep what is new. A finding that is not a known issue is shrunk to the fewest calls that still
-   show its signature, its rate measured in fresh runs, and written as a scenario
+3. Sort. Every batch is an ordinary harness run: the same engine, evidence pipeline, catalog (as
+   it was when the hunt started: a copy in the hunt's directory) and suppressions as every
+   scenario. A finding's runs say which cases showed it. Races on the data of the arrays a case
+   itself shares are the harness's scenario-data-race reports: counted apart, never as the
+   library's. Each case is judged against the module's contract (known/contracts.json,
+   ftsan/contract.py): a signature seen only in cases where a thread does what the library leaves
+   to the caller (sets or writes a shared ndarray) is by design, reported in its own section with
+   its kind (a use-after-free is still worth knowing), never counted.
+4. Keep what is new. A counted finding that is not a known issue is shrunk to the fewest calls
+   that still show its signature, its rate measured in fresh runs, and written as a scenario
    (new/<id>.yaml: references [], an expectation for this toolchain, the rate and the toolchain in
-   its header), ready to copy into scenarios/.
+   its header), ready to copy into scenarios/. A hang's case then runs without a sanitizer (SAN=none,
+   the same case): one that does not hang there is TSan's slowdown. By-design signatures are
+   written last, shrunk only if the budget is left over.
 
 Everything is written as it is found (hunt.json, summary.md, atomically after every batch): a
 hunt stopped by its budget, SIGINT or SIGTERM keeps all it found. Exit status: 0 nothing new,
@@ -35,10 +41,9 @@ import subprocess
 import sys
 import time
 
-from . import Error, harness, toolchain
+from . import Error, contract, harness, toolchain
 from .harness import ROOT, Budget, atomic_write, bounded
 
-SETTER = re.compile(r"(\w+)\.(\w+) = \1\.\2")   # a learned attribute setter: x.attr = x.attr
 MODES = {"mixed": (("mutator", 2), ("reader", 2)), "readers": (("reader", 4),)}
 BATCH = 16                 # cases (runs) per batch scenario
 ITERATIONS = 8
@@ -46,6 +51,8 @@ LEARN_SHARE = 0.4          # at most this share of the budget for learning (kept
 HUNT_SHARE = 0.7           # the batches stop here; the rest shrinks what is new
 SHRINK_RUNS = 6            # fresh runs a shrunk candidate gets to show the signature
 RATE_RUNS = 20             # fresh runs for a reproducer's published rate
+HANG_RUNS = 4              # runs of a hang's case without a sanitizer
+HANG_TIMEOUT = 60          # seconds each: TSan's hang timeout is 120, for code 5 to 15 times slower
 
 
 class Interrupted(Exception):
@@ -80,7 +87,13 @@ class Hunt:
         self.cases_run = 0
         self.errors = []
         self.stopped = None
+        self.contract = contract.Contract.load(module)
+        self.calls_by_code = None
         os.makedirs(os.path.join(out, "batches"), exist_ok=True)
+        # "known when found" is against the catalog as the hunt started, whatever is edited meanwhile
+        self.catalog = os.path.join(out, "catalog.json")
+        if not os.path.exists(self.catalog):
+            shutil.copyfile(os.path.join(ROOT, "known", "catalog.json"), self.catalog)
 
     # -- the toolchain and the learner ---------------------------------------------------------
     def toolchain(self):
@@ -147,14 +160,17 @@ class Hunt:
                 names += [n for n in c["objects"] if n not in names]
         order = list(kinds)
         names.sort(key=lambda n: (kinds[n]["kind"] == "derived", order.index(n)))
+        codes = [c for cs in roles.values() for c in cs]
         return {"mode": mode, "focus": x, "imports": self.learned["imports"],
-                "objects": [[n, kinds[n]["expr"]] for n in names], "roles": roles}
+                "objects": [[n, kinds[n]["expr"]] for n in names], "roles": roles,
+                "breaks": self.contract.judge_case(codes, self.calls_by_code, kinds)}
 
     def calls_by_object(self):
         """The learned calls of each object, by role (made once: the learning does not change)."""
         if self.by_object is None:
-            self.by_object = {}
+            self.by_object, self.calls_by_code = {}, {}
             for c in self.learned["calls"]:
+                self.calls_by_code.setdefault(c["code"], c)
                 for name in c["objects"]:
                     self.by_object.setdefault(name, {"mutator": [], "reader": []})[c["role"]].append(c)
         return self.by_object
@@ -181,7 +197,8 @@ class Hunt:
         mode = "mixed" if b % 2 == 0 else "readers"
         first = b * self.batch
         path, cases = self.batch_scenario(b, mode, first)
-        r = harness.run(path, os.path.join(self.out, "runs"), self.deadline, SEED=first, RUNS=self.batch)
+        r = harness.run(path, os.path.join(self.out, "runs"), self.deadline, SEED=first, RUNS=self.batch,
+                        CATALOG=self.catalog, GROUP="none")
         entry = {"batch": b, "mode": mode, "first_case": first, "seconds": round(r.seconds, 1), "exit": r.exit}
         if not r.ok:
             entry["error"] = r.stderr[-2000:]
@@ -211,36 +228,42 @@ class Hunt:
         e["roles"] += [x for x in f["roles"] if x not in e["roles"]]
         for run in f["runs"]:
             k = first + run - 1
+            case = cases[str(k)]
             e["cases"].append(k)
-            # NumPy does not lock an array's metadata: a race that only shows when a thread sets
-            # an attribute of the shared object (a.shape = a.shape) is that contract's, not a bug
-            e["setters_only"] = e.get("setters_only", True) and any(
-                self.array_setter(code) for code in cases[str(k)]["roles"].get("mutator", []))
-            if e["example_case"] is None:
-                e["example_case"] = cases[str(k)]
+            if case["mode"] == "readers":
+                e.setdefault("readers_cases", []).append(k)
+            # by design: every case that showed it has a thread doing what the contract leaves
+            # to the caller; one case without is enough to count it
+            e["by_design"] = e.get("by_design", True) and bool(case["breaks"])
+            e["breaks"] = sorted(set(e.get("breaks", [])) | {b["rule"] for b in case["breaks"]}) \
+                if e["by_design"] else []
+            # the example: a case that keeps the contract when there is one
+            if e["example_case"] is None or (e["example_case"]["breaks"] and not case["breaks"]):
+                e["example_case"] = case
                 e["example_case_number"] = k
-
-    def array_setter(self, code):
-        """code sets an attribute of an array of the pool (a BitGenerator's state setter is not
-        one: it has a lock for that)."""
-        m = SETTER.fullmatch(code)
-        return bool(m) and self.learned["objects"].get(m.group(1), {}).get("kind") == "array"
+            if f.get("waits") and not e.get("waits"):
+                e["waits"] = f["waits"]
 
     def counts(self):
-        lib = [e for e in self.sigs.values() if not e["own"]]
+        """Counted: the library's signatures, neither on the cases' own data nor by design."""
+        lib = [e for e in self.sigs.values() if not e["own"] and not e.get("by_design")]
+        design = [e for e in self.sigs.values() if not e["own"] and e.get("by_design")]
         return {"signatures": len(self.sigs), "library": len(lib), "new": sum(1 for e in lib if not e["known"]),
-                "known": sum(1 for e in lib if e["known"]), "scenario_data": len(self.sigs) - len(lib)}
+                "known": sum(1 for e in lib if e["known"]),
+                "known_when_found": sum(1 for e in lib if e["known"] and not e.get("known_later")),
+                "by_design": len(design), "scenario_data": sum(1 for e in self.sigs.values() if e["own"])}
 
     def progress(self):
         c = self.counts()
         print(f"[hunt {self.module}] {time.monotonic() - self.t0:.0f}s of {self.budget:.0f}s: "
               f"{len(self.learned['calls'])} calls learned, {self.cases_run} cases run in {len(self.batches)} batches, "
-              f"{c['library']} distinct signatures ({c['new']} new, {c['known']} known), "
-              f"{c['scenario_data']} on the cases' own data", file=sys.stderr, flush=True)
+              f"{c['library']} counted signatures ({c['new']} new, {c['known']} known), "
+              f"{c['by_design']} by design, {c['scenario_data']} on the cases' own data", file=sys.stderr, flush=True)
 
     # -- reproducers -----------------------------------------------------------------------------
-    def repro_text(self, e, case, runs, rate=None):
-        """A scenario of one case, standalone: the calls inline, an expectation of this toolchain."""
+    def repro_text(self, e, case, runs, rate=None, sanitizers=None):
+        """A scenario of one case, standalone: the calls inline, an expectation of this toolchain
+        (none when it is meant for other sanitizers too)."""
         setup = case["imports"] + "".join(f"{n} = {expr}\n" for n, expr in case["objects"])
         roles = "".join(
             f"  - name: {role}\n    threads: {n}\n    body: |\n"
@@ -252,9 +275,11 @@ class Hunt:
         head = (f"# Found by `make hunt MODULE={self.module} SEED={self.seed}` (case {e['example_case_number']}), "
                 + (f"shrunk to these calls.\n# Rate: {rate} on {where}.\n" if rate else
                    f"on {where}; not shrunk, rate not measured.\n")
-                + f"# Signature: {e['signature']}\n")
+                + f"# Signature: {e['signature']}\n"
+                + "".join(f"# By design ({self.contract.module}'s contract, {b['rule']}): {b['call']} writes the shared "
+                          f"{b['object']}\n" for b in case.get("breaks", [])))
         expect = ""
-        if numpy:
+        if numpy and not sanitizers:
             # the signature after its kind: "A (a.c) <> B (b.c)", what sig_matches looks for
             match = yaml_str(e["signature"].split(": ", 1)[-1])
             expect = (f"expect:\n  - {{numpy: \"=={numpy}\", san: {self.tc['sanitizer']}, outcome: found, kind: {e['kind']}, "
@@ -262,7 +287,7 @@ class Hunt:
         shared = ", ".join(n for n, _ in case["objects"])
         return (head + f"name: hunt-{e['id']}\nsummary: {yaml_str('threads sharing ' + shared + ': ' + e['signature'])}\n"
                 "references: []\nrequires: {python: \">=3.13\"}\n"
-                f"sanitizers: [{self.tc['sanitizer']}]\nthreads: {sum(n for r, n in MODES[case['mode']] if case['roles'].get(r))}\n"
+                f"sanitizers: [{', '.join(sanitizers or [self.tc['sanitizer']])}]\nthreads: {sum(n for r, n in MODES[case['mode']] if case['roles'].get(r))}\n"
                 f"iterations: {self.iterations}\nruns: {runs}\nbarrier: each\nprocess: fresh\ntimeout: 120\n"
                 f"setup: |\n{block(setup, 2)}roles:\n{roles}{expect}")
 
@@ -270,7 +295,8 @@ class Hunt:
         path = os.path.join(self.out, "shrink", f"{e['id']}.yaml")
         os.makedirs(os.path.dirname(path), exist_ok=True)
         atomic_write(path, self.repro_text(e, case, runs))
-        r = harness.run(path, os.path.join(self.out, "shrink", "runs"), deadline, RUNS=runs)
+        r = harness.run(path, os.path.join(self.out, "shrink", "runs"), deadline, RUNS=runs, CATALOG=self.catalog,
+                        GROUP="none")
         if not r.ok:
             return None
         sigs = {e["signature"], *e["also"]}
@@ -307,16 +333,52 @@ class Hunt:
 
     def keep_new(self):
         """Every new signature as new/<id>.yaml: shrunk and its rate measured while the budget
-        lasts, else as found."""
-        for e in self.new():
-            case, rate = e["example_case"], None
-            try:
-                if time.monotonic() < self.deadline:
-                    case, rate = self.shrink(e, self.deadline)
-            except Budget:
-                self.stopped = self.stopped or "budget"
-            self.write_repro(e, case, rate)
-            self.write()
+        lasts, else as found; the counted ones first, then the hangs' runs without a sanitizer,
+        then what is by design."""
+        todo = self.new()
+        counted = [e for e in todo if not e.get("by_design")]
+        for e in counted:
+            self.keep_one(e)
+        for e in self.sigs.values():
+            if e["kind"] == "hang" and not e["own"]:
+                self.hang_without_sanitizer(e)
+        for e in todo:
+            if e.get("by_design"):
+                self.keep_one(e)
+
+    def keep_one(self, e):
+        case, rate = e["example_case"], None
+        try:
+            if time.monotonic() < self.deadline:
+                case, rate = self.shrink(e, self.deadline)
+        except Budget:
+            self.stopped = self.stopped or "budget"
+        self.write_repro(e, case, rate)
+        self.write()
+
+    def hang_without_sanitizer(self, e):
+        """A hang's example case, HANG_RUNS fresh runs of the same toolchain without a sanitizer
+        (SAN=none): a hang that does not come back there is TSan's slowdown, not the library."""
+        if time.monotonic() >= self.deadline or "without_sanitizer" in e:
+            return
+        path = os.path.join(self.out, "hangs", f"{e['id']}.yaml")
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        atomic_write(path, self.repro_text(e, e["example_case"], HANG_RUNS,
+                                           sanitizers=sorted({self.tc["sanitizer"], "none"})))
+        try:
+            r = harness.run(path, os.path.join(self.out, "hangs", "runs"), self.deadline, SAN="none",
+                            RUNS=HANG_RUNS, TIMEOUT=HANG_TIMEOUT, CATALOG=self.catalog, GROUP="none")
+        except Budget:
+            self.stopped = self.stopped or "budget"
+            return
+        if not r.ok:
+            e["without_sanitizer"] = {"error": r.stderr[-1000:]}
+        else:
+            hung = sorted({run for f in r.report["findings"] if f["kind"] == "hang" for run in f["runs"]})
+            e["without_sanitizer"] = {"runs": r.report["runs"]["done"] - r.report["runs"]["failed"],
+                                      "hung": len(hung), "timeout": HANG_TIMEOUT,
+                                      "report": os.path.relpath(r.dir, self.out)}
+        self.write()
 
     def write_repro(self, e, case, rate=None):
         e["reproducer"] = os.path.join("new", f"{e['id']}.yaml")
@@ -326,41 +388,54 @@ class Hunt:
         harness.scntool("check", path)  # the harness's loader takes it, or the hunt has a bug
 
     def relabel(self):
-        """Signatures the catalog did not know when their batch ran, matched against it as it is
-        now (by the harness's rule, `scntool known`): a long hunt outlives catalog edits."""
+        """Signatures the catalog did not know when their batch ran (the hunt's copy of it, as it
+        was at the start), matched against known/catalog.json as it is now, by the harness's
+        rule (`scntool known`): marked known_later, never counted as known when found."""
         catalog = os.path.join(ROOT, "known", "catalog.json")
         for e in self.sigs.values():
-            if not e["own"] and not e["known"]:
-                got = json.loads(harness.scntool("known", "--catalog", catalog, e["kind"], e["signature"], *e["also"]))
-                if got["known"]:
-                    e["known"], e["known_later"] = got["known"], True
+            if e["own"] or e["known"]:
+                continue
+            got = json.loads(harness.scntool("known", "--catalog", catalog, e["kind"], e["signature"], *e["also"]))
+            if got["known"]:
+                e["known"], e["known_later"] = got["known"], True
 
     def new(self):
-        """What is new, what may be a bug first: what also shows without attribute setters, the
+        """What is new, what may be a bug first: the counted ones, then the by-design ones, the
         most cases first (the shrinking budget goes in this order)."""
         return sorted((e for e in self.sigs.values() if not e["own"] and not e["known"]),
-                      key=lambda e: (e.get("setters_only", False), -len(set(e["cases"]))))
+                      key=lambda e: (bool(e.get("by_design")), -len(set(e["cases"]))))
 
     # -- output --------------------------------------------------------------------------------
     def write(self):
         c = self.counts()
-        doc = {"schema": "ftsan-hunt/1", "module": self.module, "seed": self.seed, "budget": self.budget,
+        doc = {"schema": "ftsan-hunt/2", "module": self.module, "seed": self.seed, "budget": self.budget,
                "seconds": round(time.monotonic() - self.t0, 1), "stopped": self.stopped,
                "versions": {"python": self.tc["version"], "sanitizer": self.tc["sanitizer"],
                             "numpy": self.tc.get("numpy_version"), "module": self.learned and self.learned["version"]},
+               "contract": {"module": self.contract.module, "summary": self.contract.summary,
+                            "docs": [d.get("url") for d in self.contract.docs],
+                            "caller": [{"id": r["id"], "what": r["what"]} for r in self.contract.rules]},
                "learned": self.learned and {"calls": len(self.learned["calls"]), "tried": self.learned["tried"],
                                             "mutators": sum(c["role"] == "mutator" for c in self.learned["calls"]),
                                             "objects": len(self.learned["objects"]), "crashes": self.learned["crashes"],
                                             "seconds": self.learned.get("seconds")},
                "cases_run": self.cases_run, "batches": self.batches, "counts": c,
-               "signatures": sorted(self.sigs.values(), key=lambda e: (e["own"], bool(e["known"]),
-                                                                       e.get("setters_only", False), -len(e["cases"])))}
+               "signatures": sorted(self.sigs.values(), key=lambda e: (e["own"], bool(e.get("by_design")),
+                                                                       bool(e["known"]), -len(e["cases"])))}
         atomic_write(os.path.join(self.out, "hunt.json"), json.dumps(doc, indent=1))
         atomic_write(os.path.join(self.out, "summary.md"), self.summary(doc))
 
+    @staticmethod
+    def _row(e):
+        cases = set(e["cases"])
+        readers = len(cases & set(e.get("readers_cases", [])))
+        known = (e["known"] or "") + (" (catalogued after the hunt started)" if e.get("known_later") else "")
+        return (f"| {e['id']} | `{e['signature']}` | {len(cases)} ({readers}) | {known} | "
+                f"{e.get('reproducer', '')} {e.get('rate') or ''} |")
+
     def summary(self, doc):
-        v = doc["versions"]
-        lines = [f"# hunt {self.module}: {doc['counts']['new']} new, {doc['counts']['known']} known",
+        v, c = doc["versions"], doc["counts"]
+        lines = [f"# hunt {self.module}: {c['new']} new, {c['known']} known ({c['by_design']} by design, not counted)",
                  "", f"CPython {v['python']} ({v['sanitizer']}), {self.module} {v['module']}; seed {self.seed}; "
                  f"{doc['seconds']:.0f} s of a {self.budget:.0f} s budget" + (f" (stopped: {self.stopped})" if self.stopped else ""),
                  "", f"Learned {doc['learned']['calls'] if doc['learned'] else 0} calls; ran {self.cases_run} cases "
@@ -369,17 +444,49 @@ class Hunt:
         if crashes:  # single-threaded: not a race, but a crash a maintainer wants to hear of
             lines += [f"Calls that killed the interpreter while it was learned, on one thread: {len(crashes)}", ""]
             lines += [f"- `{c['call']}` (learning {c['unit']}, wait status {c['status']})" for c in crashes] + [""]
-        for title, sel in (("New", lambda e: not e["own"] and not e["known"]), ("Known", lambda e: not e["own"] and e["known"]),
-                           ("On the cases' own shared data (not counted)", lambda e: e["own"])):
+        head = ["| id | signature | cases (readers-only) | known | reproducer |", "|---|---|---|---|---|"]
+        for title, sel in (("New", lambda e: not e["own"] and not e.get("by_design") and not e["known"]),
+                           ("Known", lambda e: not e["own"] and not e.get("by_design") and e["known"])):
             rows = [e for e in doc["signatures"] if sel(e)]
-            lines += [f"## {title}: {len(rows)}", ""]
-            if rows:
-                lines += ["| id | signature | cases | only with setters | known | reproducer |", "|---|---|---|---|---|---|"]
-                lines += [f"| {e['id']} | `{e['signature']}` | {len(set(e['cases']))} | "
-                          f"{'yes' if e.get('setters_only') else ''} | {e['known'] or ''} | "
-                          f"{e.get('reproducer', '')} {e.get('rate') or ''} |" for e in rows]
-                lines.append("")
+            lines += [f"## {title}: {len(rows)}", ""] + ((head + [self._row(e) for e in rows] + [""]) if rows else [])
+        design = [e for e in doc["signatures"] if not e["own"] and e.get("by_design")]
+        lines += [f"## By design: {len(design)} (not counted)", "",
+                  f"Seen only in cases where a thread does what {self.contract.module}'s contract leaves to the caller "
+                  f"({self.contract.summary}; known/contracts.json). Memory errors among them are what such a "
+                  "caller's race does to memory.", ""]
+        if design:
+            lines += ["| id | signature | cases | the caller's side | memory error | reproducer |", "|---|---|---|---|---|---|"]
+            lines += [f"| {e['id']} | `{e['signature']}` | {len(set(e['cases']))} | {', '.join(e.get('breaks', []))} | "
+                      f"{'yes' if e['kind'] not in ('data-race', 'hang') else ''} | {e.get('reproducer', '')} |"
+                      for e in design] + [""]
+        hangs = [e for e in doc["signatures"] if e["kind"] == "hang" and not e["own"]]
+        if hangs:
+            lines += [f"## Hangs: {len(hangs)}", ""]
+            for e in hangs:
+                lines.append(f"- {e['id']}{' (by design)' if e.get('by_design') else ''}: {self.hang_words(e)}")
+            lines.append("")
+        own = [e for e in doc["signatures"] if e["own"]]
+        lines += [f"## On the cases' own shared data (not counted): {len(own)}", ""]
+        if own:
+            lines += ["| id | signature | cases |", "|---|---|---|"]
+            lines += [f"| {e['id']} | `{e['signature']}` | {len(set(e['cases']))} |" for e in own] + [""]
         return "\n".join(lines) + "\n"
+
+    @staticmethod
+    def hang_words(e):
+        """Why a hang's threads waited (the harness's wait graph) and whether it hangs without a
+        sanitizer."""
+        w = e.get("waits") or {}
+        out = [w.get("summary") or "no native stacks of the workers"]
+        ws = e.get("without_sanitizer")
+        if ws and "error" in ws:
+            out.append("the run without a sanitizer failed to run")
+        elif ws:
+            out.append(f"without a sanitizer: {ws['hung']} of {ws['runs']} runs hung ({ws['timeout']} s each)"
+                       + ("; TSan's slowdown, not the library" if ws["hung"] == 0 and ws["runs"] else ""))
+        else:
+            out.append("not run without a sanitizer (budget)")
+        return "; ".join(out)
 
     # -- the whole -----------------------------------------------------------------------------
     def main(self):
@@ -414,7 +521,7 @@ class Hunt:
             if self.learned is not None:
                 self.write()
                 print(f"[hunt {self.module}] report: {os.path.join(self.out, 'summary.md')}", file=sys.stderr)
-        return 1 if self.new() else 0
+        return 1 if any(not e.get("by_design") for e in self.new()) else 0
 
 
 def main(argv):

@@ -93,6 +93,9 @@ def main(argv):
     ap.add_argument("scenario", nargs="?", help="a name under scenarios/ or a path to a .yaml")
     ap.add_argument("--pytest", help="a test file, directory or node id, run as a scenario (instead of one)")
     ap.add_argument("--pytest-per", choices=("module", "test"), default="module")
+    ap.add_argument("--catalog", help="the known issues to match findings against (default known/catalog.json)")
+    ap.add_argument("--group", choices=("races", "none"),
+                    help="races (default): data races sharing a frame or memory are one finding; none: one a signature")
     for v in ("threads", "iterations", "runs", "jobs", "timeout"):
         ap.add_argument(f"--{v}", type=positive(v.upper()))
     ap.add_argument("--process", choices=("fork", "fresh"))
@@ -110,10 +113,15 @@ def main(argv):
             raise usage("give SCENARIO or PYTEST, not both")
         scn = pytest_scenario(a.pytest, a.pytest_per, reports)
     scn = scenario_file(scn)
+    catalog = os.path.abspath(a.catalog) if a.catalog else None
+    if catalog and not os.path.isfile(catalog):
+        raise usage(f"CATALOG '{a.catalog}' does not exist")
     # From here on the working directory is the checkout.
     os.chdir(ROOT)
     args = [x for v in ("threads", "iterations", "runs", "jobs", "timeout", "process", "seed")
             if getattr(a, v) is not None for x in (f"--{v}", getattr(a, v))]
+    args += ["--catalog", catalog] if catalog else []
+    args += ["--group", a.group] if a.group else []
 
     harness.scntool("check", scn)   # a bad scenario stops here, exit 2, before any build
     san = os.environ.get("SAN") or "tsan"

@@ -30,6 +30,8 @@ struct cli__opt {
 static const struct cli__opt cli__opts[] = {
     {"catalog", CLI__STR, CLI__OFF(catalog), CLI__RUN, "FILE", "known issues (default known/catalog.json)"},
     {"dir", CLI__STR, CLI__OFF(dir), CLI__CHILD, "DIR", "evidence directory of this run (child only)"},
+    {"group", CLI__STR, CLI__OFF(group), CLI__RUN, "races|none",
+     "races: data races sharing a frame or memory are one finding (default); none: one finding a signature"},
     {"iterations", CLI__POSINT, CLI__OFF(iterations), CLI__RUN | CLI__CHILD, "N", "body executions per thread (overrides the scenario)"},
     {"jobs", CLI__POSINT, CLI__OFF(jobs), CLI__RUN, "N", "runs at once (default: number of cores)"},
     {"process", CLI__STR, CLI__OFF(process), CLI__RUN, "fork|fresh", "how runs get their processes (overrides the scenario)"},
@@ -217,6 +219,10 @@ cli_parse(int argc, char **argv, struct cli_opts *opts, struct buf *err)
             buf_printf(err, "unexpected argument '%s'", argv[i]);
             return FT_EUSAGE;
         }
+    }
+    if (opts->group && strcmp(opts->group, "races") != 0 && strcmp(opts->group, "none") != 0) {
+        buf_printf(err, "--group must be races or none, got '%s'", opts->group);
+        return FT_EUSAGE;
     }
     if (opts->process && strcmp(opts->process, "fork") != 0 && strcmp(opts->process, "fresh") != 0) {
         buf_printf(err, "--process must be fork or fresh, got '%s'", opts->process);

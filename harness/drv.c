@@ -128,8 +128,9 @@ drv__on_done(const struct run_result *r, const char *dir, void *arg)
 }
 
 /* known/catalog.json applied to the findings (a missing catalog only means no "known" marks),
- * the races of one bug grouped, the scenario's own bug marked, races on the scenario's own
- * data set apart. 0 or FT_ENOMEM. */
+ * the races of one bug grouped (unless --group none: the hunt judges every signature by the
+ * cases that showed it), the scenario's own bug marked, races on the scenario's own data set
+ * apart. 0 or FT_ENOMEM. */
 static int
 drv__identify(const struct cli_opts *o, const struct scn_scenario *s, struct sig_findings *f)
 {
@@ -140,7 +141,7 @@ drv__identify(const struct cli_opts *o, const struct scn_scenario *s, struct sig
     if (text != NULL && sig_apply_catalog(f, text, len) != 0)
         log_err(0, "%s: not a JSON list of known issues; findings are not matched against it", o->catalog);
     free(text);
-    if ((rc = sig_group_races(f)) != 0)
+    if ((!o->group || strcmp(o->group, "none") != 0) && (rc = sig_group_races(f)) != 0)
         return rc;
     sig_mark_bug(f, s);
     return sig_split_own(f);

@@ -181,9 +181,32 @@ sig_mark_bug(struct sig_findings *f, const struct scn_scenario *s)
     }
 }
 
+/* Whether any of x's signatures contains any of the entry's "except" strings. */
+static int
+sig__excepted(const struct sig_finding *x, json_t *except)
+{
+    json_t *m;
+    size_t j;
+
+    json_array_foreach(except, j, m) {
+        const char *s = json_string_value(m);
+
+        if (s == NULL)
+            continue;
+        if (strstr(x->signature, s))
+            return 1;
+        for (size_t i = 0; i < x->n_also; i++)
+            if (strstr(x->also[i], s))
+                return 1;
+    }
+    return 0;
+}
+
 /* known/catalog.json: [{"id": "numpy#28881", "url": ..., "kind": "data-race",
- * "match": ["from_dlpack"], "fixed_in": "numpy 2.2.6"}, ...]. A finding is that known issue
- * when sig_matches it: its kind is the entry's, its signature contains every "match" string. */
+ * "match": ["from_dlpack"], "except": [...], "fixed_in": "numpy 2.2.6"}, ...]. A finding is that
+ * known issue when sig_matches it (its kind is the entry's, its signature contains every "match"
+ * string) and none of its signatures contains an "except" string: a racing pair that is the bug
+ * unless the other thread was doing what the library leaves to its caller (array_shape_set). */
 int
 sig_apply_catalog(struct sig_findings *f, const char *json_text, size_t len)
 {
@@ -207,7 +230,7 @@ sig_apply_catalog(struct sig_findings *f, const char *json_text, size_t len)
                 continue;
             json_array_foreach(match, j, m)
                 strs[j] = json_string_value(m);
-            if (!sig_matches(x, kind, strs, n))
+            if (!sig_matches(x, kind, strs, n) || sig__excepted(x, json_object_get(e, "except")))
                 continue;
             x->known = strdup(json_string_value(json_object_get(e, "id")) ? json_string_value(json_object_get(e, "id")) : "?");
             if (json_string_value(json_object_get(e, "url")))

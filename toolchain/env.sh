@@ -223,6 +223,8 @@ env__numpy() {
       --disable-pip-version-check --no-deps --no-index "$env"/.wheel/numpy-*.whl
   fi
   cp "$benv/build-requires.txt" "$env/numpy-build-requires.txt"
+  # the generated C goes with the build directory: keep which .pyx line each C line comes from
+  python3 "$TC_DIR/pyxlines.py" "$bdir" "$env/pyx-lines" || tc_say "no .pyx line map kept (Cython frames keep their C lines)"
   python3 - "$env/numpy-build.json" "$((SECONDS - t0))" "$TC_BUILD_PREFIX/bin/python3" "${args[@]}" <<'PY'
 import json, sys
 out, secs, by, *args = sys.argv[1:]

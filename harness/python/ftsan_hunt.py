@@ -10,7 +10,10 @@ dtypes, shapes, orders and strides, views, scalars, dtypes, ufuncs, lists). A ca
 returned without error, quickly and with a small result; it is a mutator when it changed one of
 the objects it was given (or set an attribute, or a module's global state: set*, seed, or is one
 of the in-place methods and functions that write whatever the data: sort, fill, put, ...), else a
-reader. Each try gets fresh objects, so a mutator never spoils the next try, and each callable
+reader. A call's "mutates" names the objects it wrote (what changed, the receiver of a setter or
+of an in-place method, the first argument of an in-place function): the hunt judges a case by
+them against the module's contract (known/contracts.json), which leaves some objects' mutation to
+the caller. Each try gets fresh objects, so a mutator never spoils the next try, and each callable
 (or receiver) is learned in a forked child, so a call that sets the module's global state to
 garbage spoils nothing else, and one that kills the interpreter loses only its own callable: it
 is recorded among the crashes, with the call the journal says was being tried.
@@ -174,7 +177,8 @@ class Learner:
         return None
 
     def attempt(self, code, uses, statement=False):
-        """Try code once on fresh objects. Returns (result, mutated) or raises _Skip."""
+        """Try code once on fresh objects. Returns (result, the names of the objects it changed)
+        or raises _Skip."""
         self.tried += 1
         self.journal.write(f"try\t{code}\n")
         try:
@@ -197,11 +201,12 @@ class Learner:
             raise _Skip() from None
         if time.monotonic() - t0 > SLOW or _nbytes(result) > BIG:
             raise _Skip()
-        mutated = any(self._state(ns[n]) != before[n] for n in uses)
+        mutated = [n for n in uses if self._state(ns[n]) != before[n]]
         return result, mutated
 
-    def keep(self, code, uses, role, target, result=None):
-        self.calls.append({"code": code, "objects": self.closure(list(uses)), "role": role, "target": target})
+    def keep(self, code, uses, role, target, result=None, mutates=()):
+        self.calls.append({"code": code, "objects": self.closure(list(uses)), "role": role, "target": target,
+                           "mutates": list(dict.fromkeys(mutates)) if role == "mutator" else []})
         self._derive(code, uses, result)
 
     def _derive(self, code, uses, result):
@@ -308,7 +313,7 @@ class Learner:
                 continue
             name = code.rsplit(".", 1)[-1]
             role = "mutator" if mutated or name.startswith(("set", "seed")) or name in IN_PLACE else "reader"
-            self.keep(call, args, role, code, result)
+            self.keep(call, args, role, code, result, mutated + list(args[:1] if name in IN_PLACE else []))
             kept += 1
             arities[len(args)] = arities.get(len(args), 0) + 1
 
@@ -331,7 +336,7 @@ class Learner:
                 self.attempt(code, [name])
                 self.keep(code, [name], "reader", f"{type(obj).__name__}.{attr}")
                 self.attempt(f"{code} = {code}", [name], statement=True)
-                self.keep(f"{code} = {code}", [name], "mutator", f"{type(obj).__name__}.{attr} (set)")
+                self.keep(f"{code} = {code}", [name], "mutator", f"{type(obj).__name__}.{attr} (set)", mutates=[name])
             except _Skip:
                 continue
 
@@ -346,7 +351,8 @@ class Learner:
             except _Skip:
                 continue
             uses = [name] + [a for a in args if a != name]
-            self.keep(call, uses, "mutator" if mutated or attr in IN_PLACE else "reader", f"{attr}", result)
+            self.keep(call, uses, "mutator" if mutated or attr in IN_PLACE else "reader", f"{attr}", result,
+                      mutated + ([name] if attr in IN_PLACE else []))
             kept += 1
 
     def learn_statements(self, name):
@@ -371,7 +377,8 @@ class Learner:
         except _Skip:
             return
         if mutated:
-            self.keep(code, uses, "mutator", code.split("(")[0] if code.startswith("operator.") else "setitem")
+            self.keep(code, uses, "mutator", code.split("(")[0] if code.startswith("operator.") else "setitem",
+                      mutates=mutated)
 
     def run(self):
         targets = self.targets()
@@ -389,8 +396,15 @@ class Learner:
         for name in list(self.derived):
             self.isolated(name, self.learn_receiver, name)
 
+    def _type_name(self, name):
+        try:
+            t = type(self._objects([name])[name])
+        except Exception:
+            return None
+        return f"{t.__module__}.{t.__qualname__}"
+
     def result(self):
-        objects = {n: {"expr": e, "kind": k} for n, (e, k) in self.pool.items()}
+        objects = {n: {"expr": e, "kind": k, "type": self._type_name(n)} for n, (e, k) in self.pool.items()}
         for n, (e, tname, uses) in self.derived.items():
             objects[n] = {"expr": e, "kind": "derived", "type": tname, "needs": self.closure([n])[:-1]}
         mod = sys.modules[self.module]
