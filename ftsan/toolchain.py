@@ -26,7 +26,7 @@ from .harness import ROOT, atomic_write
 # The description's file name, in the environment's directory.
 DESCRIPTION = "toolchain.json"
 # The version of toolchain.json's layout: a file of another (or none) is written anew.
-SCHEMA = 2
+SCHEMA = 3
 
 # Written by the interpreter itself (describe); prints what it knows of itself as JSON.
 INTERPRETER_FACTS = r"""
@@ -66,8 +66,8 @@ QUIET = {"TSAN_OPTIONS": "report_bugs=0", "ASAN_OPTIONS": "detect_leaks=0"}
 @dataclass(frozen=True)
 class Toolchain:
     """toolchain.json. The harness reads python, version, sanitizer, numpy_version,
-    tsan_suppressions, cc, pydebug, numpy_source, gil_disabled, prefix, base_prefix and
-    symbolizer (harness/tc.c, plan.c) and copies the whole into run.json."""
+    tsan_suppressions, cc, pydebug, numpy_source, gil_disabled, prefix, base_prefix, symbolizer
+    and pyx_lines (harness/tc.c, plan.c) and copies the whole into run.json."""
     schema: int
     python: str                  # the environment's interpreter: sys.executable of the runs
     base_executable: str
@@ -89,6 +89,7 @@ class Toolchain:
     cc: str
     setarch: bool                # sanitized programs run under `setarch -R` (the TSan probe)
     symbolizer: str | None
+    pyx_lines: str | None        # the .pyx line maps of NumPy's Cython code (toolchain/pyxlines.py), if kept
     tsan_suppressions: str | None    # CPython's own, for exactly this source
     numpy_version: str | None
     numpy_dir: str | None
@@ -248,7 +249,8 @@ def describe(python, facts):
     if san not in SANITIZER_FLAGS:
         raise Error(f"the toolchain's builder gave no sanitizer (printed: {facts})", 3)
     want = {"schema": SCHEMA, "sanitizer": san, "cc": facts.get("cc", ""), "setarch": facts.get("setarch") == "1",
-            "symbolizer": facts.get("symbolizer") or None}
+            "symbolizer": facts.get("symbolizer") or None,
+            "pyx_lines": os.path.join(env_dir, "pyx-lines") if os.path.isdir(os.path.join(env_dir, "pyx-lines")) else None}
     try:
         with open(path) as f:
             old = json.load(f)

@@ -16,6 +16,7 @@ struct evd_status {
 struct evd_symbols {
     const char *symbolizer;
     const char *const *search; /* directories holding the modules, NULL-terminated */
+    const char *pyx_lines;     /* the .pyx line maps of Cython's generated C (cython.h), or NULL */
 };
 
 /* evd_read_run: parse everything in dir into *out (appended) and *st. 0, FT_EIO when the run

@@ -314,6 +314,7 @@ plan_make(struct plan *p, const struct cli_opts *o, const struct scn_scenario *s
     p->scn = s;
     p->tc = tc;
     p->symbols.symbolizer = json_string_value(json_object_get(tc->raw, "symbolizer"));
+    p->symbols.pyx_lines = json_string_value(json_object_get(tc->raw, "pyx_lines"));
     buf_init(&b, PLAN__MAX_VAR);
     buf_printf(&b, "%s/" LAYOUT_EVIDENCE, dir);
     if ((rc = b.err) == 0 && (p->evidence = buf_steal(&b)) != NULL && (p->self = strdup(env->self)) != NULL) {

@@ -216,6 +216,12 @@ rpt__has_stack(const struct san_report *r, const char *line)
 static void
 rpt__attribution(struct buf *b, const struct sig_finding *x)
 {
+    if (x->kind == SAN_HANG) { /* why the threads wait, from their native stacks */
+        json_t *w = sig_waits(&x->example);
+
+        buf_printf(b, "Why the threads wait: %s\n", w ? json_string_value(json_object_get(w, "summary")) : "?");
+        json_decref(w);
+    }
     for (size_t i = 0; i < x->n_memory; i++)
         buf_printf(b, "%s%s", i ? "; " : "Memory raced on: ", x->memory[i]);
     buf_puts(b, x->n_memory ? "\n" : "");
@@ -457,6 +463,8 @@ rpt_finding_json(const struct sig_finding *x)
     json_object_set_new(j, "python_traceback", x->example.pystack ? json_string(x->example.pystack) : json_null());
     json_object_set_new(j, "detail", x->example.detail ? json_string(x->example.detail) : json_null());
     json_object_set_new(j, "raw", x->example.raw ? json_string(x->example.raw) : json_null());
+    if (x->kind == SAN_HANG)
+        json_object_set_new(j, "waits", sig_waits(&x->example));
     return j;
 }
 

@@ -238,7 +238,7 @@ sig__short_function(const char *name, char *out, size_t n)
 }
 
 /* "function (file)", no line numbers, so it survives rebuilds. */
-static void
+void
 sig__frame_str(const struct san_frame *f, char *out, size_t n)
 {
     char fn[512];

@@ -3,6 +3,7 @@
 #ifndef FT_SIG_H
 #define FT_SIG_H
 
+#include <jansson.h>
 #include <stddef.h>
 
 #include "evd.h"
@@ -113,5 +114,10 @@ void sig_roles(const struct san_report *r, char *out, size_t n);
 
 /* sig_memory: the memory key of one data-race report into out ("" when TSan did not say). */
 void sig_memory(const struct san_report *r, char *out, size_t n);
+
+/* sig_waits: why the threads of a hung run wait, from the native stacks attached to its hang
+ * report: {"summary": "...", "deadlock": bool, "threads": [{"thread", "worker", "state", "in",
+ * "waits_for"}]} (sig_wait.c). A new reference, NULL only when out of memory. */
+json_t *sig_waits(const struct san_report *r);
 
 #endif

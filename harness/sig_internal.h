@@ -11,4 +11,7 @@ void sig__finding_free(struct sig_finding *x);
  * string's count grows by its addc. 0 or FT_ENOMEM. */
 int sig__add_strs(char ***list, size_t *n, char *const *add, size_t nadd, long **counts, const long *addc);
 
+/* sig__frame_str: "function (file)" of f, "?" for NULL: how signatures name a frame. */
+void sig__frame_str(const struct san_frame *f, char *out, size_t n);
+
 #endif

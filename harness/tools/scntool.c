@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../buf.h"
+#include "../cython.h"
 #include "../prog.h"
 #include "../err.h"
 #include "../evd.h"
@@ -223,9 +224,21 @@ scntool__sign(int n, char **files)
 static int scntool__usage(void);
 
 /* `scntool known --catalog FILE KIND SIGNATURE [ALSO...]`: the known issue a finding of that kind
- * and signatures is, by the harness's own rule (sig_apply_catalog, sig_matches): JSON {"known",
+ * and signatures is, by the harness's own rule (sig_apply_catalog, sig_matches), the signatures
+ * first written as today's harness writes them (cython_signature): JSON {"known",
  * "url", "fixed_in"}, nulls when none. For tools that hold findings made before the catalog
  * learned of their issue (a long hunt). */
+/* A signature as the harness writes it today: one written before Cython's frames were named
+ * as their authors wrote them (a stored hunt's) compares with today's catalog. */
+static char *
+scntool__today(const char *sig)
+{
+    char out[4096];
+
+    cython_signature(sig, out, sizeof(out));
+    return strdup(out);
+}
+
 static int
 scntool__known(int n, char **argv)
 {
@@ -243,7 +256,7 @@ scntool__known(int n, char **argv)
         return FT_EXIT_USAGE;
     }
     sig_findings_init(&f);
-    if ((x = f.v = calloc(1, sizeof(*f.v))) == NULL || (x->signature = strdup(argv[3])) == NULL ||
+    if ((x = f.v = calloc(1, sizeof(*f.v))) == NULL || (x->signature = scntool__today(argv[3])) == NULL ||
         (x->also = calloc((size_t)n, sizeof(*x->also))) == NULL) {
         rc = FT_EXIT_INFRA;
         goto out;
@@ -254,7 +267,7 @@ scntool__known(int n, char **argv)
         if (strcmp(san_kind_slug((enum san_kind)k), argv[2]) == 0)
             x->kind = (enum san_kind)k;
     for (int i = 4; i < n; i++)
-        if ((x->also[x->n_also++] = strdup(argv[i])) == NULL)
+        if ((x->also[x->n_also++] = scntool__today(argv[i])) == NULL)
             rc = FT_EXIT_INFRA;
     if (rc == FT_EXIT_CLEAN && sig_apply_catalog(&f, text, len) != 0) {
         fprintf(stderr, "harness: error: %s: cannot read it as a catalog of known issues\n", argv[1]);

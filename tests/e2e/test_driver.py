@@ -68,6 +68,23 @@ def test_hang_is_killed_with_python_and_native_stacks(harness):
     python = [s for s in hang["stacks"] if not (s["label"] or "").startswith("native ")]
     assert any(f["file"].endswith("timeout_sleep.yaml") and f["line"] == 10 for s in python for f in s["frames"]), python
     assert subprocess.run(["pgrep", "-f", "timeout_sleep.yaml"], capture_output=True).returncode == 1
+    # Why the threads wait: the two workers sleep, nothing waits on a lock.
+    waits = {t["thread"]: t for t in hang["waits"]["threads"]}
+    assert sorted(t["state"] for t in waits.values() if t["worker"]) == ["sleep", "sleep"], waits
+    assert hang["waits"]["deadlock"] is False, hang["waits"]
+
+
+def test_a_deadlock_is_told_from_the_threads_stacks(harness):
+    """Two threads take two locks in opposite orders: the hang's wait graph has both workers
+    waiting on a Python lock and no thread running, which is a deadlock; report.md says so."""
+    r = harness(f"{SCN}/lock_deadlock.yaml")
+    assert r.rc == 1, r
+    (hang,) = r.findings("hang")
+    w = hang["waits"]
+    assert w["deadlock"] is True and w["summary"].startswith("deadlock: every worker waits on a lock"), w
+    assert sorted(t["state"] for t in w["threads"] if t["worker"]) == ["python-lock", "python-lock"], w
+    with open(os.path.join(r.dir, "findings", hang["id"], "report.md")) as f:
+        assert "Why the threads wait: deadlock" in f.read()
 
 
 def test_worker_exception_keeps_thread_and_traceback(harness):

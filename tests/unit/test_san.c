@@ -257,6 +257,64 @@ test_hang_faulthandler_and_gdb(void **state)
     free(gdb);
 }
 
+/* A hang's wait graph from gdb's stacks (sig_waits): a hang with native stacks from the fixture
+ * dir, and how each of its threads waits. */
+static json_t *
+waits_of(const char *dir)
+{
+    struct san_reports out;
+    struct san_stack *threads;
+    size_t len, glen, n;
+    char *fh = fixture(dir, "faulthandler.txt", &len, NULL), *gdb = fixture(dir, "gdb.txt", &glen, NULL);
+    json_t *w;
+
+    san_reports_init(&out);
+    assert_int_equal(san_parse_faulthandler(fh, len, 1, &out), 0);
+    assert_int_equal(san_parse_gdb(gdb, glen, &threads, &n), 0);
+    assert_int_equal(san_attach_native(&out.v[0], threads, n), 0);
+    free(threads);
+    w = sig_waits(&out.v[0]);
+    san_reports_free(&out);
+    free(fh);
+    free(gdb);
+    return w;
+}
+
+static const char *
+state_of(json_t *w, const char *thread)
+{
+    json_t *t;
+    size_t i;
+
+    json_array_foreach(json_object_get(w, "threads"), i, t)
+        if (strcmp(json_string_value(json_object_get(t, "thread")), thread) == 0)
+            return json_string_value(json_object_get(t, "state"));
+    return NULL;
+}
+
+static void
+test_hang_wait_graph(void **state)
+{
+    /* two threads taking two threading.Locks in opposite orders (lock_deadlock.yaml) */
+    json_t *w = waits_of("tests/fixtures/hang_deadlock");
+
+    (void)state;
+    assert_true(json_is_true(json_object_get(w, "deadlock")));
+    assert_int_equal(json_array_size(json_object_get(w, "threads")), 3); /* two workers, main; not TSan's own */
+    assert_string_equal(state_of(w, "Thread 4 (LWP 1971)"), "python-lock");
+    assert_string_equal(state_of(w, "Thread 5 (LWP 1972)"), "python-lock");
+    assert_string_equal(state_of(w, "Thread 1 (LWP 1968)"), "join");
+    assert_non_null(strstr(json_string_value(json_object_get(w, "summary")), "deadlock: every worker waits on a lock"));
+    json_decref(w);
+    /* two threads in time.sleep: no lock, nothing to deadlock on */
+    w = waits_of("tests/fixtures/hang_sleep");
+    assert_true(json_is_false(json_object_get(w, "deadlock")));
+    assert_string_equal(state_of(w, "Thread 4 (LWP 13293)"), "sleep");
+    assert_string_equal(state_of(w, "Thread 3 (LWP 13292)"), "sleep");
+    assert_non_null(strstr(json_string_value(json_object_get(w, "summary")), "no worker waits on a lock"));
+    json_decref(w);
+}
+
 static void
 test_exception_root_cause(void **state)
 {
@@ -664,6 +722,7 @@ main(void)
         cmocka_unit_test(test_tsan_roles),
         cmocka_unit_test(test_scenario_data_race),
         cmocka_unit_test(test_hang_faulthandler_and_gdb),
+        cmocka_unit_test(test_hang_wait_graph),
         cmocka_unit_test(test_exception_root_cause),
         cmocka_unit_test(test_process_events_and_policy),
         cmocka_unit_test(test_dedup_across_runs_and_catalog),
