@@ -8,6 +8,7 @@ argument of an in-place function) of an object whose type the rule lists. Every 
 case shares every object of it, so such a call is always on an object other threads use. A race
 seen only in cases that break the contract is the caller's by the library's own documentation:
 reported apart, never counted as the library's."""
+import ast
 import fnmatch
 import json
 import os
@@ -84,3 +85,69 @@ class Contract:
 
     def rule(self, rid):
         return next((r for r in self.rules if r["id"] == rid), None)
+
+    def static_rules(self, node, shared):
+        """The caller rules one statement or call of a role's code breaks on a shared name: an
+        attribute of the rule's "attributes" set, an item assigned, an in-place operator, a method
+        of its "methods", a function of its "functions" given the name first, out= naming it."""
+        hits = []
+        for r in self.rules:
+            if r["calls"] == "setters" and isinstance(node, ast.Assign):
+                hits += [r["id"] for t in node.targets if isinstance(t, ast.Attribute) and _name(t.value) in shared
+                         and t.attr in r.get("attributes", [])]
+            elif r["calls"] == "writes" and isinstance(node, ast.Assign):
+                hits += [r["id"] for t in node.targets if isinstance(t, ast.Subscript) and _name(t.value) in shared]
+            elif r["calls"] == "writes" and isinstance(node, ast.AugAssign):
+                target = node.target.value if isinstance(node.target, ast.Subscript) else node.target
+                hits += [r["id"]] if _name(target) in shared else []
+            elif r["calls"] == "writes" and isinstance(node, ast.Call):
+                f = node.func
+                called = f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else None
+                if (isinstance(f, ast.Attribute) and _name(f.value) in shared and called in r.get("methods", [])) or \
+                        (called in r.get("functions", []) and node.args and _name(node.args[0]) in shared) or \
+                        any(k.arg == "out" and _name(k.value) in shared for k in node.keywords):
+                    hits.append(r["id"])
+        return list(dict.fromkeys(hits))
+
+
+def _name(node):
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def _shared_names(setup_tree):
+    """The names a scenario's setup binds at its top level: what its threads share."""
+    names = set()
+    for node in setup_tree.body:
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(
+            node, (ast.AnnAssign, ast.AugAssign)) else []
+        names |= {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+    return names
+
+
+def judge_scenario(scn, path=PATH):
+    """What of a scenario's roles (or its body) breaks the contract of a module its setup imports,
+    judged by their code: [{"module", "rule", "what", "role", "line", "code"}]. scn: `scntool
+    json`'s object of the scenario."""
+    try:
+        setup = ast.parse(scn.get("setup") or "")
+    except SyntaxError:
+        return []
+    modules = sorted({a.name.split(".")[0] for n in ast.walk(setup) if isinstance(n, ast.Import) for a in n.names} |
+                     {n.module.split(".")[0] for n in ast.walk(setup) if isinstance(n, ast.ImportFrom) and n.module})
+    shared = _shared_names(setup)
+    bodies = [(r["name"], r["body"]) for r in scn.get("roles") or []] or [("body", scn.get("body") or "")]
+    out = []
+    for module in modules:
+        c = Contract.load(module, path)
+        for role, body in bodies if c.rules else []:
+            try:
+                code = ast.parse(body)
+            except SyntaxError:
+                continue
+            lines = body.splitlines()
+            for node in ast.walk(code):
+                for rid in c.static_rules(node, shared):
+                    out.append({"module": c.module, "rule": rid, "what": c.rule(rid)["what"], "role": role,
+                                "line": node.lineno, "code": lines[node.lineno - 1].strip()})
+    return out
+

@@ -18,7 +18,7 @@ import signal
 import subprocess
 import sys
 
-from . import Error, harness, toolchain
+from . import Error, contract, harness, toolchain
 from .harness import ROOT, atomic_write
 
 
@@ -72,6 +72,18 @@ def scenario_file(scn):
     scn = os.path.realpath(scn)
     rel = os.path.relpath(scn, ROOT)
     return scn if rel.startswith("..") else rel
+
+
+def by_design_words(breaks):
+    """The judgement in words, for the reports: which role's line does what the contract leaves to
+    the caller."""
+    c = contract.Contract.load(breaks[0]["module"])
+    what = "; ".join(f"role `{b['role']}` line {b['line']}: `{b['code']}` ({b['rule']})" for b in breaks[:6])
+    more = f" and {len(breaks) - 6} more" if len(breaks) > 6 else ""
+    rules = "; ".join(dict.fromkeys(c.rule(b["rule"])["what"] for b in breaks))
+    docs = ", ".join(dict.fromkeys(c.rule(b["rule"])["doc"] for b in breaks if c.rule(b["rule"]).get("doc")))
+    return (f"the roles do what {c.module}'s thread-safety contract leaves to the caller ({rules}): {what}{more}. "
+            f"See {docs} and known/contracts.json.")
 
 
 def supervise(argv, env):
@@ -140,7 +152,12 @@ def main(argv):
         run_env["FTSAN_PRELOAD"] = ":".join(preload)
     # pytest mode: the plugin (harness/python) on the runs' sys.path, and a run per test module
     # (or test) unless RUNS says otherwise, counted by the plugin in the toolchain's interpreter.
-    spec = json.loads(harness.scntool("json", scn)).get("pytest")
+    doc = json.loads(harness.scntool("json", scn))
+    spec = doc.get("pytest")
+    # roles that do what a library leaves to its caller: their findings are by design (report.md)
+    breaks = contract.judge_scenario(doc)
+    if breaks:
+        args += ["--by-design", by_design_words(breaks)]
     if spec:
         kernels.append(os.path.join(ROOT, "harness", "python"))
         if a.runs is None:

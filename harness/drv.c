@@ -168,7 +168,7 @@ drv__report(const struct cli_opts *o, const struct plan *plan, const char *dir, 
                           .runs_done = (int)prog->done, .runs_failed = (int)prog->failed,
                           .seconds = drv__elapsed(&prog->t0), .tsan_options = plan->tsan_options,
                           .asan_options = plan->asan_options, .mode = &prog->mode,
-                          .symbolizer = plan->symd[0] ? &prog->symd : NULL};
+                          .symbolizer = plan->symd[0] ? &prog->symd : NULL, .by_design = o->by_design};
 
     if (drv__identify(o, plan->scn, &prog->findings) != 0 || rpt_write(&rpt, &prog->findings) != 0 ||
         rpt_latest(o->reports, dir) != 0)

@@ -257,6 +257,8 @@ rpt__finding_md(const struct rpt_run *run, const struct sig_finding *x)
                x->occurrences == 1 ? "" : "s");
     rpt__known(x, &b);
     buf_printf(&b, "%s%s%s.\n\n", x->known_url ? " (" : "", rpt__or(x->known_url, ""), x->known_url ? ")" : "");
+    if (run->by_design)
+        buf_printf(&b, "**By design, not a library bug**: %s\n\n", run->by_design);
     for (size_t i = 0; i < x->n_also; i++)
         buf_printf(&b, "%s`%s`%s", i ? ", " : "The same issue was also seen as ", x->also[i], i + 1 == x->n_also ? ".\n\n" : "");
     if (x->example.detail) {
@@ -328,6 +330,9 @@ rpt__summary_md(const struct rpt_run *run, const struct sig_findings *f)
     buf_puts(&b, " |\n");
     buf_printf(&b, "| runs | %d of %d, %ld threads x %ld iterations, barrier %s |\n| time | %.1f s |\n\n", run->runs_done,
                run->runs_planned, s->threads, s->iterations, s->barrier == SCN_BARRIER_EACH ? "each" : "start", run->seconds);
+    if (run->by_design)
+        buf_printf(&b, "**By design**: %s Its findings are the caller's races, listed for what they do to "
+                       "memory, not library bugs to file.\n\n", run->by_design);
     if (run->runs_failed)
         buf_printf(&b, "**%d run%s could not run (infrastructure failure); see evidence/.**\n\n", run->runs_failed,
                    run->runs_failed == 1 ? "" : "s");
@@ -505,6 +510,7 @@ rpt__json(const struct rpt_run *run, const struct sig_findings *f)
     for (size_t i = 0; i < f->n; i++)
         json_array_append_new(fa, rpt_finding_json(&f->v[i]));
     json_object_set_new(o, "findings", fa);
+    json_object_set_new(o, "by_design", run->by_design ? json_string(run->by_design) : json_null());
     json_object_set_new(o, "scenario_data_races", rpt_own_json(f));
     json_object_set_new(supp, "total", json_integer(f->suppressed));
     for (size_t i = 0; i < f->n_supp; i++)

@@ -41,6 +41,7 @@ struct rpt_run {
     const char *tsan_options, *asan_options; /* as given to the children (allow-listed) */
     const struct run_mode *mode;      /* how the runs got their processes */
     const struct symd_stats *symbolizer; /* the runs' symbolizer relay, NULL when they had none */
+    const char *by_design;            /* how the roles break a library's contract (--by-design), or NULL */
 };
 
 /* rpt_write: summary.md, findings/<id>/report.md, report.json, junit.xml. 0 or an error (logged):

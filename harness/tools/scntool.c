@@ -239,6 +239,28 @@ scntool__today(const char *sig)
     return strdup(out);
 }
 
+/* `scntool today SIGNATURE...`: each signature as today's harness writes it (Cython's frames
+ * named as their authors wrote them), a JSON list: how a tool compares stored signatures. */
+static int
+scntool__today_argv(int n, char **argv)
+{
+    json_t *out = json_array();
+
+    for (int i = 0; i < n; i++) {
+        char *t = scntool__today(argv[i]);
+
+        if (t == NULL || json_array_append_new(out, json_string(t)) != 0) {
+            free(t);
+            json_decref(out);
+            return FT_EXIT_INFRA;
+        }
+        free(t);
+    }
+    n = json_dumpf(out, stdout, 0) == 0 && putchar('\n') != EOF;
+    json_decref(out);
+    return n ? FT_EXIT_CLEAN : FT_EXIT_INFRA;
+}
+
 static int
 scntool__known(int n, char **argv)
 {
@@ -521,6 +543,8 @@ static const struct scntool__verb {
     {"sign", "[--catalog FILE] LOG...", "sanitizer output signed as the harness signs it", 0, -1, NULL, NULL,
      scntool__sign},
     {"known", "--catalog FILE KIND SIGNATURE [ALSO...]", "the known issue it is", 4, -1, NULL, NULL, scntool__known},
+    {"today", "SIGNATURE...", "signatures as today's harness writes them (Cython's names), as JSON", 1, -1, NULL, NULL,
+     scntool__today_argv},
     {"layout", "", "the report and evidence file names, as JSON", 0, 0, NULL, NULL, scntool__layout_argv},
     {"sanopts", "[--dir DIR] [--suppressions FILE] [--symbolizer PATH]", "a run's sanitizer options", 0, 6, NULL, NULL,
      scntool__sanopts_argv},

@@ -132,3 +132,22 @@ def test_the_buffers_a_scenario_shares_are_recorded_whole(harness):
                      "rec": 96, "ob": 128, "pair[0]": 64, "pair[1]": 128}, sizes
     addr = {e["name"]: e["addr"] for e in r.events() if e["kind"] == "shared"}
     assert addr["pair[0]"] == addr["f8"]  # a view of f8 starts where f8 does
+    assert r.report["by_design"] is None  # its threads only read
+
+
+def test_make_run_says_when_the_roles_break_the_librarys_contract(harness):
+    """A role setting a shared array's shape, assigning its items and writing a ufunc's output into
+    another shared array: report.json's by_design names each line and rule (known/contracts.json),
+    summary.md and every finding's report.md say the findings are the caller's races."""
+    r = harness(f"{SCN}/shape_setter.yaml", NUMPY="2.2.5")
+    assert r.rc in (0, 1), r
+    words = r.report["by_design"]
+    for line in ("line 1: `a.shape = (8, 8)` (array-metadata)", "line 2: `a.shape = (64,)` (array-metadata)",
+                 "line 3: `a[0] = 1.0` (array-data)", "line 4: `np.add(a, 1, out=out)` (array-data)"):
+        assert line in words, words
+    assert "role `reader`" not in words and "thread_safety.html" in words, words
+    with open(os.path.join(r.dir, "summary.md")) as f:
+        assert "**By design**: the roles do what numpy's thread-safety contract leaves to the caller" in f.read()
+    for x in r.findings():
+        with open(os.path.join(r.dir, "findings", x["id"], "report.md")) as f:
+            assert "**By design, not a library bug**" in f.read()
