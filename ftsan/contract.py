@@ -10,12 +10,11 @@ seen only in cases that break the contract is the caller's by the library's own 
 reported apart, never counted as the library's."""
 import ast
 import fnmatch
-import json
 import os
 import re
 
 from . import Error
-from .harness import ROOT
+from .harness import ROOT, load_json
 
 PATH = os.path.join(ROOT, "known", "contracts.json")
 SETTER = re.compile(r"(\w+)\.(\w+) = \1\.\2")   # a learned attribute setter: x.attr = x.attr
@@ -41,13 +40,7 @@ class Contract:
     @classmethod
     def load(cls, module, path=PATH):
         """The module's entry (its top-level package's), or an empty contract: every race counts."""
-        try:
-            with open(path) as f:
-                doc = json.load(f)
-        except OSError as e:
-            raise Error(f"{path}: {e.strerror}", 2) from None
-        except ValueError as e:
-            raise Error(f"{path}: not JSON: {e}", 2) from None
+        doc = load_json(path, "the contracts", 2)
         if not isinstance(doc, dict):
             raise Error(f"{path}: an object of module names", 2)
         top = module.split(".")[0]

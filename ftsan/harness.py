@@ -188,6 +188,18 @@ def layout(name):
     return _layout()[name]
 
 
+def load_json(path, what, status):
+    """The JSON document at path; an Error with that exit status when it cannot be read or is not
+    JSON (what: how the message names the file, "the toolchain description")."""
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except OSError as e:
+        raise Error(f"cannot read {what} {path}: {e.strerror}", status) from None
+    except ValueError as e:
+        raise Error(f"{path}: not JSON ({e})", status) from None
+
+
 def read_json(directory, name):
     """A JSON file of the layout (layout(name)) in directory."""
     with open(os.path.join(directory, layout(name))) as f:

@@ -120,14 +120,7 @@ class Toolchain:
     @classmethod
     def load(cls, path):
         """toolchain.json at path, checked."""
-        try:
-            with open(path) as f:
-                d = json.load(f)
-        except OSError as e:
-            raise Error(f"cannot read the toolchain description {path}: {e.strerror}", 3) from None
-        except ValueError as e:
-            raise Error(f"{path}: not JSON ({e})", 3) from None
-        return cls.from_dict(d, path)
+        return cls.from_dict(harness.load_json(path, "the toolchain description", 3), path)
 
     @classmethod
     def of(cls, env_dir):
