@@ -20,6 +20,13 @@ static const struct sig__wait_kind {
     int lock;                      /* a lock another thread holds (1), or a wait for work/time (0) */
     const char *const frames[6];
 } sig__waits[] = {
+    /* the sanitizer's runtime: a thread printing a report holds TSan's report lock, and a thread
+     * that needs a new trace part waits for it (the harness's report hook runs inside that) */
+    {"sanitizer-report", "is inside the sanitizer's report of a race", 1, {"__tsan::OutputReport(", NULL}},
+    {"sanitizer", "waits on the sanitizer's own lock", 1,
+     {"__sanitizer::FutexWait(", "__sanitizer::Semaphore::Wait(", "__sanitizer::internal_sched_yield(",
+      "__tsan::TraceSwitchPartImpl(", NULL}},
+    {"barrier", "waits at the run's barrier for the other threads", 1, {"py__barrier", NULL}},
     {"critical-section", "waits on a critical section", 1,
      {"_PyCriticalSection_BeginSlow", "_PyCriticalSection2_BeginSlow", NULL}},
     {"stop-the-world", "asks for a stop-the-world", 1, {"stop_the_world", "_PyEval_StopTheWorld", NULL}},
@@ -39,6 +46,8 @@ static const struct sig__wait_kind {
 
 /* The lock machinery between a waiting thread's code and the kernel: never "where" it waits. */
 static const char *const sig__machinery[] = {
+    "__tsan", "__sanitizer", "py__dump_python_stack", "_Py_DumpASCII", "_Py_DumpTraceback", "dump_traceback",
+    "dump_frame",
     "_PyCriticalSection", "_PyMutex_", "PyMutex_", "_PyParkingLot_", "_PySemaphore_", "_PyRecursiveMutex_",
     "_PyEval_StopTheWorld", "stop_the_world", "tstate_wait_attach", "_PyThreadState_Attach", "take_gil",
     "lock_PyThread_acquire_lock", "acquire_timed", "PyThread_acquire_lock", "rlock_acquire", "_PyOnceFlag_",
@@ -50,8 +59,9 @@ sig__is(const struct san_frame *f, const char *const *names, size_t n, int prefi
 {
     if (f->function == NULL)
         return 0;
-    for (size_t i = 0; i < n && names[i]; i++)
-        if (prefix ? strncmp(f->function, names[i], strlen(names[i])) == 0 : strcmp(f->function, names[i]) == 0)
+    for (size_t i = 0; i < n && names[i]; i++) /* C++ names, as gdb prints them, by their prefix */
+        if (prefix || strstr(names[i], "::") ? strncmp(f->function, names[i], strlen(names[i])) == 0
+                                             : strcmp(f->function, names[i]) == 0)
             return 1;
     return 0;
 }
@@ -122,7 +132,7 @@ sig_waits(const struct san_report *r)
 {
     json_t *threads = json_array(), *o = json_object();
     char summary[2048] = "", one[600];
-    int workers = 0, blocked = 0, running = 0, stw = -1;
+    int workers = 0, blocked = 0, running = 0, stw = -1, in_report = 0;
     size_t nth = 0;
     struct {
         char name[64], in[300];
@@ -133,18 +143,23 @@ sig_waits(const struct san_report *r)
     for (size_t i = 0; i < r->n_stacks && nth < sizeof(th) / sizeof(*th); i++) {
         const struct san_stack *s = &r->stacks[i];
         const struct sig__wait_kind *w = NULL;
-        size_t at = 0;
+        size_t at = 0, from = 0;
 
         if (!s->label || strncmp(s->label, "native ", 7) != 0 || s->n == 0 || sig__has(s, "__tsan::BackgroundThread"))
             continue;
+        /* a thread the supervisor's SIGTERM landed on is dumping stacks for it (faulthandler):
+         * what it was doing is below gdb's "<signal handler called>" */
+        for (size_t k = 0; k < s->n; k++)
+            if (s->frames[k].function && strncmp(s->frames[k].function, "<signal", 7) == 0)
+                from = k + 1;
         for (size_t j = 0; j < sizeof(sig__waits) / sizeof(*sig__waits) && !w; j++)
-            for (size_t k = 0; k < s->n && !w; k++)
+            for (size_t k = from; k < s->n && !w; k++)
                 if (sig__is(&s->frames[k], sig__waits[j].frames, 6, 0)) {
                     w = &sig__waits[j];
                     at = k + 1;
                 }
         sig__thread_name(s->label, th[nth].name, sizeof(th[nth].name));
-        sig__where(s, w ? at : 0, th[nth].in, sizeof(th[nth].in));
+        sig__where(s, w ? at : from, th[nth].in, sizeof(th[nth].in));
         th[nth].w = w;
         th[nth].worker = sig__has(s, "py__worker_main");
         workers += th[nth].worker;
@@ -152,6 +167,7 @@ sig_waits(const struct san_report *r)
         running += w == NULL;
         if (w && strcmp(w->state, "stop-the-world") == 0)
             stw = (int)nth;
+        in_report |= w && strcmp(w->state, "sanitizer-report") == 0;
         nth++;
     }
     for (size_t i = 0; i < nth; i++) {
@@ -170,6 +186,10 @@ sig_waits(const struct san_report *r)
     }
     if (nth == 0) {
         snprintf(summary, sizeof(summary), "no native stacks (gdb could not attach)");
+    } else if (in_report) {
+        snprintf(summary, sizeof(summary), "the sanitizer's runtime: a thread is stuck inside TSan's report of a "
+                                           "race and %d worker%s wait%s; not the library", blocked,
+                 blocked == 1 ? "" : "s", blocked == 1 ? "s" : "");
     } else if (workers > 0 && blocked == workers && running == 0) {
         snprintf(summary, sizeof(summary), "deadlock: every worker waits on a lock and no thread runs");
     } else if (stw >= 0) {
@@ -189,7 +209,8 @@ sig_waits(const struct san_report *r)
             strcat(summary, one);
     }
     json_object_set_new(o, "summary", json_string(summary));
-    json_object_set_new(o, "deadlock", json_boolean(workers > 0 && blocked == workers && running == 0));
+    json_object_set_new(o, "deadlock", json_boolean(workers > 0 && blocked == workers && running == 0 && !in_report));
+    json_object_set_new(o, "sanitizer", json_boolean(in_report));
     json_object_set_new(o, "threads", threads);
     return o;
 }
