@@ -239,6 +239,32 @@ scntool__today(const char *sig)
     return strdup(out);
 }
 
+/* `scntool waits RUN_DIR`: why the threads of a hung run waited (sig_waits), read from its kept
+ * evidence as the harness reads it (evd_read_run): JSON, null when the run did not hang. */
+static int
+scntool__waits_argv(int n, char **argv)
+{
+    struct san_reports out;
+    struct evd_status st;
+    json_t *w = NULL;
+    int rc;
+
+    (void)n;
+    san_reports_init(&out);
+    if ((rc = evd_read_run(argv[0], NULL, &out, &st)) != 0) {
+        fprintf(stderr, "harness: error: %s: %s\n", argv[0], ft_strerror(rc));
+        san_reports_free(&out);
+        return rc == FT_EIO ? FT_EXIT_USAGE : FT_EXIT_INFRA;
+    }
+    for (size_t i = 0; i < out.n && !w; i++)
+        if (out.v[i].kind == SAN_HANG)
+            w = sig_waits(&out.v[i]);
+    rc = json_dumpf(w ? w : json_null(), stdout, JSON_INDENT(1)) == 0 && putchar('\n') != EOF;
+    json_decref(w);
+    san_reports_free(&out);
+    return rc ? FT_EXIT_CLEAN : FT_EXIT_INFRA;
+}
+
 /* `scntool today SIGNATURE...`: each signature as today's harness writes it (Cython's frames
  * named as their authors wrote them), a JSON list: how a tool compares stored signatures. */
 static int
@@ -545,6 +571,8 @@ static const struct scntool__verb {
     {"known", "--catalog FILE KIND SIGNATURE [ALSO...]", "the known issue it is", 4, -1, NULL, NULL, scntool__known},
     {"today", "SIGNATURE...", "signatures as today's harness writes them (Cython's names), as JSON", 1, -1, NULL, NULL,
      scntool__today_argv},
+    {"waits", "RUN_DIR", "why a hung run's threads waited, from its evidence, as JSON", 1, 1, NULL, NULL,
+     scntool__waits_argv},
     {"layout", "", "the report and evidence file names, as JSON", 0, 0, NULL, NULL, scntool__layout_argv},
     {"sanopts", "[--dir DIR] [--suppressions FILE] [--symbolizer PATH]", "a run's sanitizer options", 0, 6, NULL, NULL,
      scntool__sanopts_argv},
