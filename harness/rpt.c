@@ -116,7 +116,8 @@ rpt__short_path(const char *path)
 /* text with every absolute path shortened: from its project root on (rpt__short_path), else
  * to its last component, so a report names no directory of the machine it was made on (the
  * toolchain cache, the checkout, the reports). A path starts at a '/' that begins a word, a
- * quoted string or an option's value, and ends at white space, a quote or a parenthesis. */
+ * quoted string or an option's value, and ends at white space, a quote, a parenthesis or a
+ * colon (which separates a sanitizer's options, and a file from its line). */
 static void
 rpt__put_stripped(struct buf *b, const char *text)
 {
@@ -137,7 +138,7 @@ rpt__put_stripped(struct buf *b, const char *text)
             continue;
         }
         tok = p;
-        end = tok + strcspn(tok, " \t\n\"'`()[],");
+        end = tok + strcspn(tok, " \t\n\"'`()[],:");
         if ((path = strndup(tok, (size_t)(end - tok))) == NULL) {
             b->err = FT_ENOMEM;
             return;

@@ -28,6 +28,8 @@ def test_dlpack_race_found_on_numpy_2_2_5(harness):
               "### Python and NumPy Versions:", "### Runtime Environment:", "<details>"):
         assert h in md, h
     assert "numpy/_core/src/multiarray/dlpack.c:" in md and "Objects/methodobject.c:" in md
+    # the options as the runs had them, each path cut to its name (a path ends at ':')
+    assert ":suppressions=suppressions.txt:external_symbolizer_path=llvm-symbolizer" in md, md[-600:]
     x = xml.dom.minidom.parse(os.path.join(r.dir, "junit.xml"))
     assert x.documentElement.getAttribute("failures") == "1"
 
