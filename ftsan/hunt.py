@@ -224,6 +224,7 @@ class Hunt:
             if s != sig and s not in e["also"]:
                 e["also"].append(s)
         e["known"] = e["known"] or f["known"]
+        e["fixed_in"] = e.get("fixed_in") or f.get("fixed_in")
         e["memory"] += [m for m in f["memory"] if m not in e["memory"]]
         e["roles"] += [x for x in f["roles"] if x not in e["roles"]]
         for run in f["runs"]:
@@ -397,7 +398,7 @@ class Hunt:
                 continue
             got = json.loads(harness.scntool("known", "--catalog", catalog, e["kind"], e["signature"], *e["also"]))
             if got["known"]:
-                e["known"], e["known_later"] = got["known"], True
+                e["known"], e["known_later"], e["fixed_in"] = got["known"], True, got["fixed_in"]
 
     def new(self):
         """What is new, what may be a bug first: the counted ones, then the by-design ones, the
@@ -429,7 +430,8 @@ class Hunt:
     def _row(e):
         cases = set(e["cases"])
         readers = len(cases & set(e.get("readers_cases", [])))
-        known = (e["known"] or "") + (" (catalogued after the hunt started)" if e.get("known_later") else "")
+        known = (e["known"] or "") + (f", fixed in {e['fixed_in']}" if e.get("fixed_in") else "") + \
+            (" (catalogued after the hunt started)" if e.get("known_later") else "")
         return (f"| {e['id']} | `{e['signature']}` | {len(cases)} ({readers}) | {known} | "
                 f"{e.get('reproducer', '')} {e.get('rate') or ''} |")
 
