@@ -244,15 +244,24 @@ class Hunt:
                 e["example_case_number"] = k
             if f.get("waits") and not e.get("waits"):
                 e["waits"] = f["waits"]
+            # a hang inside the sanitizer's report of a race is the toolchain's, not the library's
+            # (every run of it: one run with the library's own wait is enough to count it)
+            e["sanitizer_hang"] = e.get("sanitizer_hang", True) and bool((f.get("waits") or {}).get("sanitizer"))
+
+    @staticmethod
+    def counted(e):
+        """The library's: not on the cases' own data, not by design, not a hang of the sanitizer's."""
+        return not e["own"] and not e.get("by_design") and not e.get("sanitizer_hang")
 
     def counts(self):
         """Counted: the library's signatures, neither on the cases' own data nor by design."""
-        lib = [e for e in self.sigs.values() if not e["own"] and not e.get("by_design")]
-        design = [e for e in self.sigs.values() if not e["own"] and e.get("by_design")]
+        lib = [e for e in self.sigs.values() if self.counted(e)]
+        design = [e for e in self.sigs.values() if not e["own"] and e.get("by_design") and not e.get("sanitizer_hang")]
         return {"signatures": len(self.sigs), "library": len(lib), "new": sum(1 for e in lib if not e["known"]),
                 "known": sum(1 for e in lib if e["known"]),
                 "known_when_found": sum(1 for e in lib if e["known"] and not e.get("known_later")),
-                "by_design": len(design), "scenario_data": sum(1 for e in self.sigs.values() if e["own"])}
+                "by_design": len(design), "sanitizer_hangs": sum(1 for e in self.sigs.values() if e.get("sanitizer_hang")),
+                "scenario_data": sum(1 for e in self.sigs.values() if e["own"])}
 
     def progress(self):
         c = self.counts()
@@ -337,14 +346,14 @@ class Hunt:
         lasts, else as found; the counted ones first, then the hangs' runs without a sanitizer,
         then what is by design."""
         todo = self.new()
-        counted = [e for e in todo if not e.get("by_design")]
-        for e in counted:
-            self.keep_one(e)
+        for e in todo:
+            if self.counted(e):
+                self.keep_one(e)
         for e in self.sigs.values():
             if e["kind"] == "hang" and not e["own"]:
                 self.hang_without_sanitizer(e)
         for e in todo:
-            if e.get("by_design"):
+            if not self.counted(e):
                 self.keep_one(e)
 
     def keep_one(self, e):
@@ -404,7 +413,7 @@ class Hunt:
         """What is new, what may be a bug first: the counted ones, then the by-design ones, the
         most cases first (the shrinking budget goes in this order)."""
         return sorted((e for e in self.sigs.values() if not e["own"] and not e["known"]),
-                      key=lambda e: (bool(e.get("by_design")), -len(set(e["cases"]))))
+                      key=lambda e: (not self.counted(e), -len(set(e["cases"]))))
 
     # -- output --------------------------------------------------------------------------------
     def write(self):
@@ -447,11 +456,11 @@ class Hunt:
             lines += [f"Calls that killed the interpreter while it was learned, on one thread: {len(crashes)}", ""]
             lines += [f"- `{c['call']}` (learning {c['unit']}, wait status {c['status']})" for c in crashes] + [""]
         head = ["| id | signature | cases (readers-only) | known | reproducer |", "|---|---|---|---|---|"]
-        for title, sel in (("New", lambda e: not e["own"] and not e.get("by_design") and not e["known"]),
-                           ("Known", lambda e: not e["own"] and not e.get("by_design") and e["known"])):
+        for title, sel in (("New", lambda e: self.counted(e) and not e["known"]),
+                           ("Known", lambda e: self.counted(e) and e["known"])):
             rows = [e for e in doc["signatures"] if sel(e)]
             lines += [f"## {title}: {len(rows)}", ""] + ((head + [self._row(e) for e in rows] + [""]) if rows else [])
-        design = [e for e in doc["signatures"] if not e["own"] and e.get("by_design")]
+        design = [e for e in doc["signatures"] if not e["own"] and e.get("by_design") and not e.get("sanitizer_hang")]
         lines += [f"## By design: {len(design)} (not counted)", "",
                   f"Seen only in cases where a thread does what {self.contract.module}'s contract leaves to the caller "
                   f"({self.contract.summary}; known/contracts.json). Memory errors among them are what such a "
@@ -463,9 +472,12 @@ class Hunt:
                       for e in design] + [""]
         hangs = [e for e in doc["signatures"] if e["kind"] == "hang" and not e["own"]]
         if hangs:
-            lines += [f"## Hangs: {len(hangs)}", ""]
+            lines += [f"## Hangs: {len(hangs)}", "", "Why the threads waited (gdb's stacks), and the same case without a "
+                      "sanitizer. A hang inside the sanitizer's report of a race is the toolchain's: not counted.", ""]
             for e in hangs:
-                lines.append(f"- {e['id']}{' (by design)' if e.get('by_design') else ''}: {self.hang_words(e)}")
+                tag = " (the sanitizer's, not counted)" if e.get("sanitizer_hang") else \
+                    " (by design)" if e.get("by_design") else ""
+                lines.append(f"- {e['id']}{tag}: {self.hang_words(e)}")
             lines.append("")
         own = [e for e in doc["signatures"] if e["own"]]
         lines += [f"## On the cases' own shared data (not counted): {len(own)}", ""]
@@ -523,7 +535,7 @@ class Hunt:
             if self.learned is not None:
                 self.write()
                 print(f"[hunt {self.module}] report: {os.path.join(self.out, 'summary.md')}", file=sys.stderr)
-        return 1 if any(not e.get("by_design") for e in self.new()) else 0
+        return 1 if any(self.counted(e) for e in self.new()) else 0
 
 
 def main(argv):
