@@ -262,7 +262,11 @@ cython_frames(struct san_reports *out, const char *pyx_dir)
                     rc = FT_ENOMEM;
                     break;
                 }
-                f->line = m && m->pyx ? cython__line(m, f->line) : 0;
+                /* a property's slot is Cython's code after the module's functions: no .pyx line */
+                f->line = m && m->pyx && strncmp(f->function, "__pyx_getprop_", 14) != 0 &&
+                                  strncmp(f->function, "__pyx_setprop_", 14) != 0
+                              ? cython__line(m, f->line)
+                              : 0;
                 free(f->function);
                 free(f->file);
                 f->function = fn;

@@ -88,6 +88,15 @@ test_frames_move_to_their_pyx_line(void **state)
     assert_string_equal(frames[0].file, "numpy/random/bit_generator.pyx");
     assert_int_equal(frames[0].line, 702); /* self._ctypes = prepare_ctypes(&self._bitgen) */
     assert_string_equal(frames[1].function, "__Pyx_PyObject_FastCallDict");
+    /* the property's getter slot: its name, no line (Cython writes it after the functions) */
+    free(frames[0].function);
+    free(frames[0].file);
+    frames[0].function = strdup("__pyx_getprop_5numpy_6random_13bit_generator_12BitGenerator_ctypes");
+    frames[0].file = strdup("bit_generator.pyx.c");
+    frames[0].line = 16699;
+    assert_int_equal(cython_frames(&out, "tests/fixtures/pyx_lines"), 1);
+    assert_string_equal(frames[0].function, "BitGenerator.ctypes.__get__");
+    assert_int_equal(frames[0].line, 0);
     /* without a map: the same name and the .pyx's base name (signatures do not change), no line */
     free(frames[0].function);
     free(frames[0].file);
