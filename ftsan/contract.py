@@ -76,6 +76,12 @@ class Contract:
                 out.append(got)
         return out
 
+    def caller_frames(self, *signatures):
+        """Whether a signature names a frame the contract lists as the library doing the caller's
+        write (its rules' "frames": array_shape_set, array_setflags, ...)."""
+        frames = [f for r in self.rules for f in r.get("frames", [])]
+        return any(f in s for s in signatures for f in frames)
+
     def rule(self, rid):
         return next((r for r in self.rules if r["id"] == rid), None)
 
