@@ -254,8 +254,8 @@ cython_frames(struct san_reports *out, const char *pyx_dir)
                 fn = strdup(name);
                 if (m && m->pyx)
                     file = strdup(m->pyx);
-                else if ((file = malloc(strlen(stem) + 5)) != NULL)
-                    sprintf(file, "%s.pyx", stem);
+                else if (asprintf(&file, "%s.pyx", stem) < 0)
+                    file = NULL;
                 if (fn == NULL || file == NULL) {
                     free(fn);
                     free(file);

@@ -10,7 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "sig_internal.h"
+
+#define SIG__WAIT_FRAMES 6 /* the frames a kind of wait is told by, NULL-terminated */
 
 /* What a blocked thread waits on, by the frames that block on it, strongest first: a critical
  * section is taken through a PyMutex, which parks through a semaphore, which waits on a futex. */
@@ -18,7 +21,7 @@ static const struct sig__wait_kind {
     const char *state;
     const char *words;             /* how a summary says it */
     int lock;                      /* a lock another thread holds (1), or a wait for work/time (0) */
-    const char *const frames[6];
+    const char *const frames[SIG__WAIT_FRAMES];
 } sig__waits[] = {
     /* the sanitizer's runtime: a thread printing a report holds TSan's report lock, and a thread
      * that needs a new trace part waits for it (the harness's report hook runs inside that) */
@@ -127,47 +130,88 @@ sig__where(const struct san_stack *s, size_t k, char *out, size_t n)
     snprintf(out, n, k < s->n ? "Python code" : "?");
 }
 
+/* One thread of a hung run: its name, what it waits on (NULL: it runs) and where. */
+struct sig__thread {
+    char name[64], in[300];
+    const struct sig__wait_kind *w;
+    int worker;
+};
+
+/* Reads one gdb stack into t. 0 when it is not a thread of the run's (TSan's background thread). */
+static int
+sig__read_thread(const struct san_stack *s, struct sig__thread *t)
+{
+    size_t at = 0, from = 0;
+
+    if (!s->label || strncmp(s->label, "native ", 7) != 0 || s->n == 0 || sig__has(s, "__tsan::BackgroundThread"))
+        return 0;
+    /* a thread the supervisor's SIGTERM landed on is dumping stacks for it (faulthandler): what
+     * it was doing is below gdb's "<signal handler called>" */
+    for (size_t k = 0; k < s->n; k++)
+        if (s->frames[k].function && strncmp(s->frames[k].function, "<signal", 7) == 0)
+            from = k + 1;
+    t->w = NULL;
+    for (size_t j = 0; j < sizeof(sig__waits) / sizeof(*sig__waits) && !t->w; j++)
+        for (size_t k = from; k < s->n && !t->w; k++)
+            if (sig__is(&s->frames[k], sig__waits[j].frames, SIG__WAIT_FRAMES, 0)) {
+                t->w = &sig__waits[j];
+                at = k + 1;
+            }
+    sig__thread_name(s->label, t->name, sizeof(t->name));
+    sig__where(s, t->w ? at : from, t->in, sizeof(t->in));
+    t->worker = sig__has(s, "py__worker_main");
+    return 1;
+}
+
+/* The verdict in words, then each worker's wait. Returns whether it is a deadlock: every worker
+ * waits on a lock and no thread runs. */
+static int
+sig__summary(struct buf *b, const struct sig__thread *th, size_t nth, int stw, int in_report)
+{
+    int workers = 0, blocked = 0, running = 0, deadlock;
+
+    for (size_t i = 0; i < nth; i++) {
+        workers += th[i].worker;
+        blocked += th[i].worker && th[i].w && th[i].w->lock;
+        running += th[i].w == NULL;
+    }
+    deadlock = workers > 0 && blocked == workers && running == 0 && !in_report;
+    if (nth == 0)
+        buf_puts(b, "no native stacks (gdb could not attach)");
+    else if (in_report)
+        buf_printf(b, "the sanitizer's runtime: a thread is stuck inside TSan's report of a race and %d worker%s "
+                      "wait%s; not the library", blocked, blocked == 1 ? "" : "s", blocked == 1 ? "s" : "");
+    else if (deadlock)
+        buf_puts(b, "deadlock: every worker waits on a lock and no thread runs");
+    else if (stw >= 0)
+        buf_printf(b, "%s asks for a stop-the-world in %s and waits for %d running thread%s", th[stw].name, th[stw].in,
+                   running, running == 1 ? "" : "s");
+    else if (blocked == 0)
+        buf_printf(b, "no worker waits on a lock: %d running", running);
+    else
+        buf_printf(b, "%d of %d workers wait on locks, %d thread%s running", blocked, workers, running,
+                   running == 1 ? "" : "s");
+    for (size_t i = 0; i < nth; i++)
+        if (th[i].worker)
+            buf_printf(b, "; %s %s in %s", th[i].name, th[i].w ? th[i].w->words : "runs", th[i].in);
+    return deadlock;
+}
+
 json_t *
 sig_waits(const struct san_report *r)
 {
     json_t *threads = json_array(), *o = json_object();
-    char summary[2048] = "", one[600];
-    int workers = 0, blocked = 0, running = 0, stw = -1, in_report = 0;
+    struct sig__thread th[64];
+    int stw = -1, in_report = 0, deadlock;
     size_t nth = 0;
-    struct {
-        char name[64], in[300];
-        const struct sig__wait_kind *w;
-        int worker;
-    } th[64];
+    struct buf b;
 
     for (size_t i = 0; i < r->n_stacks && nth < sizeof(th) / sizeof(*th); i++) {
-        const struct san_stack *s = &r->stacks[i];
-        const struct sig__wait_kind *w = NULL;
-        size_t at = 0, from = 0;
-
-        if (!s->label || strncmp(s->label, "native ", 7) != 0 || s->n == 0 || sig__has(s, "__tsan::BackgroundThread"))
+        if (!sig__read_thread(&r->stacks[i], &th[nth]))
             continue;
-        /* a thread the supervisor's SIGTERM landed on is dumping stacks for it (faulthandler):
-         * what it was doing is below gdb's "<signal handler called>" */
-        for (size_t k = 0; k < s->n; k++)
-            if (s->frames[k].function && strncmp(s->frames[k].function, "<signal", 7) == 0)
-                from = k + 1;
-        for (size_t j = 0; j < sizeof(sig__waits) / sizeof(*sig__waits) && !w; j++)
-            for (size_t k = from; k < s->n && !w; k++)
-                if (sig__is(&s->frames[k], sig__waits[j].frames, 6, 0)) {
-                    w = &sig__waits[j];
-                    at = k + 1;
-                }
-        sig__thread_name(s->label, th[nth].name, sizeof(th[nth].name));
-        sig__where(s, w ? at : from, th[nth].in, sizeof(th[nth].in));
-        th[nth].w = w;
-        th[nth].worker = sig__has(s, "py__worker_main");
-        workers += th[nth].worker;
-        blocked += th[nth].worker && w && w->lock;
-        running += w == NULL;
-        if (w && strcmp(w->state, "stop-the-world") == 0)
+        if (th[nth].w && strcmp(th[nth].w->state, "stop-the-world") == 0)
             stw = (int)nth;
-        in_report |= w && strcmp(w->state, "sanitizer-report") == 0;
+        in_report |= th[nth].w && strcmp(th[nth].w->state, "sanitizer-report") == 0;
         nth++;
     }
     for (size_t i = 0; i < nth; i++) {
@@ -177,39 +221,17 @@ sig_waits(const struct san_report *r)
         json_object_set_new(t, "worker", json_boolean(th[i].worker));
         json_object_set_new(t, "state", json_string(th[i].w ? th[i].w->state : "running"));
         json_object_set_new(t, "in", json_string(th[i].in));
-        if ((int)i == stw)
-            for (size_t j = 0; j < nth; j++)
-                if (th[j].w == NULL)
-                    json_array_append_new(for_, json_string(th[j].name));
+        for (size_t j = 0; (int)i == stw && j < nth; j++) /* a stop-the-world waits for the running */
+            if (th[j].w == NULL)
+                json_array_append_new(for_, json_string(th[j].name));
         json_object_set_new(t, "waits_for", for_);
         json_array_append_new(threads, t);
     }
-    if (nth == 0) {
-        snprintf(summary, sizeof(summary), "no native stacks (gdb could not attach)");
-    } else if (in_report) {
-        snprintf(summary, sizeof(summary), "the sanitizer's runtime: a thread is stuck inside TSan's report of a "
-                                           "race and %d worker%s wait%s; not the library", blocked,
-                 blocked == 1 ? "" : "s", blocked == 1 ? "s" : "");
-    } else if (workers > 0 && blocked == workers && running == 0) {
-        snprintf(summary, sizeof(summary), "deadlock: every worker waits on a lock and no thread runs");
-    } else if (stw >= 0) {
-        snprintf(summary, sizeof(summary), "%s asks for a stop-the-world in %s and waits for %d running thread%s",
-                 th[stw].name, th[stw].in, running, running == 1 ? "" : "s");
-    } else if (blocked == 0) {
-        snprintf(summary, sizeof(summary), "no worker waits on a lock: %d running", running);
-    } else {
-        snprintf(summary, sizeof(summary), "%d of %d workers wait on locks, %d thread%s running", blocked, workers,
-                 running, running == 1 ? "" : "s");
-    }
-    for (size_t i = 0; i < nth; i++) {
-        if (!th[i].worker)
-            continue;
-        snprintf(one, sizeof(one), "; %s %s in %s", th[i].name, th[i].w ? th[i].w->words : "runs", th[i].in);
-        if (strlen(summary) + strlen(one) + 1 < sizeof(summary))
-            strcat(summary, one);
-    }
-    json_object_set_new(o, "summary", json_string(summary));
-    json_object_set_new(o, "deadlock", json_boolean(workers > 0 && blocked == workers && running == 0 && !in_report));
+    buf_init(&b, 1 << 14);
+    deadlock = sig__summary(&b, th, nth, stw, in_report);
+    json_object_set_new(o, "summary", json_string(b.err ? "?" : buf_cstr(&b)));
+    buf_free(&b);
+    json_object_set_new(o, "deadlock", json_boolean(deadlock));
     json_object_set_new(o, "sanitizer", json_boolean(in_report));
     json_object_set_new(o, "threads", threads);
     return o;
