@@ -45,7 +45,7 @@ from . import Error, contract, harness, toolchain
 from .harness import ROOT, Budget, atomic_write, bounded
 
 MODES = {"mixed": (("mutator", 2), ("reader", 2)), "readers": (("reader", 4),)}
-BATCH = 16                 # cases (runs) per batch scenario
+BATCH = 48                 # cases (runs) per batch scenario: one fork server's import shared by all
 ITERATIONS = 8
 LEARN_SHARE = 0.4          # at most this share of the budget for learning (kept for the next hunt)
 HUNT_SHARE = 0.7           # the batches stop here; the rest shrinks what is new
@@ -74,8 +74,13 @@ def block(code, indent):
 
 
 class Hunt:
-    def __init__(self, module, seed, budget, out, batch=BATCH, iterations=ITERATIONS, limit=None):
+    def __init__(self, module, seed, budget, out, batch=BATCH, iterations=ITERATIONS, limit=None, process="fork",
+                 kernel=None, only=None):
         self.module, self.seed, self.budget, self.out, self.limit = module, seed, budget, out, limit
+        self.process, self.kernel = process, kernel   # kernel: a C module's source, built with the sanitizer
+        self.kernel_dirs = []
+        self.only = only        # learn only these callables (np.repeat,...)
+        self.leads = {}         # mode -> the learned targets in the seed's order (see case)
         self.batch, self.iterations = batch, iterations
         self.t0 = time.monotonic()
         self.deadline = self.t0 + budget
@@ -101,59 +106,118 @@ class Hunt:
                                             os.environ.get("PACKAGES_FROM_SOURCE", "").split())
         self.python = self.toolchain_.python
         self.tc = self.toolchain_.to_dict()
+        if self.kernel:
+            self.kernel_dirs = [self.toolchain_.kernel("c", self.kernel)]
 
     def learned_cache(self):
         """Where a learning is kept between hunts: the same interpreter (and so the same module
         build), module, seed, limit and learner learn the same calls."""
         with open(os.path.join(ROOT, "harness", "python", "ftsan_hunt.py"), "rb") as f:
-            key = hashlib.sha256(f.read() + repr((self.python, self.module, self.seed, self.limit)).encode()).hexdigest()
+            key = hashlib.sha256(f.read() + repr((self.python, self.module, self.seed, self.limit, self.only)).encode()
+                                 + (open(self.kernel, "rb").read() if self.kernel else b"")).hexdigest()
         base = os.environ.get("FTSAN_CACHE") or os.path.join(os.environ.get("XDG_CACHE_HOME") or
                                                             os.path.expanduser("~/.cache"), "ftsan")
         return os.path.join(base, "hunt", f"{self.module}-{key[:16]}.json")
 
     def learn(self):
+        """The learning: the cache's when complete, else learned on from the units an earlier
+        hunt's learner finished (kept as each ends). Stopped by its share of the budget, the
+        hunt goes on with what was learned so far and the next hunt learns on from there."""
         path, cache = os.path.join(self.out, "learned.json"), self.learned_cache()
+        units = cache[: -len(".json")] + ".units.jsonl"
         if os.path.exists(cache):
             shutil.copyfile(cache, path)
         if os.path.exists(path):
             with open(path) as f:
                 self.learned = json.load(f)
-            return
-        env = self.toolchain_.process_env(kernels=[os.path.join(ROOT, "harness", "python")], quiet=True)
+            if self.learned.get("complete", True):
+                return
+        os.makedirs(os.path.dirname(cache), exist_ok=True)
+        env = self.toolchain_.process_env(kernels=[os.path.join(ROOT, "harness", "python")] + self.kernel_dirs, quiet=True)
         t = time.monotonic()
         print(f"[hunt {self.module}] learning the API with {self.python} ...", file=sys.stderr, flush=True)
         argv = [self.python, "-m", "ftsan_hunt", "learn", self.module, "--seed", str(self.seed), "--out", path,
-                "--journal", os.path.join(self.out, "learn-journal.txt")] + (["--limit", str(self.limit)] if self.limit else [])
+                "--journal", os.path.join(self.out, "learn-journal.txt"), "--units", units] + \
+            (["--limit", str(self.limit)] if self.limit else []) + (["--only", ",".join(self.only)] if self.only else [])
         try:
             r = bounded(argv, self.t0 + self.budget * LEARN_SHARE, cwd=self.out, env=env, stdout=subprocess.PIPE,
                         stderr=subprocess.PIPE, text=True)
         except Budget:
-            raise Error(f"hunt: learning {self.module} took more than {LEARN_SHARE:.0%} of the budget; "
-                        "give a larger --budget (a learning is kept for the next hunt once done)") from None
+            partial = None
+            if os.path.exists(path):
+                with open(path) as f:
+                    partial = json.load(f)
+            done = sum(1 for _ in open(units)) if os.path.exists(units) else 0
+            if not partial or not partial["calls"]:
+                raise Error(f"hunt: learning {self.module} took all of its {LEARN_SHARE:.0%} of the budget before it "
+                            f"learned a call; {done} units learned are kept, the next hunt learns on from there",
+                            3) from None
+            self.learned = partial
+            self.learned["seconds"] = round(time.monotonic() - t, 1)
+            print(f"[hunt {self.module}] learning stopped at its {LEARN_SHARE:.0%} of the budget: "
+                  f"{self.learned_words()}; the next hunt learns on from there", file=sys.stderr, flush=True)
+            return
         if r.returncode != 0 or not os.path.exists(path):
             raise Error(f"hunt: the learner failed ({harness.ended(r.returncode)}):\n{r.stderr[-3000:]}",
                         2 if "ModuleNotFoundError" in r.stderr else 3)
         with open(path) as f:
             self.learned = json.load(f)
         self.learned["seconds"] = round(time.monotonic() - t, 1)
-        os.makedirs(os.path.dirname(cache), exist_ok=True)
         atomic_write(cache, json.dumps(self.learned))
 
+    def learned_words(self):
+        u = self.learned.get("units") or {}
+        of = f" ({u['done']} of {u['planned']} units of the API)" if u.get("planned") else ""
+        return f"{len(self.learned['calls'])} calls learned{of}"
+
     # -- cases ---------------------------------------------------------------------------------
+    def modes(self):
+        """The modes the learning can make cases of: mixed needs an object with a mutator and a reader."""
+        by = self.calls_by_object()
+        return [m for m in MODES if any(r["reader"] and (m == "readers" or r["mutator"]) for r in by.values())]
+
+    def lead(self, k, mode):
+        """Case k's lead call: the learned targets (functions, methods, setters) in an order the
+        seed shuffles once, taken in turn, so every target leads a case before any leads two (a
+        target with one learned call, np.from_dlpack, is drawn as often as ndarray's methods)."""
+        if mode not in self.leads:
+            by = self.calls_by_object()
+            ok = {n for n, r in by.items() if r["reader"] and (mode == "readers" or r["mutator"])}
+            role = "reader" if mode == "readers" else None
+            targets = sorted({c["target"] for c in self.learned["calls"]
+                              if (role is None or c["role"] == role) and ok & set(c["objects"])})
+            random.Random(f"{self.seed}:{mode}:leads").shuffle(targets)
+            self.leads[mode] = targets
+        targets = self.leads[mode]
+        # the cases of this mode before k: batches alternate between the modes
+        b, n = k // self.batch, len(self.modes())
+        i = (b // n) * self.batch + k % self.batch
+        return targets[i % len(targets)] if targets else None
+
     def case(self, k, mode):
-        """Case k: a shared object and calls on it by role; the same for a given seed."""
+        """Case k: a shared object and calls on it by role; the same for a given seed. Its lead
+        target (see lead) picks one of its calls and the object the case shares; each role's
+        other calls are drawn by target, then by call, among that object's."""
         rng = random.Random(f"{self.seed}:{k}:{mode}")
         by = self.calls_by_object()
         kinds = self.learned["objects"]
-        focus = sorted(n for n, r in by.items() if r["reader"] and (mode == "readers" or r["mutator"]))
-        if not focus:
+        target = self.lead(k, mode)
+        if target is None:
             raise Error(f"hunt: no learned call of {self.module} can make a {mode} case")
-        weights = [3 if kinds[n]["kind"] == "array" else 1 for n in focus]
-        x = rng.choices(focus, weights)[0]
+        lead = rng.choice([c for c in self.learned["calls"] if c["target"] == target and
+                           (mode == "mixed" or c["role"] == "reader") and
+                           any(by[n]["reader"] and (mode == "readers" or by[n]["mutator"]) for n in c["objects"])])
+        focus = [n for n in lead["objects"] if by[n]["reader"] and (mode == "readers" or by[n]["mutator"])]
+        x = rng.choice(focus)
         roles = {}
         for role, _ in MODES[mode]:
             pool = by[x][role]
-            roles[role] = [c["code"] for c in rng.sample(pool, min(len(pool), rng.randint(1, 2 if role == "mutator" else 3)))]
+            want = rng.randint(1, 2 if role == "mutator" else 3)
+            picked = [lead] if lead["role"] == role else []
+            targets = sorted({c["target"] for c in pool} - {c["target"] for c in picked})
+            for t in rng.sample(targets, min(len(targets), want - len(picked))):
+                picked.append(rng.choice([c for c in pool if c["target"] == t]))
+            roles[role] = [c["code"] for c in picked]
         names = []
         for c in self.learned["calls"]:
             if any(c["code"] in codes for codes in roles.values()):
@@ -179,22 +243,54 @@ class Hunt:
         cases = {str(first + i): self.case(first + i, mode) for i in range(self.batch)}
         base = os.path.join(self.out, "batches", f"batch-{b:04d}")
         atomic_write(base + ".json", json.dumps({"cases": cases}, indent=1))
-        roles = "".join(f"  - name: {role}\n    threads: {n}\n    body: |\n      for call in {role}_calls:\n          call()\n"
+        roles = "".join(f"  - name: {role}\n    threads: {n}\n    body: |\n{block(self.case_chain(cases, role), 6)}"
                         for role, n in MODES[mode])
         text = (f"# Written by the hunt ({self.module}, seed {self.seed}): run r is case {first} + r - 1 of\n"
-                f"# {os.path.basename(base)}.json, each a fresh process.\n"
+                f"# {os.path.basename(base)}.json, each a process of its own ({self.process}).\n"
                 f"name: hunt-{b:04d}\nsummary: {yaml_str(f'hunt {self.module}: cases {first}..{first + self.batch - 1} ({mode})')}\n"
                 f"threads: {sum(n for _, n in MODES[mode])}\niterations: {self.iterations}\nruns: {self.batch}\n"
-                "barrier: each\nprocess: fresh\ntimeout: 120\nsetup: |\n"
-                + block(f"import sys\nsys.path.insert(0, {ROOT + '/harness/python'!r})\nimport ftsan_hunt\n"
-                        f"globals().update(ftsan_hunt.case_namespace({base + '.json'!r}, seed))", 2)
+                f"barrier: each\nprocess: {self.process}\ntimeout: 120\n{self.build_key(os.path.dirname(base))}"
+                # setup imports (once per server when forked); prepare builds the case's objects and
+                # calls in the run's own process, so every call is still the first in its process
+                "setup: |\n" + block(f"import sys\nsys.path.insert(0, {ROOT + '/harness/python'!r})\nimport ftsan_hunt\n"
+                                     + self.learned["imports"], 2)
+                + "prepare: |\n" + block(f"globals().update(ftsan_hunt.case_objects({base + '.json'!r}, seed))\ncase = seed", 2)
                 + f"roles:\n{roles}")
         atomic_write(base + ".yaml", text)
         return base + ".yaml", cases
 
+    @staticmethod
+    def calls_text(codes):
+        """A role's calls as statements: a call's exception is the scenario's noise (a reader racing
+        a mutator that reshapes its array raises by design); sanitizer reports are what counts."""
+        return "".join(f"try:\n    {code}\nexcept Exception:  # the scenario's noise, not the bug\n    pass\n"
+                       for code in codes) or "pass\n"
+
+    def case_chain(self, cases, role):
+        """One role's body for a batch: each case's calls inline, chosen by the run's case. Inline,
+        not through functions the threads share: the first call on a shared function or
+        namespace takes a lock in the free-threaded interpreter, and that order hides races (the
+        racy_gil kernel's first-call race: 22 of 32 runs through shared functions, 32 of 32
+        inline)."""
+        return "".join(f"{'if' if i == 0 else 'elif'} case == {k}:\n{block(self.calls_text(c['roles'].get(role, [])), 4)}"
+                       for i, (k, c) in enumerate(cases.items()))
+
+    def build_key(self, directory):
+        """The kernel's build key of a scenario written in directory, with a copy of its source
+        there (a scenario builds only what is below its own directory)."""
+        if not self.kernel:
+            return ""
+        name = os.path.basename(self.kernel)
+        os.makedirs(directory, exist_ok=True)
+        shutil.copyfile(self.kernel, os.path.join(directory, name))
+        return f"build: {{c: {yaml_str(name)}}}\n"
+
     # -- running and sorting -------------------------------------------------------------------
     def run_batch(self, b):
-        mode = "mixed" if b % 2 == 0 else "readers"
+        modes = self.modes()
+        if not modes:
+            raise Error(f"hunt: no learned call of {self.module} can make a case")
+        mode = modes[b % len(modes)]
         first = b * self.batch
         path, cases = self.batch_scenario(b, mode, first)
         r = harness.run(path, os.path.join(self.out, "runs"), self.deadline, SEED=first, RUNS=self.batch,
@@ -266,19 +362,18 @@ class Hunt:
     def progress(self):
         c = self.counts()
         print(f"[hunt {self.module}] {time.monotonic() - self.t0:.0f}s of {self.budget:.0f}s: "
-              f"{len(self.learned['calls'])} calls learned, {self.cases_run} cases run in {len(self.batches)} batches, "
+              f"{self.learned_words()}, {self.cases_run} cases run in {len(self.batches)} batches, "
               f"{c['library']} counted signatures ({c['new']} new, {c['known']} known), "
               f"{c['by_design']} by design, {c['scenario_data']} on the cases' own data", file=sys.stderr, flush=True)
 
     # -- reproducers -----------------------------------------------------------------------------
-    def repro_text(self, e, case, runs, rate=None, sanitizers=None):
+    def repro_text(self, e, case, runs, directory, rate=None, sanitizers=None):
         """A scenario of one case, standalone: the calls inline, an expectation of this toolchain
-        (none when it is meant for other sanitizers too)."""
+        (none when it is meant for other sanitizers too); it is written in directory."""
         setup = case["imports"] + "".join(f"{n} = {expr}\n" for n, expr in case["objects"])
         roles = "".join(
             f"  - name: {role}\n    threads: {n}\n    body: |\n"
-            + block("".join(f"try:\n    {code}\nexcept Exception:  # the scenario's noise, not the bug\n    pass\n"
-                            for code in case["roles"][role]), 6)
+            + block(self.calls_text(case["roles"][role]), 6)
             for role, n in MODES[case["mode"]] if case["roles"].get(role))
         numpy = self.tc.get("numpy_version")
         where = f"CPython {self.tc['version']} ({self.tc['sanitizer']}), NumPy {numpy or 'none'}"
@@ -298,13 +393,13 @@ class Hunt:
         return (head + f"name: hunt-{e['id']}\nsummary: {yaml_str('threads sharing ' + shared + ': ' + e['signature'])}\n"
                 "references: []\nrequires: {python: \">=3.13\"}\n"
                 f"sanitizers: [{', '.join(sanitizers or [self.tc['sanitizer']])}]\nthreads: {sum(n for r, n in MODES[case['mode']] if case['roles'].get(r))}\n"
-                f"iterations: {self.iterations}\nruns: {runs}\nbarrier: each\nprocess: fresh\ntimeout: 120\n"
+                f"iterations: {self.iterations}\nruns: {runs}\nbarrier: each\nprocess: fresh\ntimeout: 120\n{self.build_key(directory)}"
                 f"setup: |\n{block(setup, 2)}roles:\n{roles}{expect}")
 
     def hits(self, e, case, runs, deadline):
         path = os.path.join(self.out, "shrink", f"{e['id']}.yaml")
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        atomic_write(path, self.repro_text(e, case, runs))
+        atomic_write(path, self.repro_text(e, case, runs, os.path.dirname(path)))
         r = harness.run(path, os.path.join(self.out, "shrink", "runs"), deadline, RUNS=runs, CATALOG=self.catalog,
                         GROUP="none")
         if not r.ok:
@@ -402,7 +497,7 @@ class Hunt:
             return
         path = os.path.join(self.out, "hangs", f"{e['id']}.yaml")
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        atomic_write(path, self.repro_text(e, e["example_case"], HANG_RUNS,
+        atomic_write(path, self.repro_text(e, e["example_case"], HANG_RUNS, os.path.dirname(path),
                                            sanitizers=sorted({self.tc["sanitizer"], "none"})))
         try:
             r = harness.run(path, os.path.join(self.out, "hangs", "runs"), self.deadline, SAN="none",
@@ -423,7 +518,7 @@ class Hunt:
         e["reproducer"] = os.path.join("new", f"{e['id']}.yaml")
         os.makedirs(os.path.join(self.out, "new"), exist_ok=True)
         path = os.path.join(self.out, e["reproducer"])
-        atomic_write(path, self.repro_text(e, case, RATE_RUNS, rate))
+        atomic_write(path, self.repro_text(e, case, RATE_RUNS, os.path.dirname(path), rate))
         harness.scntool("check", path)  # the harness's loader takes it, or the hunt has a bug
 
     def relabel(self):
@@ -457,7 +552,8 @@ class Hunt:
                "learned": self.learned and {"calls": len(self.learned["calls"]), "tried": self.learned["tried"],
                                             "mutators": sum(c["role"] == "mutator" for c in self.learned["calls"]),
                                             "objects": len(self.learned["objects"]), "crashes": self.learned["crashes"],
-                                            "seconds": self.learned.get("seconds")},
+                                            "seconds": self.learned.get("seconds"), "units": self.learned.get("units"),
+                                            "complete": self.learned.get("complete", True)},
                "cases_run": self.cases_run, "batches": self.batches, "counts": c,
                "signatures": sorted(self.sigs.values(), key=lambda e: (e["own"], bool(e.get("by_design")),
                                                                        bool(e["known"]), -len(e["cases"])))}
@@ -575,6 +671,10 @@ def main(argv):
     ap.add_argument("--out", help="the hunt's directory (default: reports/hunt-<time>-<module>)")
     ap.add_argument("--batch", type=int, default=BATCH, help=f"cases a batch (default {BATCH})")
     ap.add_argument("--limit", type=int, help="learn only this many of the module's callables (a seeded sample)")
+    ap.add_argument("--process", choices=("fork", "fresh"), default="fork",
+                    help="cases forked from a server that imported the module (default), or each a fresh process")
+    ap.add_argument("--only", help="learn only these callables, comma-separated as called (np.repeat,np.from_dlpack)")
+    ap.add_argument("--kernel", help="a C module's source (FILE.c) built with the toolchain's sanitizer, MODULE its name")
     a = ap.parse_args(argv)
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*", a.module):
         raise Error(f"hunt: MODULE must be an importable module name, got '{a.module}'", 2)
@@ -582,4 +682,7 @@ def main(argv):
         raise Error("hunt: --budget and --batch must be positive", 2)
     out = os.path.abspath(a.out or os.path.join(harness.REPORTS, time.strftime("hunt-%Y%m%dT%H%M%SZ-", time.gmtime())
                                                 + a.module))
-    return Hunt(a.module, a.seed, a.budget, out, a.batch, limit=a.limit).main()
+    if a.kernel and not (a.kernel.endswith(".c") and os.path.isfile(a.kernel)):
+        raise Error(f"hunt: --kernel must be a C source file, got '{a.kernel}'", 2)
+    return Hunt(a.module, a.seed, a.budget, out, a.batch, limit=a.limit, process=a.process,
+                kernel=a.kernel and os.path.abspath(a.kernel), only=a.only and a.only.split(",")).main()

@@ -178,13 +178,17 @@ class Toolchain:
             kind, _, src = line.partition(" ")
             if not kind:
                 continue
-            d = builder(["bash", "toolchain/kernel.sh", kind, os.path.join(os.path.dirname(scenario), src), self.python,
-                         self.sanitizer, self.sanitizer_flags, self.cc], self.builder_env(), f"the {kind} kernel {src}")
+            d = self.kernel(kind, os.path.join(os.path.dirname(scenario), src))
             if kind == "preload":
                 preload.append(os.path.join(d, os.path.splitext(os.path.basename(src))[0] + ".so"))
             else:
                 kernels.append(d)
         return kernels, preload
+
+    def kernel(self, kind, src):
+        """One compiled kernel (c, cython, pythran, preload) of the source file src: its directory."""
+        return builder(["bash", "toolchain/kernel.sh", kind, src, self.python, self.sanitizer, self.sanitizer_flags,
+                        self.cc], self.builder_env(), f"the {kind} kernel {os.path.basename(src)}")
 
     def builder_env(self):
         return dict(harness.environ("system", "build"), TC_SETARCH="1" if self.setarch else "0")

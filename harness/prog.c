@@ -68,6 +68,8 @@ prog_python(struct buf *b, const struct scn_scenario *s, const char *test)
     rc = buf_printf(b, "import threading\n\nseed, run = 0, 0\n");
     if (rc == 0 && s->setup.text)
         rc = buf_printf(b, "%s%s", s->setup.text, s->setup.text[strlen(s->setup.text) - 1] == '\n' ? "" : "\n");
+    if (rc == 0 && s->prepare.text)
+        rc = buf_printf(b, "%s%s", s->prepare.text, s->prepare.text[strlen(s->prepare.text) - 1] == '\n' ? "" : "\n");
     rc = rc ? rc : buf_printf(b, "\nN_THREADS, ITERATIONS = %ld, %ld\nbarrier = threading.Barrier(N_THREADS)\n\n\n",
                               s->threads, s->iterations);
     if (s->n_roles == 0) {

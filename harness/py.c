@@ -317,6 +317,8 @@ py__finish(const struct py_job *job, struct py__ctx *c, json_t *summary)
 {
     int rc, trc;
 
+    if ((rc = py__run_phase(job, &job->scn->prepare, "prepare", c->ns)) != 0)
+        return rc;
     rc = job->scn->pytest ? py__run_pytest(job, summary) : py__run_workers(job->scn, c->bodies, c->ns, summary);
     if (rc != 0 && rc != FT_ESCENARIO)
         return rc;
@@ -472,8 +474,8 @@ py__compile_error(const struct scn_code *code, const char *path, const char *wha
 int
 py_check(const struct scn_scenario *s, const char *python, struct buf *err)
 {
-    const struct scn_code *blocks[] = {&s->setup, &s->body, &s->teardown};
-    const char *names[] = {"setup", "body", "teardown"};
+    const struct scn_code *blocks[] = {&s->setup, &s->prepare, &s->body, &s->teardown};
+    const char *names[] = {"setup", "prepare", "body", "teardown"};
     struct py_job job = {.scn = s, .python = python, .compile_only = 1};
     int rc = 0;
 
@@ -481,14 +483,14 @@ py_check(const struct scn_scenario *s, const char *python, struct buf *err)
         buf_printf(err, "cannot start the interpreter %s to compile the scenario", python);
         return FT_EPYTHON;
     }
-    for (size_t i = 0; i < 3 + s->n_roles && rc == 0; i++) {
-        const struct scn_code *code = i < 3 ? blocks[i] : &s->roles[i - 3].body;
+    for (size_t i = 0; i < 4 + s->n_roles && rc == 0; i++) {
+        const struct scn_code *code = i < 4 ? blocks[i] : &s->roles[i - 4].body;
         PyObject *co; /* new ref */
 
         if (code->text == NULL)
             continue;
         if ((co = py__compile(code, s->path)) == NULL) {
-            py__compile_error(code, s->path, i < 3 ? names[i] : "role's body", err);
+            py__compile_error(code, s->path, i < 4 ? names[i] : "role's body", err);
             rc = FT_ESCENARIO;
         }
         Py_XDECREF(co);

@@ -128,6 +128,8 @@ static const struct scn__key scn__top_keys[] = {
     {"iterations", scn__posint, SCN__FIELD(iterations), 0, "integer",
      "body executions per thread per run (default 50)"},
     {"name", scn__str, SCN__FIELD(name), 1, "string", "identifier: letters, digits, _ and -"},
+    {"prepare", scn__code, SCN__FIELD(prepare), 0, "python",
+     "once per run in the run's own process, after setup and before the threads, `seed` bound (a forked run: after the fork)"},
     {"process", scn__process, SCN__FIELD(process), 0, "fork|fresh",
      "runs forked from a server that ran setup once (default fork), or each a fresh process running setup itself"},
     {"pytest", scn__pytest, 0, 0, "mapping",
@@ -484,6 +486,7 @@ scn_free(struct scn_scenario *s)
     scn__pairs_free(s->env, s->n_env);
     scn__pairs_free(s->build, s->n_build);
     free(s->setup.text);
+    free(s->prepare.text);
     free(s->body.text);
     free(s->teardown.text);
     scn__threads_free(s);

@@ -96,7 +96,7 @@ struct scn_scenario {
     size_t n_env;
     struct scn_pair *build; /* kind (c, cython, pythran) -> source path under scenarios/ */
     size_t n_build;
-    struct scn_code setup, body, teardown;
+    struct scn_code setup, prepare, body, teardown;
     /* roles: the bodies of the threads, in order (threads numbered across them); a scenario with
      * a `body` has no roles (n_roles 0) and its threads all run the body. */
     struct scn_role *roles;

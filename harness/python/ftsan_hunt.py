@@ -18,13 +18,14 @@ the caller. Each try gets fresh objects, so a mutator never spoils the next try,
 garbage spoils nothing else, and one that kills the interpreter loses only its own callable: it
 is recorded among the crashes, with the call the journal says was being tried.
 
-case_namespace(CASES, seed), called by the setup of the hunt's batch scenarios, builds a case's
-objects and its calls (one function per call, its filename the call's code, so a report's Python
-stack names the call) into the namespace the threads share.
+case_objects(CASES, seed), called by the prepare step of the hunt's batch scenarios in each run's
+own process, builds a case's objects into the namespace the threads share.
 """
 import argparse
+import inspect
 import json
 import os
+import re
 import random
 import sys
 import time
@@ -79,15 +80,30 @@ DENY = {
     "ndpointer", "as_ctypes", "as_array", "load_library", "deprecate", "deprecate_with_doc", "disp",
     "safe_eval", "set_string_function", "add_newdoc", "add_docstring", "add_newdoc_ufunc", "byte_bounds",
 }
-# Methods and functions that write the array they are given in place, whatever the data: a
-# sort of the pool's already sorted arange changes nothing a comparison can see.
-IN_PLACE = {"sort", "partition", "fill", "put", "itemset", "resize", "setflags", "setfield", "place", "putmask",
-            "copyto", "shuffle", "fill_diagonal", "put_along_axis"}
+# Methods that write their array in place, whatever the data: a sort of the pool's already
+# sorted arange changes nothing a comparison can see.
+IN_PLACE = {"sort", "partition", "fill", "put", "itemset", "resize", "setflags", "setfield"}
+# Functions that write the array they are given first (np.sort and np.resize return a copy).
+IN_PLACE_FUNCTIONS = {"place", "putmask", "copyto", "put", "fill_diagonal", "put_along_axis", "shuffle"}
+# Keyword arguments tried on a callable that takes them (its signature, or the numpydoc
+# "Parameters" section of its docstring), added to an argument list that worked: pool names or
+# literals. `out` is any of the pool's arrays: a call that writes it is a mutator of it.
+KEYWORDS = {
+    "axis": ("0", "1", "-1", "None"), "dtype": ("df", "di", "tx"), "order": ("'C'", "'F'", "'K'"),
+    "keepdims": ("True",), "copy": ("False", "True"), "casting": ("'unsafe'", "'same_kind'"), "where": ("b1",),
+    "kind": ("'stable'", "'mergesort'"), "side": ("'right'",), "ddof": ("1",), "decimals": ("2",),
+    "ndmin": ("2",), "subok": ("True",), "sorter": ("ix",), "weights": ("f8",), "mode": ("'clip'", "'wrap'"),
+    "fill_value": ("n0",), "k": ("1",), "endpoint": ("False",), "num": ("n2",), "out": ("f8", "m2", "i8", "b1"),
+    "initial": ("n0",), "repeats": ("n2",), "shape": ("tp",), "like": ("f8",), "seed": ("n2",), "size": ("tp", "n2"),
+}
+KW_TRIES = 8             # keyword calls tried per callable
+KW_KEEP = 2              # and kept
 SUBMODULES = 16          # public submodules enumerated, in name order
 TRIES = 16               # candidate argument lists per callable
 KEEP = 3                 # working calls kept per callable
 METHOD_TRIES = 8         # per method of a receiver
 SLOW = 0.5               # seconds: a call slower than this alone is not kept
+PARTIAL = 10             # seconds between writes of the learning so far
 BIG = 1 << 20            # bytes: a larger result is not kept
 DERIVED = 40             # objects of new types taken from what calls return
 
@@ -127,8 +143,24 @@ def _imports(module):
 
 
 class Learner:
-    def __init__(self, module, seed, journal, limit=None):
-        self.module, self.seed, self.limit = module, seed, limit
+    def __init__(self, module, seed, journal, limit=None, only=None, units=None, out=None):
+        self.module, self.seed, self.limit, self.only = module, seed, limit, only
+        # units: a JSON line per unit learned (a callable, a receiver), appended as each ends, so a
+        # learning stopped by a hunt's budget goes on where it stopped; out: the learning so far,
+        # written every PARTIAL seconds ("complete": false) and at the end
+        self.units_path, self.out = units, out
+        self.done = {}         # label -> the unit's record, from an earlier learning
+        self.unit_found = []   # every unit's found, merged, in order
+        self.units_done, self.units_planned = 0, 0
+        self.written = time.monotonic()
+        if units and os.path.exists(units):
+            with open(units) as f:
+                for line in f:
+                    try:
+                        rec = json.loads(line)
+                    except ValueError:   # the line a stopped learner was writing
+                        continue
+                    self.done[rec["unit"]] = rec
         self.alias = _alias(module)
         self.pool = dict(PLAIN_POOL)
         if _numpy() is not None:
@@ -225,6 +257,7 @@ class Learner:
     def _merge(self, calls, found, tried, crash=None):
         self.calls += calls
         self.tried += tried
+        self.unit_found += found
         for code, tname, uses in found:
             if len(self.derived) < DERIVED and all(d[1] != tname for d in self.derived.values()):
                 self.derived[f"o{len(self.derived) + 1}"] = (code, tname, uses)
@@ -234,7 +267,32 @@ class Learner:
     def isolated(self, label, fn, *args):
         """fn(*args) in a forked child: a call that changes the module's global state (a random
         state set to garbage) cannot spoil the next ones, and one that kills the interpreter only
-        loses its own unit, recorded as a crash with the call being tried."""
+        loses its own unit, recorded as a crash with the call being tried. A unit an earlier
+        learning finished is taken from its record."""
+        if label in self.done:
+            rec = self.done[label]
+            self._merge(rec["calls"], rec["found"], rec["tried"], rec.get("crash"))
+            self.units_done += 1
+            return
+        before = (len(self.calls), len(self.unit_found), self.tried, len(self.crashes))
+        self._isolated(label, fn, *args)
+        self.units_done += 1
+        if self.units_path:
+            rec = {"unit": label, "calls": self.calls[before[0]:], "found": self.unit_found[before[1]:],
+                   "tried": self.tried - before[2], "crash": self.crashes[before[3]] if len(self.crashes) > before[3] else None}
+            with open(self.units_path, "a") as f:
+                f.write(json.dumps(rec) + "\n")
+        if self.out and time.monotonic() - self.written > PARTIAL:
+            self.write(complete=False)
+
+    def write(self, complete):
+        tmp = f"{self.out}.tmp"
+        with open(tmp, "w") as f:
+            json.dump(dict(self.result(), complete=complete), f, indent=1)
+        os.replace(tmp, self.out)
+        self.written = time.monotonic()
+
+    def _isolated(self, label, fn, *args):
         r, w = os.pipe()
         pid = os.fork()
         if pid == 0:
@@ -288,6 +346,51 @@ class Learner:
                     out.append((f"{self.alias}.{sname}.{name}", attr))
         return out
 
+    @staticmethod
+    def parameters(obj):
+        """The names a callable takes by keyword: its signature's, else those of the numpydoc
+        "Parameters" section of its docstring (ufuncs, many builtins)."""
+        try:
+            return [p.name for p in inspect.signature(obj).parameters.values()
+                    if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+        except (TypeError, ValueError):
+            pass
+        doc = getattr(obj, "__doc__", None)
+        if not isinstance(doc, str):
+            return []
+        m = re.search(r"^\s*Parameters\n\s*-{3,}\n(.*?)(?:^\s*\w[\w ]*\n\s*-{3,}\n|\Z)", doc, re.M | re.S)
+        names = []
+        for line in (m.group(1) if m else "").splitlines():
+            head = re.match(r"^\s*(\w+(?:\s*,\s*\w+)*)\s*:", line)
+            if head:
+                names += [n.strip() for n in head.group(1).split(",")]
+        return list(dict.fromkeys(names))
+
+    def keyword_calls(self, code, obj, worked, receiver=None):
+        """Calls of code with one keyword argument added to an argument list that worked (of a
+        method: its receiver's name first among the objects it uses)."""
+        rng = random.Random(f"{self.seed}:{code}:kw")
+        params = [p for p in self.parameters(obj) if p in KEYWORDS]
+        pairs = [(args, p, v) for args in worked for p in params for v in KEYWORDS[p]
+                 if p != "out" or v not in args]
+        rng.shuffle(pairs)
+        kept = 0
+        for args, p, v in pairs[:KW_TRIES]:
+            if kept >= KW_KEEP:
+                break
+            uses = ([receiver] if receiver else []) + list(args) + [v for v in (v,) if v in self.pool]
+            call = f"{code}({', '.join(args)}{', ' if args else ''}{p}={v})"
+            try:
+                result, mutated = self.attempt(call, list(dict.fromkeys(uses)))
+            except _Skip:
+                continue
+            name = code.rsplit(".", 1)[-1]
+            in_place = name in IN_PLACE if receiver else name in IN_PLACE_FUNCTIONS
+            role = "mutator" if mutated or name.startswith(("set", "seed")) or in_place else "reader"
+            written = ([receiver] if receiver else list(args[:1])) if in_place else []
+            self.keep(call, list(dict.fromkeys(uses)), role, name if receiver else code, result, mutated + written)
+            kept += 1
+
     def arglists(self, code, tries):
         """Candidate argument lists for one callable, the same for a given seed and code."""
         rng = random.Random(f"{self.seed}:{code}")
@@ -300,7 +403,7 @@ class Learner:
         return out[:tries]
 
     def learn_callable(self, code, tries=TRIES):
-        kept, arities = 0, {}
+        kept, arities, worked = 0, {}, []
         for args in self.arglists(code, tries):
             if kept >= KEEP:
                 break
@@ -312,10 +415,17 @@ class Learner:
             except _Skip:
                 continue
             name = code.rsplit(".", 1)[-1]
-            role = "mutator" if mutated or name.startswith(("set", "seed")) or name in IN_PLACE else "reader"
-            self.keep(call, args, role, code, result, mutated + list(args[:1] if name in IN_PLACE else []))
+            in_place = name in IN_PLACE_FUNCTIONS
+            role = "mutator" if mutated or name.startswith(("set", "seed")) or in_place else "reader"
+            self.keep(call, args, role, code, result, mutated + list(args[:1] if in_place else []))
             kept += 1
             arities[len(args)] = arities.get(len(args), 0) + 1
+            worked.append(args)
+        try:
+            obj = eval(code, dict(self.base))
+        except Exception:
+            return
+        self.keyword_calls(code, obj, worked)
 
     def learn_receiver(self, name):
         """Methods and attributes of one object: readers, setters (x.a = x.a), methods."""
@@ -330,7 +440,7 @@ class Learner:
             except Exception:
                 continue
             if callable(value):
-                self.learn_method(name, attr)
+                self.learn_method(name, attr, value)
                 continue
             try:
                 self.attempt(code, [name])
@@ -340,8 +450,8 @@ class Learner:
             except _Skip:
                 continue
 
-    def learn_method(self, name, attr):
-        kept = 0
+    def learn_method(self, name, attr, method=None):
+        kept, worked = 0, []
         for args in self.arglists(f"{name}.{attr}", METHOD_TRIES):
             if kept >= KEEP - 1:
                 break
@@ -354,6 +464,9 @@ class Learner:
             self.keep(call, uses, "mutator" if mutated or attr in IN_PLACE else "reader", f"{attr}", result,
                       mutated + ([name] if attr in IN_PLACE else []))
             kept += 1
+            worked.append(args)
+        if method is not None:
+            self.keyword_calls(f"{name}.{attr}", method, worked, receiver=name)
 
     def learn_statements(self, name):
         """Item assignment and in-place operators on one array, and its text forms."""
@@ -383,16 +496,20 @@ class Learner:
     def run(self):
         targets = self.targets()
         receivers = [n for n, (_, kind) in sorted(self.pool.items()) if kind in ("array", "other")]
+        if self.only:  # these callables, no receivers: a close look, for tests and for a bug's neighbours
+            targets, receivers = [t for t in targets if t[0] in self.only], []
         if self.limit:  # a seeded sample: a quick look, for tests
             rng = random.Random(self.seed)
             targets = sorted(rng.sample(targets, min(self.limit, len(targets))), key=lambda t: t[0])
             receivers = sorted(rng.sample(receivers, min(max(1, self.limit // 20), len(receivers))))
+        self.units_planned = len(targets) + sum(2 if self.pool[n][1] == "array" else 1 for n in receivers)
         for code, _ in targets:
             self.isolated(code, self.learn_callable, code)
         for name in receivers:
             self.isolated(name, self.learn_receiver, name)
             if self.pool[name][1] == "array":
                 self.isolated(f"{name} statements", self.learn_statements, name)
+        self.units_planned += len(self.derived)
         for name in list(self.derived):
             self.isolated(name, self.learn_receiver, name)
 
@@ -412,7 +529,8 @@ class Learner:
         return {"module": self.module, "version": getattr(mod, "__version__", None),
                 "numpy": np.__version__ if np is not None else None, "python": sys.version.split()[0],
                 "seed": self.seed, "imports": _imports(self.module), "objects": objects, "tried": self.tried,
-                "limit": self.limit, "calls": self.calls, "crashes": self.crashes}
+                "limit": self.limit, "only": self.only, "calls": self.calls, "crashes": self.crashes,
+                "units": {"done": self.units_done, "planned": self.units_planned}}
 
 
 def learn(argv):
@@ -422,39 +540,27 @@ def learn(argv):
     p.add_argument("--out", required=True)
     p.add_argument("--journal", required=True)
     p.add_argument("--limit", type=int, help="learn this many of the module's callables (a seeded sample)")
+    p.add_argument("--only", help="learn only these callables (comma-separated, as called: np.repeat)")
+    p.add_argument("--units", help="a JSON line per unit learned: an earlier learning's units are taken, not learned again")
     a = p.parse_args(argv)
     __import__(a.module)
-    learner = Learner(a.module, a.seed, a.journal, a.limit)
+    learner = Learner(a.module, a.seed, a.journal, a.limit, a.only and a.only.split(","), a.units, a.out)
     learner.run()
-    tmp = f"{a.out}.tmp"
-    with open(tmp, "w") as f:
-        json.dump(learner.result(), f, indent=1)
-    os.replace(tmp, a.out)
+    learner.write(complete=True)
     learner.journal.write("done\n")
     return 0
 
 
 # -- in a run ----------------------------------------------------------------------------------
-def _function(code, ns):
-    """One call as a function of ns: exceptions are the scenario's noise (a reader racing a
-    mutator that reshapes its array raises by design); sanitizer reports are what counts."""
-    src = f"def call():\n    try:\n        {code}\n    except Exception:\n        pass\n"
-    local = {}
-    exec(compile(src, f"<hunt: {code}>", "exec"), ns, local)
-    return local["call"]
-
-
-def case_namespace(path, seed):
-    """The namespace of case `seed` of a cases file: its imports and objects, and one list of
-    call functions per role (`<role>_calls`)."""
+def case_objects(path, seed):
+    """The objects of case `seed` of a cases file, built by its imports and expressions: what the
+    threads of the run share. The case's calls are inline in the batch's role bodies."""
     with open(path) as f:
         case = json.load(f)["cases"][str(seed)]
     ns = {}
     exec(case["imports"], ns)
     for name, expr in case["objects"]:
         ns[name] = eval(expr, ns)
-    for role, codes in case["roles"].items():
-        ns[f"{role}_calls"] = [_function(code, ns) for code in codes]
     return {k: v for k, v in ns.items() if k != "__builtins__"}
 
 

@@ -34,11 +34,11 @@ def test_races_on_the_scenarios_own_data_are_shown_apart_never_counted(harness):
         ["the data of `shared`, which the scenario's threads share"]], r.report["scenario_data_races"]
 
 
-def learn(python, module, seed, out):
+def learn(python, module, seed, out, *args):
     env = dict(os.environ, PYTHON_GIL="0", PYTHONPATH=os.path.join(ROOT, "harness", "python"),
                TSAN_OPTIONS="report_bugs=0")
     p = subprocess.run([python, "-m", "ftsan_hunt", "learn", module, "--seed", str(seed), "--out", out,
-                        "--journal", out + ".journal"], env=env, capture_output=True, text=True, timeout=600)
+                        "--journal", out + ".journal", *args], env=env, capture_output=True, text=True, timeout=600)
     assert p.returncode == 0, p.stderr[-3000:]
     with open(out) as f:
         return json.load(f)
@@ -176,3 +176,77 @@ def test_a_by_design_signature_that_shows_without_the_breaking_calls_is_counted(
         (c,) = ran
         assert c["roles"]["mutator"] == ["np.random.seed(tp)"] and c["breaks"] == [], c
         assert x.counted(e) is counted and e["without_breaks"]["dropped"] == ["be.put(tp, mf)"], e
+
+
+def kernel_hunt(tmp_path, process, calls, batch=4):
+    """A hunt of the racy_gil kernel (its lookup fills a table on first use) with a learning given,
+    not learned: the toolchain and the kernel built as the hunt builds them."""
+    sys.path.insert(0, ROOT)
+    from ftsan import hunt as h
+    x = h.Hunt("racy_gil", 1, 900, str(tmp_path / process), batch, process=process,
+               kernel=os.path.join(ROOT, "tests", "e2e", "scenarios", "kernels", "racy_gil.c"))
+    os.environ.setdefault("NUMPY", "2.2.5")
+    x.toolchain()
+    x.learned = {"imports": "import racy_gil\n", "version": None, "tried": len(calls), "crashes": [],
+                 "objects": {"n2": {"expr": "2", "kind": "scalar", "type": "builtins.int"}},
+                 "calls": [{"code": c, "objects": ["n2"], "role": "reader", "target": c.split("(")[0], "mutates": []}
+                           for c in calls]}
+    return x
+
+
+def test_a_forked_case_still_makes_the_first_call_in_its_process(tmp_path):
+    """Cases run forked from a server that imported the module once; each case's calls are still
+    the first in its own process, so the kernel's lazily filled table is raced in every case (in
+    16 of 16 fork and fresh runs alike, with the calls inline in the role bodies)."""
+    x = kernel_hunt(tmp_path, "fork", ["racy_gil.lookup(n2)"])
+    x.run_batch(0)
+    (b,) = x.batches
+    assert "error" not in b and b["mode"] == "readers" and b["runs_done"] == 4, b
+    with open(os.path.join(x.out, b["report"], "report.json")) as f:
+        report = json.load(f)
+    assert report["process"]["forked"] == 4 and report["process"]["spawned"] == 0, report["process"]
+    (e,) = [e for e in x.sigs.values() if "lookup" in e["signature"]]
+    assert sorted(set(e["cases"])) == [0, 1, 2, 3] and x.counted(e), e
+
+
+def test_a_keyword_argument_is_learned_and_replayed(tmp_path):
+    """The learner reads np.repeat's signature and keeps a call with axis= (numpy#28197 needs
+    np.repeat(x, 2, axis=0)); a case that draws it builds its objects in a run's process and the
+    call runs there as learned."""
+    python = toolchain(numpy="2.2.5")
+    got = learn(python, "numpy", 1, str(tmp_path / "l.json"), "--only", "np.repeat,np.sort")
+    kw = [c for c in got["calls"] if "axis=" in c["code"]]
+    assert {c["target"] for c in kw} == {"np.repeat", "np.sort"} and got["complete"], got["calls"]
+    # np.sort returns a copy: a reader, never a writer of its argument (the contract's judgement)
+    assert all(c["role"] == "reader" for c in got["calls"] if c["target"] == "np.sort"), got["calls"]
+    sys.path.insert(0, ROOT)
+    from ftsan import hunt as h
+    x = h.Hunt("numpy", 1, 600, str(tmp_path / "hunt"), 4)
+    x.learned = got
+    call = next(c["code"] for c in kw if c["target"] == "np.repeat")
+    k = next(k for k in range(400) if call in x.case(k, "readers")["roles"]["reader"])
+    path = tmp_path / "cases.json"
+    path.write_text(json.dumps({"cases": {str(k): x.case(k, "readers")}}))
+    env = dict(os.environ, PYTHON_GIL="0", PYTHONPATH=os.path.join(ROOT, "harness", "python"),
+               TSAN_OPTIONS="report_bugs=0")
+    p = subprocess.run([python, "-c", f"import ftsan_hunt; ns = ftsan_hunt.case_objects({str(path)!r}, {k}); "
+                        f"print(eval({call!r}, ns).shape)"], env=env, capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0 and p.stdout.strip().startswith("("), (call, p.stderr[-2000:])
+
+
+def test_a_learning_goes_on_where_it_stopped(tmp_path):
+    """Each unit learned is kept as it ends (--units): a learning of more callables takes the
+    units an earlier one finished from their records, tries only the new ones, and learns what
+    a learning from scratch learns."""
+    python = toolchain()
+    units = str(tmp_path / "units.jsonl")
+    first = learn(python, "json", 3, str(tmp_path / "a.json"), "--only", "json.dumps,json.loads", "--units", units)
+    assert first["units"] == {"done": 2, "planned": 2}, first["units"]
+    both = learn(python, "json", 3, str(tmp_path / "b.json"), "--only", "json.dumps,json.loads,json.JSONEncoder",
+                 "--units", units)
+    fresh = learn(python, "json", 3, str(tmp_path / "c.json"), "--only", "json.dumps,json.loads,json.JSONEncoder")
+    assert both["calls"] == fresh["calls"] and both["objects"] == fresh["objects"], both["calls"]
+    with open(str(tmp_path / "b.json") + ".journal") as f:
+        tried = [line.split("\t", 1)[1] for line in f if line.startswith("try\t")]
+    assert tried and not any(t.startswith(("json.dumps(", "json.loads(")) for t in tried), tried[:20]
+    assert both["units"]["done"] == fresh["units"]["done"] and len(open(units).readlines()) == both["units"]["done"]
