@@ -4,6 +4,7 @@ signature appended to bench/hunt.tsv.
 
 Usage: python3 bench/hunt.py HUNT_DIR NAME 'COMMAND THAT RAN IT'
        python3 bench/hunt.py precision NAME...
+       python3 bench/hunt.py replay NAME [RUNS]
 
 `precision` reads bench/hunt/NAME/hunt.json and the hand triage beside it (triage.json: each
 counted signature's verdict) and appends one row a hunt to bench/hunt_precision.tsv: the counted
@@ -105,9 +106,67 @@ def precision(names):
                   f"required {len(got)}/{len(req)} counted, lost: {lost or 'none'}, by design only: {design_only or 'none'}")
 
 
+def replay(name, runs=40):
+    """Each known issue a hunt counted, its case as found (not shrunk), RUNS runs forked from a
+    server that imported NumPy and RUNS fresh processes, on the hunt's NumPy (the same
+    scenario but for `process:`): one row each way to bench/hunt_fork.tsv, the runs that showed
+    the signature and those that showed the issue by any of its catalogued pairs, and the seconds."""
+    sys.path.insert(0, ROOT)
+    from ftsan import harness
+    from ftsan import hunt as h
+    with open(os.path.join(BENCH, "hunt", name, "hunt.json")) as f:
+        doc = json.load(f)
+    os.environ["NUMPY"] = doc["versions"]["numpy"]
+    out = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"ftsan-replay-{name}")
+    x = h.Hunt(doc["module"], doc["seed"], 1e9, out, 1)
+    x.toolchain()
+    path = os.path.join(BENCH, "hunt_fork.tsv")
+    new_file = not os.path.exists(path)
+    with open(path, "a", newline="") as f:
+        w = csv.writer(f, delimiter="\t", lineterminator="\n")
+        if new_file:
+            w.writerow(["hunt", "numpy", "id", "known", "process", "runs", "done", "signature_hit", "issue_hit",
+                        "seconds", "load1", "signature"])
+        for e in doc["signatures"]:
+            if e["own"] or not e["known"] or e.get("by_design") or e.get("sanitizer_hang"):
+                continue
+            case = e["example_case"]
+            cases = os.path.join(out, f"{e['id']}.json")
+            os.makedirs(out, exist_ok=True)
+            with open(cases, "w") as c:
+                json.dump({"cases": {"0": case}}, c)
+            sigs = {e["signature"], *e["also"]}
+            for process in ("fork", "fresh"):
+                roles = "".join(f"  - name: {role}\n    threads: {n}\n    body: |\n{h.block(x.calls_text(case['roles'][role]), 6)}"
+                                for role, n in h.MODES[case["mode"]] if case["roles"].get(role))
+                scn = os.path.join(out, f"{e['id']}-{process}.yaml")
+                with open(scn, "w") as c:
+                    c.write(f"name: replay-{e['id']}-{process}\nthreads: {sum(n for r, n in h.MODES[case['mode']] if case['roles'].get(r))}\n"
+                            f"iterations: {x.iterations}\nruns: {runs}\nbarrier: each\nprocess: {process}\ntimeout: 120\n"
+                            "setup: |\n" + h.block(f"import sys\nsys.path.insert(0, {ROOT + '/harness/python'!r})\n"
+                                                   "import ftsan_hunt\n" + case["imports"], 2)
+                            + "prepare: |\n" + h.block(f"globals().update(ftsan_hunt.case_objects({cases!r}, 0))", 2)
+                            + f"roles:\n{roles}")
+                load = os.getloadavg()[0]
+                r = harness.run(scn, os.path.join(out, "runs"), RUNS=runs, GROUP="none",
+                                CATALOG=os.path.join(ROOT, "known", "catalog.json"))
+                if not r.ok:
+                    raise SystemExit(f"{e['id']} {process}: the run failed to run:\n{r.stderr[-2000:]}")
+                found = r.report["findings"] + r.report.get("scenario_data_races", [])
+                sig = {n for f in found if sigs & {f["signature"], *f["also_seen_as"]} for n in f["runs"]}
+                issue = {n for f in found if f.get("known") == e["known"] for n in f["runs"]}
+                row = [name, doc["versions"]["numpy"], e["id"], e["known"], process, runs, r.report["runs"]["done"],
+                       len(sig), len(issue), round(r.seconds, 1), round(load, 2), e["signature"]]
+                w.writerow(row)
+                f.flush()
+                print("\t".join(map(str, row[:11])), flush=True)
+
+
 if __name__ == "__main__":
     if len(sys.argv) >= 3 and sys.argv[1] == "precision":
         precision(sys.argv[2:])
+    elif len(sys.argv) in (3, 4) and sys.argv[1] == "replay":
+        replay(sys.argv[2], *map(int, sys.argv[3:]))
     elif len(sys.argv) == 4:
         main(*sys.argv[1:])
     else:
