@@ -87,11 +87,12 @@ verify:
 minimize:
 	@python3 -m ftsan minimize $(if $(FINDING),--finding $(FINDING)) $(if $(BUDGET),--budget $(BUDGET)) $(or $(REPORT),reports/latest)
 
-# make hunt MODULE=numpy [SEED=n BUDGET=seconds OUT=dir LIMIT=n PROCESS=fork|fresh KERNEL=file.c ONLY=np.f,np.g]: generated scenarios on the module's
+# make hunt MODULE=numpy [SEED=n BUDGET=seconds OUT=dir LIMIT=n PROCESS=fork|fresh KERNEL=file.c ONLY=np.f,np.g GUIDE=on|off CORPUS=dir;
+# COVERAGE=1 builds the module with coverage and guides the hunt by it]: generated scenarios on the module's
 # learned API; new signatures as scenarios under the hunt's directory (see ftsan/hunt.py)
 .PHONY: hunt
 hunt:
-	@python3 -m ftsan hunt $(or $(MODULE),numpy) $(if $(SEED),--seed $(SEED)) $(if $(BUDGET),--budget $(BUDGET)) $(if $(OUT),--out $(OUT)) $(if $(LIMIT),--limit $(LIMIT)) $(if $(PROCESS),--process $(PROCESS)) $(if $(KERNEL),--kernel $(KERNEL)) $(if $(ONLY),--only $(ONLY))
+	@python3 -m ftsan hunt $(or $(MODULE),numpy) $(if $(SEED),--seed $(SEED)) $(if $(BUDGET),--budget $(BUDGET)) $(if $(OUT),--out $(OUT)) $(if $(LIMIT),--limit $(LIMIT)) $(if $(PROCESS),--process $(PROCESS)) $(if $(KERNEL),--kernel $(KERNEL)) $(if $(ONLY),--only $(ONLY)) $(if $(GUIDE),--guide $(GUIDE)) $(if $(CORPUS),--corpus $(CORPUS))
 
 # make matrix [SHARD=i/n] [MATRIX=ci/matrix.yaml]; make matrix-merge [DIRS="..."]: the nightly grid
 .PHONY: matrix matrix-merge

@@ -114,7 +114,7 @@ RUN_OPTIONS = ("PYTEST", "PYTEST_PER", "CATALOG", "GROUP", "THREADS", "ITERATION
                "SEED", "BUDGET")
 # The variables that choose a toolchain (make exports them; see toolchain/toolchain.sh).
 TOOLCHAIN_VARS = ("PY", "PY_SRC", "PYTHON", "SAN", "NUMPY", "NUMPY_SRC", "PYDEBUG", "PACKAGES", "PACKAGES_FROM_SOURCE",
-                  "SELFCHECK")
+                  "SELFCHECK", "COVERAGE")
 
 # What a child gets of its caller's environment: named variables only, never the whole of it. By
 # kind, (names, prefixes):

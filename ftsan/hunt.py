@@ -30,8 +30,12 @@ hunt stopped by its budget, SIGINT or SIGTERM keeps all it found. Exit status: 0
 1 new signatures, 2 bad input, 3 the learner or the runs could not run.
 """
 import argparse
+import array
+import glob
 import hashlib
+import html
 import json
+import math
 import os
 import random
 import re
@@ -52,6 +56,8 @@ HUNT_SHARE = 0.7           # the batches stop here; the rest shrinks what is new
 SHRINK_RUNS = 6            # fresh runs a shrunk candidate gets to show the signature
 RATE_RUNS = 20             # fresh runs for a reproducer's published rate
 HANG_RUNS = 4              # runs of a hang's case without a sanitizer
+MUTATE_SHARE = 0.5         # of a guided hunt's cases, once its corpus has one: mutants of corpus cases
+SANCOV_MAGIC64 = 0xC0BFFFFFFFFFFF64   # a .sancov file of 64-bit offsets (the runtime's format)
 HANG_TIMEOUT = 60          # seconds each: TSan's hang timeout is 120, for code 5 to 15 times slower
 
 
@@ -68,6 +74,30 @@ def yaml_str(s):
     return json.dumps(s)
 
 
+def svg_plot(series, xlabel, ylabel, width=640, height=360):
+    """Lines of (x, y) points as a small SVG: one polyline a series, its name in the legend."""
+    pts = [p for s in series.values() for p in s]
+    if not pts:
+        return ""
+    xmax, ymax = max(1, max(x for x, _ in pts)), max(1, max(y for _, y in pts))
+    left, bottom, top, right = 70, 40, 20, 20
+    w, h = width - left - right, height - top - bottom
+    colours = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"]
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" font-size="12">',
+           f'<rect width="{width}" height="{height}" fill="white"/>',
+           f'<line x1="{left}" y1="{top + h}" x2="{left + w}" y2="{top + h}" stroke="black"/>',
+           f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + h}" stroke="black"/>',
+           f'<text x="{left + w / 2}" y="{height - 8}" text-anchor="middle">{html.escape(xlabel)} (0 to {xmax})</text>',
+           f'<text x="14" y="{top + h / 2}" transform="rotate(-90 14 {top + h / 2})" text-anchor="middle">'
+           f'{html.escape(ylabel)} (0 to {ymax})</text>']
+    for i, (name, s) in enumerate(series.items()):
+        c = colours[i % len(colours)]
+        line = " ".join(f"{left + x / xmax * w:.1f},{top + h - y / ymax * h:.1f}" for x, y in s)
+        out += [f'<polyline fill="none" stroke="{c}" stroke-width="2" points="{line}"/>',
+                f'<text x="{left + 10}" y="{top + 16 + 16 * i}" fill="{c}">{html.escape(name)}: {s[-1][1] if s else 0}</text>']
+    return "\n".join(out + ["</svg>"]) + "\n"
+
+
 def block(code, indent):
     pad = " " * indent
     return "".join(f"{pad}{line}\n" if line.strip() else "\n" for line in code.rstrip("\n").split("\n"))
@@ -75,11 +105,18 @@ def block(code, indent):
 
 class Hunt:
     def __init__(self, module, seed, budget, out, batch=BATCH, iterations=ITERATIONS, limit=None, process="fork",
-                 kernel=None, only=None):
+                 kernel=None, only=None, guide=True, corpus=None):
         self.module, self.seed, self.budget, self.out, self.limit = module, seed, budget, out, limit
         self.process, self.kernel = process, kernel   # kernel: a C module's source, built with the sanitizer
         self.kernel_dirs = []
         self.only = only        # learn only these callables (np.repeat,...)
+        # Coverage (a toolchain built with COVERAGE=1): the edges reached so far, the cases that
+        # reached new ones (the corpus, kept in corpus/ and in a directory shared by the hunts
+        # of this toolchain and module), and the edges over cases and time
+        self.guide, self.guided = guide, False
+        self.corpus_cache = corpus
+        self.coverage, self.corpus, self.curve, self.replayed = set(), {}, [], 0
+        self.made = {"mutant": 0, "draw": 0}
         self.leads = {}         # mode -> the learned targets in the seed's order (see case)
         self.batch, self.iterations = batch, iterations
         self.t0 = time.monotonic()
@@ -108,6 +145,11 @@ class Hunt:
         self.tc = self.toolchain_.to_dict()
         if self.kernel:
             self.kernel_dirs = [self.toolchain_.kernel("c", self.kernel)]
+        self.guided = bool(self.tc.get("coverage")) and self.guide
+        if self.tc.get("coverage") and not self.corpus_cache:
+            key = hashlib.sha256(repr((self.python, self.module, self.tc["coverage"], self.kernel and
+                                       open(self.kernel, "rb").read())).encode()).hexdigest()
+            self.corpus_cache = os.path.join(self.cache_dir(), f"corpus-{self.module}-{key[:16]}")
 
     def learned_cache(self):
         """Where a learning is kept between hunts: the same interpreter (and so the same module
@@ -115,9 +157,13 @@ class Hunt:
         with open(os.path.join(ROOT, "harness", "python", "ftsan_hunt.py"), "rb") as f:
             key = hashlib.sha256(f.read() + repr((self.python, self.module, self.seed, self.limit, self.only)).encode()
                                  + (open(self.kernel, "rb").read() if self.kernel else b"")).hexdigest()
+        return os.path.join(self.cache_dir(), f"{self.module}-{key[:16]}.json")
+
+    @staticmethod
+    def cache_dir():
         base = os.environ.get("FTSAN_CACHE") or os.path.join(os.environ.get("XDG_CACHE_HOME") or
                                                             os.path.expanduser("~/.cache"), "ftsan")
-        return os.path.join(base, "hunt", f"{self.module}-{key[:16]}.json")
+        return os.path.join(base, "hunt")
 
     def learn(self):
         """The learning: the cache's when complete, else learned on from the units an earlier
@@ -200,7 +246,6 @@ class Hunt:
         other calls are drawn by target, then by call, among that object's."""
         rng = random.Random(f"{self.seed}:{k}:{mode}")
         by = self.calls_by_object()
-        kinds = self.learned["objects"]
         target = self.lead(k, mode)
         if target is None:
             raise Error(f"hunt: no learned call of {self.module} can make a {mode} case")
@@ -218,6 +263,12 @@ class Hunt:
             for t in rng.sample(targets, min(len(targets), want - len(picked))):
                 picked.append(rng.choice([c for c in pool if c["target"] == t]))
             roles[role] = [c["code"] for c in picked]
+        return self.make_case(mode, x, roles)
+
+    def make_case(self, mode, x, roles):
+        """A case of these calls by role on the shared object x: the objects they use, each after
+        what it is made from, and the calls that break the module's contract."""
+        kinds = self.learned["objects"]
         names = []
         for c in self.learned["calls"]:
             if any(c["code"] in codes for codes in roles.values()):
@@ -229,6 +280,62 @@ class Hunt:
                 "objects": [[n, kinds[n]["expr"]] for n in names], "roles": roles,
                 "breaks": self.contract.judge_case(codes, self.calls_by_code, kinds)}
 
+    def mutant(self, k, mode):
+        """Case k made from a corpus case of its mode (one that reached edges no earlier case had):
+        a call swapped for another of its role on the shared object, a call added or dropped, a
+        call's arguments changed (another learned call of the same target), or the calls moved
+        to another shared object of the same type. None when the corpus has no case to mutate."""
+        parents = sorted((n for n, c in self.corpus.items() if c["case"]["mode"] == mode and
+                          c["case"].get("focus") in self.calls_by_object()), key=int)
+        if not parents:
+            return None
+        rng = random.Random(f"{self.seed}:{k}:{mode}:mutate")
+        n = rng.choices(parents, [1 + math.log1p(self.corpus[p]["new_edges"]) for p in parents])[0]
+        parent = self.corpus[n]["case"]
+        by, x = self.calls_by_object(), parent["focus"]
+        roles = {r: list(cs) for r, cs in parent["roles"].items()}
+        role = rng.choice(sorted(roles))
+        op = rng.choice(["swap", "add", "drop", "argument", "share"])
+        pool = by[x][role]
+        if op == "swap" and roles[role] and pool:
+            roles[role][rng.randrange(len(roles[role]))] = rng.choice(pool)["code"]
+        elif op == "add" and pool and len(roles[role]) < 4:
+            roles[role].insert(rng.randrange(len(roles[role]) + 1), rng.choice(pool)["code"])
+        elif op == "drop" and len(roles[role]) > 1:
+            roles[role].pop(rng.randrange(len(roles[role])))
+        elif op == "argument" and roles[role]:
+            i = rng.randrange(len(roles[role]))
+            target = self.calls_by_code[roles[role][i]]["target"] if roles[role][i] in self.calls_by_code else None
+            alike = [c["code"] for c in self.learned["calls"] if c["target"] == target and c["role"] == role]
+            if alike:
+                roles[role][i] = rng.choice(alike)
+        else:  # share: the same targets on another object of x's type that has both roles
+            op = "share"
+            kinds = self.learned["objects"]
+            others = sorted(y for y, r in by.items() if y != x and kinds[y].get("type") == kinds[x].get("type")
+                            and r["reader"] and (mode == "readers" or r["mutator"]))
+            if others:
+                y = rng.choice(others)
+                new = {}
+                for r, cs in roles.items():
+                    targets = [self.calls_by_code[c]["target"] for c in cs if c in self.calls_by_code]
+                    new[r] = [rng.choice(m)["code"] for t in targets
+                              for m in [[c for c in by[y][r] if c["target"] == t]] if m]
+                if all(new.values()):
+                    roles, x = new, y
+        case = self.make_case(mode, x, roles)
+        case["parent"], case["mutation"] = int(n), op
+        return case
+
+    def next_case(self, k, mode):
+        """Case k: guided (the default with a coverage toolchain), a mutant of a corpus case for
+        MUTATE_SHARE of the cases once the corpus has one; else a fresh draw (case)."""
+        if self.guided and random.Random(f"{self.seed}:{k}:guide").random() < MUTATE_SHARE:
+            case = self.mutant(k, mode)
+            if case is not None:
+                return case
+        return self.case(k, mode)
+
     def calls_by_object(self):
         """The learned calls of each object, by role (made once: the learning does not change)."""
         if self.by_object is None:
@@ -239,8 +346,11 @@ class Hunt:
                     self.by_object.setdefault(name, {"mutator": [], "reader": []})[c["role"]].append(c)
         return self.by_object
 
-    def batch_scenario(self, b, mode, first):
-        cases = {str(first + i): self.case(first + i, mode) for i in range(self.batch)}
+    def batch_scenario(self, b, mode, first, cases=None):
+        if not cases:
+            cases = {str(first + i): self.next_case(first + i, mode) for i in range(self.batch)}
+            for c in cases.values():
+                self.made["mutant" if "parent" in c else "draw"] += 1
         base = os.path.join(self.out, "batches", f"batch-{b:04d}")
         atomic_write(base + ".json", json.dumps({"cases": cases}, indent=1))
         roles = "".join(f"  - name: {role}\n    threads: {n}\n    body: |\n{block(self.case_chain(cases, role), 6)}"
@@ -286,14 +396,18 @@ class Hunt:
         return f"build: {{c: {yaml_str(name)}}}\n"
 
     # -- running and sorting -------------------------------------------------------------------
-    def run_batch(self, b):
-        modes = self.modes()
-        if not modes:
-            raise Error(f"hunt: no learned call of {self.module} can make a case")
-        mode = modes[b % len(modes)]
+    def run_batch(self, b, replay=None):
+        """Batch b: self.batch cases of the mode its turn gives, or replay: (mode, cases) given."""
+        if replay:
+            mode, given = replay
+        else:
+            modes = self.modes()
+            if not modes:
+                raise Error(f"hunt: no learned call of {self.module} can make a case")
+            mode, given = modes[b % len(modes)], None
         first = b * self.batch
-        path, cases = self.batch_scenario(b, mode, first)
-        r = harness.run(path, os.path.join(self.out, "runs"), self.deadline, SEED=first, RUNS=self.batch,
+        path, cases = self.batch_scenario(b, mode, first, given and {str(first + i): c for i, c in enumerate(given)})
+        r = harness.run(path, os.path.join(self.out, "runs"), self.deadline, SEED=first, RUNS=len(cases),
                         CATALOG=self.catalog, GROUP="none")
         entry = {"batch": b, "mode": mode, "first_case": first, "seconds": round(r.seconds, 1), "exit": r.exit}
         if not r.ok:
@@ -303,12 +417,80 @@ class Hunt:
             return
         entry.update(report=os.path.relpath(r.dir, self.out), runs_done=r.report["runs"]["done"],
                      runs_failed=r.report["runs"]["failed"])
+        if replay:
+            entry["replay"] = True
         self.batches.append(entry)
         self.cases_run += r.report["runs"]["done"] - r.report["runs"]["failed"]
+        if self.tc.get("coverage"):
+            self.absorb_coverage(r.dir, first, cases, b)
         for f in r.report["findings"]:
             self.absorb(f, False, first, cases, entry["report"])
         for f in r.report.get("scenario_data_races", []):
             self.absorb(f, True, first, cases, entry["report"])
+
+    # -- coverage ----------------------------------------------------------------------------------
+    @staticmethod
+    def edges(run_dir):
+        """The edges a run reached: (module, offset) of every PC in its .sancov files (the
+        sanitizer runtime's: 8 bytes of magic, then 64-bit offsets into the module)."""
+        out = set()
+        for path in glob.glob(os.path.join(run_dir, "*" + harness.layout("sancov"))):
+            module = os.path.basename(path)[: -len(harness.layout("sancov"))].rsplit(".", 1)[0]
+            with open(path, "rb") as f:
+                data = f.read()
+            if len(data) < 8 or int.from_bytes(data[:8], "little") != SANCOV_MAGIC64:
+                raise Error(f"hunt: {path} is not a 64-bit .sancov file", 3)
+            pcs = array.array("Q")
+            pcs.frombytes(data[8: 8 + (len(data) - 8) // 8 * 8])
+            out.update((module, pc) for pc in pcs)
+        return out
+
+    def absorb_coverage(self, report_dir, first, cases, b):
+        """Each case's edges: a case that reached edges no earlier case did joins the corpus."""
+        evidence = os.path.join(report_dir, harness.layout("evidence"))
+        for i, (k, case) in enumerate(cases.items()):
+            run = os.path.join(evidence, harness.layout("run_dir") % (i + 1))
+            got = self.edges(run)
+            new = got - self.coverage
+            if new:
+                self.coverage |= new
+                entry = {"case": case, "new_edges": len(new), "edges": len(got), "batch": b,
+                         "how": "replay" if case.get("replay") is not None else "mutant" if "parent" in case else "draw"}
+                self.corpus[k] = entry
+                os.makedirs(os.path.join(self.out, "corpus"), exist_ok=True)
+                atomic_write(os.path.join(self.out, "corpus", f"{k}.json"), json.dumps(entry, indent=1))
+                if self.corpus_cache and entry["how"] != "replay":
+                    os.makedirs(self.corpus_cache, exist_ok=True)
+                    name = hashlib.sha256(json.dumps(case["roles"], sort_keys=True).encode()).hexdigest()[:16]
+                    atomic_write(os.path.join(self.corpus_cache, f"{name}.json"), json.dumps(entry, indent=1))
+            self.curve.append([self.cases_run - len(cases) + i + 1, round(time.monotonic() - self.t0, 1),
+                               len(self.coverage)])
+
+    def replay_corpus(self):
+        """The corpus an earlier hunt of this toolchain and module kept, run first (its cases as
+        they were, by mode), so this hunt starts from its coverage. Returns the batches run."""
+        if not self.corpus_cache or not os.path.isdir(self.corpus_cache):
+            return 0
+        by_mode = {}
+        for path in sorted(glob.glob(os.path.join(self.corpus_cache, "*.json"))):
+            with open(path) as f:
+                case = json.load(f)["case"]
+            case["replay"] = os.path.basename(path)[: -len(".json")]
+            by_mode.setdefault(case["mode"], []).append(case)
+        b = 0
+        for mode, cases in sorted(by_mode.items()):
+            for i in range(0, len(cases), self.batch):
+                self.run_batch(b, (mode, cases[i: i + self.batch]))
+                self.replayed += len(cases[i: i + self.batch])
+                b += 1
+                self.write()
+                self.progress()
+        return b
+
+    def coverage_svg(self):
+        """Edges over cases: one polyline (bench/hunt.py draws hunts side by side)."""
+        return svg_plot({f"{self.module} ({'guided' if self.guided else 'random'})": [(c, e) for c, _, e in self.curve]},
+                        "cases run", "edges covered")
 
     def absorb(self, f, own, first, cases, report):
         sig = next((self.alias[s] for s in [f["signature"], *f["also_seen_as"]] if s in self.alias), f["signature"])
@@ -363,7 +545,8 @@ class Hunt:
         c = self.counts()
         print(f"[hunt {self.module}] {time.monotonic() - self.t0:.0f}s of {self.budget:.0f}s: "
               f"{self.learned_words()}, {self.cases_run} cases run in {len(self.batches)} batches, "
-              f"{c['library']} counted signatures ({c['new']} new, {c['known']} known), "
+              + (f"{len(self.coverage)} edges ({len(self.corpus)} cases in the corpus), " if self.tc.get("coverage") else "")
+              + f"{c['library']} counted signatures ({c['new']} new, {c['known']} known), "
               f"{c['by_design']} by design, {c['scenario_data']} on the cases' own data", file=sys.stderr, flush=True)
 
     # -- reproducers -----------------------------------------------------------------------------
@@ -554,11 +737,20 @@ class Hunt:
                                             "objects": len(self.learned["objects"]), "crashes": self.learned["crashes"],
                                             "seconds": self.learned.get("seconds"), "units": self.learned.get("units"),
                                             "complete": self.learned.get("complete", True)},
-               "cases_run": self.cases_run, "batches": self.batches, "counts": c,
+               "cases_run": self.cases_run, "batches": self.batches, "counts": c, "process": self.process,
+               "coverage": self.tc.get("coverage") and {
+                   "flags": self.tc["coverage"], "guided": self.guided, "edges": len(self.coverage),
+                   "corpus": len(self.corpus), "corpus_dir": self.corpus_cache, "replayed": self.replayed,
+                   "new_by": {how: sum(1 for e in self.corpus.values() if e["how"] == how)
+                              for how in ("replay", "draw", "mutant")},
+                   "cases_by": {"mutant": self.made["mutant"], "draw": self.made["draw"], "replay": self.replayed},
+                   "curve": self.curve},
                "signatures": sorted(self.sigs.values(), key=lambda e: (e["own"], bool(e.get("by_design")),
                                                                        bool(e["known"]), -len(e["cases"])))}
         atomic_write(os.path.join(self.out, "hunt.json"), json.dumps(doc, indent=1))
         atomic_write(os.path.join(self.out, "summary.md"), self.summary(doc))
+        if self.curve:
+            atomic_write(os.path.join(self.out, "coverage.svg"), self.coverage_svg())
 
     @staticmethod
     def _row(e):
@@ -576,6 +768,14 @@ class Hunt:
                  f"{doc['seconds']:.0f} s of a {self.budget:.0f} s budget" + (f" (stopped: {self.stopped})" if self.stopped else ""),
                  "", f"Learned {doc['learned']['calls'] if doc['learned'] else 0} calls; ran {self.cases_run} cases "
                  f"in {len(self.batches)} batches ({len(self.errors)} batches could not run).", ""]
+        cov = doc.get("coverage")
+        if cov:
+            by, made = cov["new_by"], cov["cases_by"]
+            lines += [f"## Coverage: {cov['edges']} edges ({'guided' if cov['guided'] else 'random: no mutants'})", "",
+                      f"The module's code built with `{cov['flags']}`; a case that reached edges no earlier case did "
+                      f"joined the corpus ({cov['corpus']} cases: {by['replay']} of {made['replay']} replayed from earlier "
+                      f"hunts, {by['draw']} of {made['draw']} fresh draws, {by['mutant']} of {made['mutant']} mutants of "
+                      "corpus cases). Edges over cases: [coverage.svg](coverage.svg).", ""]
         crashes = doc["learned"]["crashes"] if doc["learned"] else []
         if crashes:  # single-threaded: not a race, but a crash a maintainer wants to hear of
             lines += [f"Calls that killed the interpreter while it was learned, on one thread: {len(crashes)}", ""]
@@ -634,7 +834,7 @@ class Hunt:
             self.toolchain()
             self.learn()
             self.write()
-            b = 0
+            b = self.replay_corpus() if self.tc.get("coverage") else 0
             while time.monotonic() < self.t0 + self.budget * HUNT_SHARE:
                 try:
                     self.run_batch(b)
@@ -673,6 +873,10 @@ def main(argv):
     ap.add_argument("--limit", type=int, help="learn only this many of the module's callables (a seeded sample)")
     ap.add_argument("--process", choices=("fork", "fresh"), default="fork",
                     help="cases forked from a server that imported the module (default), or each a fresh process")
+    ap.add_argument("--guide", choices=("on", "off"), default="on",
+                    help="with a COVERAGE=1 toolchain, mutate the cases that reached new edges (default on); off: "
+                         "fresh draws only, coverage still measured")
+    ap.add_argument("--corpus", help="the corpus directory shared by hunts (default: in the cache, per toolchain and module)")
     ap.add_argument("--only", help="learn only these callables, comma-separated as called (np.repeat,np.from_dlpack)")
     ap.add_argument("--kernel", help="a C module's source (FILE.c) built with the toolchain's sanitizer, MODULE its name")
     a = ap.parse_args(argv)
@@ -685,4 +889,5 @@ def main(argv):
     if a.kernel and not (a.kernel.endswith(".c") and os.path.isfile(a.kernel)):
         raise Error(f"hunt: --kernel must be a C source file, got '{a.kernel}'", 2)
     return Hunt(a.module, a.seed, a.budget, out, a.batch, limit=a.limit, process=a.process,
-                kernel=a.kernel and os.path.abspath(a.kernel), only=a.only and a.only.split(",")).main()
+                kernel=a.kernel and os.path.abspath(a.kernel), only=a.only and a.only.split(","),
+                guide=a.guide == "on", corpus=a.corpus and os.path.abspath(a.corpus)).main()

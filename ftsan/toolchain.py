@@ -26,7 +26,7 @@ from .harness import ROOT, atomic_write
 # The description's file name, in the environment's directory.
 DESCRIPTION = "toolchain.json"
 # The version of toolchain.json's layout: a file of another (or none) is written anew.
-SCHEMA = 3
+SCHEMA = 4
 
 # Written by the interpreter itself (describe); prints what it knows of itself as JSON.
 INTERPRETER_FACTS = r"""
@@ -67,7 +67,7 @@ QUIET = {"TSAN_OPTIONS": "report_bugs=0", "ASAN_OPTIONS": "detect_leaks=0"}
 class Toolchain:
     """toolchain.json. The harness reads python, version, sanitizer, numpy_version,
     tsan_suppressions, cc, pydebug, numpy_source, gil_disabled, prefix, base_prefix, symbolizer
-    and pyx_lines (harness/tc.c, plan.c) and copies the whole into run.json."""
+    pyx_lines and coverage (harness/tc.c, plan.c) and copies the whole into run.json."""
     schema: int
     python: str                  # the environment's interpreter: sys.executable of the runs
     base_executable: str
@@ -90,6 +90,7 @@ class Toolchain:
     setarch: bool                # sanitized programs run under `setarch -R` (the TSan probe)
     symbolizer: str | None
     pyx_lines: str | None        # the .pyx line maps of NumPy's Cython code (toolchain/pyxlines.py), if kept
+    coverage: str | None         # COVERAGE=1: the flags NumPy and kernels were built with besides the sanitizer's
     tsan_suppressions: str | None    # CPython's own, for exactly this source
     numpy_version: str | None
     numpy_dir: str | None
@@ -187,7 +188,8 @@ class Toolchain:
 
     def kernel(self, kind, src):
         """One compiled kernel (c, cython, pythran, preload) of the source file src: its directory."""
-        return builder(["bash", "toolchain/kernel.sh", kind, src, self.python, self.sanitizer, self.sanitizer_flags,
+        flags = " ".join(f for f in (self.sanitizer_flags, self.coverage) if f)
+        return builder(["bash", "toolchain/kernel.sh", kind, src, self.python, self.sanitizer, flags,
                         self.cc], self.builder_env(), f"the {kind} kernel {os.path.basename(src)}")
 
     def builder_env(self):
@@ -246,7 +248,7 @@ def describe(python, facts):
     if san not in SANITIZER_FLAGS:
         raise Error(f"the toolchain's builder gave no sanitizer (printed: {facts})", 3)
     want = {"schema": SCHEMA, "sanitizer": san, "cc": facts.get("cc", ""), "setarch": facts.get("setarch") == "1",
-            "symbolizer": facts.get("symbolizer") or None,
+            "symbolizer": facts.get("symbolizer") or None, "coverage": facts.get("coverage") or None,
             "pyx_lines": os.path.join(env_dir, "pyx-lines") if os.path.isdir(os.path.join(env_dir, "pyx-lines")) else None}
     try:
         with open(path) as f:

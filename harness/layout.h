@@ -28,6 +28,8 @@
 #define LAYOUT_GDB "gdb.txt"                  /* native stacks of a hung run (run) */
 #define LAYOUT_TSAN_LOG "tsan"                /* log_path prefix: tsan.<pid> (the runtime) */
 #define LAYOUT_ASAN_LOG "asan"
+#define LAYOUT_SANCOV ".sancov"               /* suffix: <module>.<pid>.sancov, the edges reached, with
+                                               * COVERAGE=1 (the runtime; a forked run's moved here) */
 
 /* events.jsonl: every line has "kind", one of these. */
 #define LAYOUT_EV_KIND "kind"

@@ -137,11 +137,11 @@ plan__ours(const char *e, const struct scn_scenario *s, int preload)
 
 int
 plan_sanitizer_options(struct buf *tsan, struct buf *asan, const char *user_tsan, const char *user_asan,
-                       const char *dir, const char *supp, const char *sym)
+                       const char *dir, const char *supp, const char *sym, int coverage)
 {
-    const char *t[8] = {"halt_on_error=0", "second_deadlock_stack=1", "print_suppressions=1"};
-    const char *a[8] = {"detect_leaks=0", "abort_on_error=0", "handle_abort=1"};
-    struct buf tlog, alog, suppopt, symopt;
+    const char *t[12] = {"halt_on_error=0", "second_deadlock_stack=1", "print_suppressions=1"};
+    const char *a[12] = {"detect_leaks=0", "abort_on_error=0", "handle_abort=1"};
+    struct buf tlog, alog, suppopt, symopt, covdir;
     size_t nt = 3, na = 3;
     int rc;
 
@@ -149,17 +149,22 @@ plan_sanitizer_options(struct buf *tsan, struct buf *asan, const char *user_tsan
     buf_init(&alog, PLAN__MAX_VAR);
     buf_init(&suppopt, PLAN__MAX_VAR);
     buf_init(&symopt, PLAN__MAX_VAR);
+    buf_init(&covdir, PLAN__MAX_VAR);
     if (dir && buf_printf(&tlog, "log_path=%s/" LAYOUT_TSAN_LOG, dir) == 0 &&
         buf_printf(&alog, "log_path=%s/" LAYOUT_ASAN_LOG, dir) == 0) {
         memmove(t + 1, t, 3 * sizeof(*t));
         memmove(a + 1, a, 3 * sizeof(*a));
         t[0] = buf_cstr(&tlog), a[0] = buf_cstr(&alog), nt++, na++;
     }
+    if (coverage && dir && buf_printf(&covdir, "coverage_dir=%s", dir) == 0) {
+        t[nt++] = a[na++] = "coverage=1";
+        t[nt++] = a[na++] = buf_cstr(&covdir);
+    }
     if (supp && buf_printf(&suppopt, "suppressions=%s", supp) == 0)
         t[nt++] = buf_cstr(&suppopt);
     if (sym && buf_printf(&symopt, "external_symbolizer_path=%s", sym) == 0)
         t[nt++] = a[na++] = buf_cstr(&symopt);
-    rc = tlog.err ? tlog.err : alog.err ? alog.err : suppopt.err ? suppopt.err : symopt.err;
+    rc = tlog.err ? tlog.err : alog.err ? alog.err : suppopt.err ? suppopt.err : symopt.err ? symopt.err : covdir.err;
     if (rc == 0)
         rc = plan_san_options(tsan, "TSAN_OPTIONS", user_tsan, t);
     if (rc == 0)
@@ -168,6 +173,7 @@ plan_sanitizer_options(struct buf *tsan, struct buf *asan, const char *user_tsan
     buf_free(&alog);
     buf_free(&suppopt);
     buf_free(&symopt);
+    buf_free(&covdir);
     return rc;
 }
 
@@ -208,7 +214,7 @@ plan__env(struct plan *p, const struct plan_env *env, const char *supp)
     }
     if (rc == 0)
         rc = plan_sanitizer_options(&tsan, &asan, plan__getenv(env->environ, "TSAN_OPTIONS"),
-                                    plan__getenv(env->environ, "ASAN_OPTIONS"), "{dir}", supp, sym);
+                                    plan__getenv(env->environ, "ASAN_OPTIONS"), "{dir}", supp, sym, p->coverage);
     for (size_t i = 0; rc == 0 && env->environ && env->environ[i]; i++)
         if (!plan__ours(env->environ[i], s, preload != NULL))
             rc = plan__strv_push(p->envp, &n, env->environ[i]);
@@ -315,6 +321,7 @@ plan_make(struct plan *p, const struct cli_opts *o, const struct scn_scenario *s
     p->tc = tc;
     p->symbols.symbolizer = json_string_value(json_object_get(tc->raw, "symbolizer"));
     p->symbols.pyx_lines = json_string_value(json_object_get(tc->raw, "pyx_lines"));
+    p->coverage = json_string_value(json_object_get(tc->raw, "coverage")) != NULL;
     buf_init(&b, PLAN__MAX_VAR);
     buf_printf(&b, "%s/" LAYOUT_EVIDENCE, dir);
     if ((rc = b.err) == 0 && (p->evidence = buf_steal(&b)) != NULL && (p->self = strdup(env->self)) != NULL) {

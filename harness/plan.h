@@ -25,6 +25,7 @@ struct plan {
     const char *asan_options;
     char **search;                  /* where unsymbolized modules are looked for, NULL-terminated */
     struct evd_symbols symbols;     /* the toolchain's symbolizer and search */
+    int coverage;                   /* the toolchain's code writes the edges it reached (COVERAGE=1) */
     char symd[64];                  /* the symbolizer relay's name (symd.h), "" when the runs have none */
     char *symd_shim;                /* the shim the runs are given, which is the relay too */
     struct run_plan run;            /* what the supervisor gets: argv, envp, runs, jobs, timeout, seed */
@@ -62,10 +63,12 @@ int plan_san_options(struct buf *b, const char *var, const char *user, const cha
  * (user_tsan, user_asan; may be NULL) then ours whose key the user did not set: reports into
  * dir (LAYOUT_TSAN_LOG, LAYOUT_ASAN_LOG; none when dir is NULL), every report and not only the
  * first, both stacks of a deadlock, the suppressions used, no leak checking, ASan's abort
- * handled, the suppression file supp and the symbolizer sym (each may be NULL). The harness's
- * runs get them with dir "{dir}"; `scntool sanopts` prints them for the Python tools' plain
- * programs. 0, FT_ENOMEM or FT_ETOOBIG. */
+ * handled, the suppression file supp and the symbolizer sym (each may be NULL), and with
+ * coverage the edges the process reached into dir too (the runtime's <module>.<pid>.sancov, for
+ * a toolchain whose code was built with COVERAGE=1). The harness's runs get them with dir
+ * "{dir}"; `scntool sanopts` prints them for the Python tools' plain programs. 0, FT_ENOMEM or
+ * FT_ETOOBIG. */
 int plan_sanitizer_options(struct buf *tsan, struct buf *asan, const char *user_tsan, const char *user_asan,
-                           const char *dir, const char *supp, const char *sym);
+                           const char *dir, const char *supp, const char *sym, int coverage);
 
 #endif

@@ -2,6 +2,7 @@
  * threads meeting at a barrier, then teardown; everything noteworthy goes to events.jsonl. */
 #include "py.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "err.h"
@@ -415,6 +417,35 @@ py__exit(int rc, json_t *summary, double t0, int finalize)
     return status;
 }
 
+/* The sanitizer runtime's: writes <module>.<pid>.sancov into coverage_dir when coverage=1 and
+ * an instrumented module was loaded, else nothing (TSan's runtime writes them only when asked). */
+void __sanitizer_cov_dump(void) __attribute__((weak));
+
+void
+py__coverage(const char *from, const char *to)
+{
+    char suffix[64], a[4096], b[4096];
+    struct dirent *e;
+    size_t n;
+    DIR *d;
+
+    if (__sanitizer_cov_dump == NULL)
+        return;
+    __sanitizer_cov_dump();
+    if (from == NULL || to == NULL || (d = opendir(from)) == NULL)
+        return;
+    n = (size_t)snprintf(suffix, sizeof(suffix), ".%ld" LAYOUT_SANCOV, (long)getpid());
+    while ((e = readdir(d)) != NULL) {
+        size_t len = strlen(e->d_name);
+
+        if (len > n && strcmp(e->d_name + len - n, suffix) == 0 &&
+            buf_fmt(a, sizeof(a), "%s/%s", from, e->d_name) == 0 && buf_fmt(b, sizeof(b), "%s/%s", to, e->d_name) == 0 &&
+            rename(a, b) != 0)
+            log_err(errno, "cannot move %s into %s", a, to);
+    }
+    closedir(d);
+}
+
 int
 py_run(const struct py_job *job)
 {
@@ -438,6 +469,7 @@ py_run(const struct py_job *job)
     if ((rc = py__begin(job, &c)) == 0 && (rc = py__setup(job, &c, summary)) == 0)
         rc = py__finish(job, &c, summary);
     py__end(&c);
+    py__coverage(NULL, NULL);
     return py__exit(rc, summary, t0, 1);
 }
 

@@ -43,6 +43,10 @@ json_t *py__summary(const struct py_job *job);
 /* finalize 0 (a forked run): the scenario's threads waited for and the atexit functions run, but
  * not the rest of Py_FinalizeEx (module teardown under TSan costs more than the run itself). */
 int py__exit(int rc, json_t *summary, double t0, int finalize);
+/* py__coverage: the edges this process reached written by the sanitizer runtime (with
+ * COVERAGE=1; nothing otherwise), and a forked run's moved from the server's directory `from`
+ * into its own `to` (both NULL for a spawned run, whose files are written in its own). */
+void py__coverage(const char *from, const char *to);
 /* py__bind_run: `seed` and `run` of this run in __main__. */
 int py__bind_run(struct py__ctx *c, const struct py_job *job);
 /* py__faulthandler: faulthandler's file (again) in dir, for fatal signals and SIGTERM. */

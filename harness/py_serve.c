@@ -154,6 +154,7 @@ py__run_forked(const struct py_job *server, struct py__ctx *c, json_t *figures, 
         (rc = py__bind_run(c, &job)) == 0)
         rc = py__finish(&job, c, summary);
     py__end(c);
+    py__coverage(server->dir, dir);
     exit(py__exit(rc, summary, t0, 0));
 }
 

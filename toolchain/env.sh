@@ -67,6 +67,9 @@ env__numpy_setup_args() {
     tsan) echo -Db_sanitize=thread ;;
     asan) echo -Db_sanitize=address ;;
   esac
+  if [ "${COVERAGE:-0}" = 1 ]; then
+    printf '%s\n' "-Dc_args=$TC_COVERAGE_FLAGS" "-Dcpp_args=$TC_COVERAGE_FLAGS"
+  fi
   ver=$(env__py_version "$prefix")
   case $ver in
     3.13.*)
@@ -255,6 +258,7 @@ env_make() {
     fi
   else
     name=bare
+    [ "${COVERAGE:-0}" = 0 ] || name=bare-coverage  # its kernels are built with coverage
   fi
   base=$(env__make_one "$prefix" "$san" "$numpy" "$name" "")
   [[ $numpy == /* ]] && env__src_done "$prefix" "$numpy" "$base"

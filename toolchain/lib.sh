@@ -7,6 +7,8 @@ shopt -s inherit_errexit
 TC_PROJECT=ftsan
 TC_CACHE="${FTSAN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/$TC_PROJECT}"
 TC_CC="${CC_FTSAN:-clang-19}"
+# The edges a run reached, written by the sanitizer runtime (coverage=1): COVERAGE=1's flags.
+TC_COVERAGE_FLAGS="-fsanitize-coverage=trace-pc-guard"
 
 tc_say() { printf '[toolchain] %s\n' "$*" >&2; }
 tc_die() { printf '[toolchain] error: %s\n' "$*" >&2; exit 3; }

@@ -18,6 +18,8 @@
 #   PACKAGES="joblib==1.4.2 ..."  extra pinned packages installed beside NumPy
 #   PACKAGES_FROM_SOURCE="statsmodels"  those of them built from their sdist with the sanitizer
 #   SELFCHECK=auto    self-check after a build (default); 1 always; 0 never
+#   COVERAGE=1        NumPy (and kernels) also built with -fsanitize-coverage=trace-pc-guard: the
+#                     runs then write the edges they reached (the sanitizer runtime's .sancov)
 set -euo pipefail
 TC_DIR=$(cd "$(dirname "$0")" && pwd)
 . "$TC_DIR/lib.sh"
@@ -31,9 +33,14 @@ NUMPY=${NUMPY:-}
 NUMPY_SRC=${NUMPY_SRC:-}
 PACKAGES=${PACKAGES:-}
 PYDEBUG=${PYDEBUG:-0}
+COVERAGE=${COVERAGE:-0}
 case $SAN in tsan|asan|none) ;; *) tc_usage_die "SAN must be tsan, asan or none, got '$SAN'" ;; esac
 case $PY in [0-9]*.[0-9]*.[0-9]*) ;; *) tc_usage_die "PY must be a full CPython version such as 3.13.15, got '$PY'" ;; esac
 case $PYDEBUG in 0|1) ;; *) tc_usage_die "PYDEBUG must be 0 or 1, got '$PYDEBUG'" ;; esac
+case $COVERAGE in 0|1) ;; *) tc_usage_die "COVERAGE must be 0 or 1, got '$COVERAGE'" ;; esac
+# The runtime that writes the edges is the sanitizer's: without one, nothing would.
+[ "$COVERAGE" = 0 ] || [ "$SAN" != none ] || tc_usage_die "COVERAGE=1 needs a sanitizer (SAN=tsan or asan)"
+export COVERAGE
 [ -z "$NUMPY" ] || [ "$NUMPY" = latest ] || [[ $NUMPY =~ ^[0-9]+\.[0-9]+\.[0-9]+([a-z]+[0-9]+)?$ ]] ||
   tc_usage_die "NUMPY must be a release version such as 2.2.5, or latest, got '$NUMPY'"
 if [ -n "$NUMPY_SRC" ]; then
@@ -86,4 +93,5 @@ tc_say "toolchain ready in $((SECONDS - t_start))s"
 # What the builder decided, for toolchain.json (written by its caller), then the
 # interpreter, last.
 sym=$(command -v "llvm-symbolizer-$(tc_cc_version | cut -d. -f1)" || command -v llvm-symbolizer || true)
-printf '%s\n' "sanitizer=$SAN" "cc=$TC_CC" "setarch=${TC_SETARCH:-0}" "symbolizer=${sym:+$(realpath "$sym")}" "$python"
+printf '%s\n' "sanitizer=$SAN" "cc=$TC_CC" "setarch=${TC_SETARCH:-0}" "symbolizer=${sym:+$(realpath "$sym")}" \
+  "coverage=$([ "$COVERAGE" = 1 ] && echo "$TC_COVERAGE_FLAGS")" "$python"

@@ -419,7 +419,7 @@ scntool__layout(void)
         {"run_dir", LAYOUT_RUN_DIR},       {"status", LAYOUT_STATUS},           {"stdout", LAYOUT_STDOUT},
         {"stderr", LAYOUT_STDERR},         {"events", LAYOUT_EVENTS},           {"pystack", LAYOUT_PYSTACK},
         {"faulthandler", LAYOUT_FAULTHANDLER}, {"gdb", LAYOUT_GDB},            {"tsan_log", LAYOUT_TSAN_LOG},
-        {"asan_log", LAYOUT_ASAN_LOG},
+        {"asan_log", LAYOUT_ASAN_LOG},     {"sancov", LAYOUT_SANCOV},
     };
     json_t *o = json_object();
     int rc;
@@ -468,7 +468,7 @@ scntool__sanopts(int argc, char **argv)
     }
     buf_init(&t, (size_t)1 << 16);
     buf_init(&a, (size_t)1 << 16);
-    rc = plan_sanitizer_options(&t, &a, getenv("TSAN_OPTIONS"), getenv("ASAN_OPTIONS"), dir, supp, sym);
+    rc = plan_sanitizer_options(&t, &a, getenv("TSAN_OPTIONS"), getenv("ASAN_OPTIONS"), dir, supp, sym, 0);
     if (rc == 0)
         printf("%s\n%s\n", buf_cstr(&t), buf_cstr(&a));
     else

@@ -250,3 +250,37 @@ def test_a_learning_goes_on_where_it_stopped(tmp_path):
         tried = [line.split("\t", 1)[1] for line in f if line.startswith("try\t")]
     assert tried and not any(t.startswith(("json.dumps(", "json.loads(")) for t in tried), tried[:20]
     assert both["units"]["done"] == fresh["units"]["done"] and len(open(units).readlines()) == both["units"]["done"]
+
+
+def test_a_case_that_reaches_new_edges_is_kept_and_replayed_by_the_next_hunt(tmp_path, monkeypatch):
+    """With COVERAGE=1 the kernel is built with -fsanitize-coverage and every case's run writes the
+    edges it reached. The first case of lookup(n2) reaches new edges and joins the corpus; the
+    same calls again reach nothing new. The next hunt of the same toolchain replays the corpus
+    first; its own lookup(ls) takes lookup's error path, new edges, and joins its corpus too."""
+    monkeypatch.setenv("COVERAGE", "1")
+    monkeypatch.setenv("NUMPY", "")
+    corpus = str(tmp_path / "corpus")
+    first = kernel_hunt(tmp_path / "a", "fork", ["racy_gil.lookup(n2)"])
+    first.corpus_cache = corpus
+    assert first.tc["coverage"] == "-fsanitize-coverage=trace-pc-guard" and first.guided, first.tc["coverage"]
+    first.run_batch(0)
+    assert list(first.corpus) == ["0"] and first.corpus["0"]["how"] == "draw", first.corpus
+    edges = len(first.coverage)
+    assert edges > 0 and [e for _, _, e in first.curve] == [edges] * 4, first.curve
+    assert os.path.exists(os.path.join(first.out, "corpus", "0.json")) and len(os.listdir(corpus)) == 1
+
+    second = kernel_hunt(tmp_path / "b", "fork", ["racy_gil.lookup(ls)"])
+    second.corpus_cache = corpus
+    second.learned["objects"]["ls"] = {"expr": "[1.0, 2.0]", "kind": "other", "type": "builtins.list"}
+    for c in second.learned["calls"]:
+        c["objects"] = ["ls"]
+    assert second.replay_corpus() == 1 and second.replayed == 1
+    (replay,) = second.batches
+    assert replay["replay"] and "error" not in replay, replay
+    with open(os.path.join(second.out, "batches", "batch-0000.json")) as f:
+        (case,) = json.load(f)["cases"].values()
+    assert case["roles"] == {"reader": ["racy_gil.lookup(n2)"]}, case
+    assert len(second.coverage) == edges and second.corpus["0"]["how"] == "replay", second.corpus
+    second.run_batch(1)
+    assert second.corpus["4"]["how"] == "draw" and len(second.coverage) > edges, second.corpus
+    assert "lookup(ls)" in json.dumps(second.corpus["4"]["case"]["roles"]) and len(os.listdir(corpus)) == 2
