@@ -56,6 +56,11 @@ HUNT_SHARE = 0.7           # the batches stop here; the rest shrinks what is new
 SHRINK_RUNS = 6            # fresh runs a shrunk candidate gets to show the signature
 RATE_RUNS = 20             # fresh runs for a reproducer's published rate
 HANG_RUNS = 4              # runs of a hang's case without a sanitizer
+# With --process fork, every FRESH_EVERY-th batch still runs each case in a fresh process: a fork
+# server must be single-threaded, so OpenBLAS starts no thread pool there, and a race whose
+# heap reuse depends on that pool (numpy#28197's case: 27 of 40 fresh runs, 2 of 40 forked, 2
+# of 40 fresh with OPENBLAS_NUM_THREADS=1) would otherwise all but vanish.
+FRESH_EVERY = 4
 MUTATE_SHARE = 0.5         # of a guided hunt's cases, once its corpus has one: mutants of corpus cases
 SANCOV_MAGIC64 = 0xC0BFFFFFFFFFFF64   # a .sancov file of 64-bit offsets (the runtime's format)
 HANG_TIMEOUT = 60          # seconds each: TSan's hang timeout is 120, for code 5 to 15 times slower
@@ -346,6 +351,9 @@ class Hunt:
                     self.by_object.setdefault(name, {"mutator": [], "reader": []})[c["role"]].append(c)
         return self.by_object
 
+    def batch_process(self, b):
+        return "fresh" if self.process == "fresh" or b % FRESH_EVERY == FRESH_EVERY - 1 else "fork"
+
     def batch_scenario(self, b, mode, first, cases=None):
         if not cases:
             cases = {str(first + i): self.next_case(first + i, mode) for i in range(self.batch)}
@@ -356,10 +364,10 @@ class Hunt:
         roles = "".join(f"  - name: {role}\n    threads: {n}\n    body: |\n{block(self.case_chain(cases, role), 6)}"
                         for role, n in MODES[mode])
         text = (f"# Written by the hunt ({self.module}, seed {self.seed}): run r is case {first} + r - 1 of\n"
-                f"# {os.path.basename(base)}.json, each a process of its own ({self.process}).\n"
+                f"# {os.path.basename(base)}.json, each a process of its own ({self.batch_process(b)}).\n"
                 f"name: hunt-{b:04d}\nsummary: {yaml_str(f'hunt {self.module}: cases {first}..{first + self.batch - 1} ({mode})')}\n"
                 f"threads: {sum(n for _, n in MODES[mode])}\niterations: {self.iterations}\nruns: {self.batch}\n"
-                f"barrier: each\nprocess: {self.process}\ntimeout: 120\n{self.build_key(os.path.dirname(base))}"
+                f"barrier: each\nprocess: {self.batch_process(b)}\ntimeout: 120\n{self.build_key(os.path.dirname(base))}"
                 # setup imports (once per server when forked); prepare builds the case's objects and
                 # calls in the run's own process, so every call is still the first in its process
                 "setup: |\n" + block(f"import sys\nsys.path.insert(0, {ROOT + '/harness/python'!r})\nimport ftsan_hunt\n"
@@ -409,7 +417,8 @@ class Hunt:
         path, cases = self.batch_scenario(b, mode, first, given and {str(first + i): c for i, c in enumerate(given)})
         r = harness.run(path, os.path.join(self.out, "runs"), self.deadline, SEED=first, RUNS=len(cases),
                         CATALOG=self.catalog, GROUP="none")
-        entry = {"batch": b, "mode": mode, "first_case": first, "seconds": round(r.seconds, 1), "exit": r.exit}
+        entry = {"batch": b, "mode": mode, "first_case": first, "process": self.batch_process(b),
+                 "seconds": round(r.seconds, 1), "exit": r.exit}
         if not r.ok:
             entry["error"] = r.stderr[-2000:]
             self.errors.append(entry)
