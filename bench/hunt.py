@@ -5,6 +5,7 @@ signature appended to bench/hunt.tsv.
 Usage: python3 bench/hunt.py HUNT_DIR NAME 'COMMAND THAT RAN IT'
        python3 bench/hunt.py precision NAME...
        python3 bench/hunt.py replay NAME [RUNS]
+       python3 bench/hunt.py coverage OUT.svg NAME...
 
 `precision` reads bench/hunt/NAME/hunt.json and the hand triage beside it (triage.json: each
 counted signature's verdict) and appends one row a hunt to bench/hunt_precision.tsv: the counted
@@ -44,11 +45,16 @@ def known_now(e):
 
 def main(hunt, name, command):
     hunt = os.path.abspath(hunt)
+    with open(os.path.join(hunt, "hunt.json")) as f:
+        corpus = (json.load(f).get("coverage") or {}).get("corpus_dir")
     dest = os.path.join(BENCH, "hunt", name)
     os.makedirs(os.path.join(dest, "new"), exist_ok=True)
-    for f in ("hunt.json", "summary.md"):
+    for f in ("hunt.json", "summary.md", "coverage.svg", "coverage-time.svg"):
+        if not os.path.exists(os.path.join(hunt, f)):
+            continue
         with open(os.path.join(hunt, f)) as src, open(os.path.join(dest, f), "w") as out:
-            out.write(clean(src.read(), hunt))
+            text = src.read()
+            out.write(clean(text.replace(corpus, "$CORPUS") if corpus else text, hunt))
     for f in sorted(os.listdir(os.path.join(hunt, "new"))) if os.path.isdir(os.path.join(hunt, "new")) else []:
         shutil.copyfile(os.path.join(hunt, "new", f), os.path.join(dest, "new", f))
     with open(os.path.join(hunt, "hunt.json")) as f:
@@ -162,9 +168,33 @@ def replay(name, runs=40):
                 print("\t".join(map(str, row[:11])), flush=True)
 
 
+def coverage(out, names):
+    """The edges-over-cases curves of hunts (bench/hunt/NAME/hunt.json, COVERAGE=1) in one SVG
+    (OUT) and over time in another (OUT with -time before .svg), and one line each: edges, cases,
+    corpus and where its new edges came from."""
+    sys.path.insert(0, ROOT)
+    from ftsan import hunt as h
+    series, timed = {}, {}
+    for name in names:
+        with open(os.path.join(BENCH, "hunt", name, "hunt.json")) as f:
+            doc = json.load(f)
+        cov = doc["coverage"]
+        label = f"{name} ({'guided' if cov['guided'] else 'random'})"
+        series[label] = [(c, e) for c, _, e in cov["curve"]]
+        timed[label] = [(t, e) for _, t, e in cov["curve"]]
+        print(f"{name}: {cov['edges']} edges after {doc['cases_run']} cases; corpus {cov['corpus']} "
+              f"(new edges from {cov['new_by']}; cases by {cov['cases_by']})")
+    with open(out, "w") as f:
+        f.write(h.svg_plot(series, "cases run", "edges covered"))
+    with open(out[: -len(".svg")] + "-time.svg", "w") as f:
+        f.write(h.svg_plot(timed, "seconds", "edges covered"))
+
+
 if __name__ == "__main__":
     if len(sys.argv) >= 3 and sys.argv[1] == "precision":
         precision(sys.argv[2:])
+    elif len(sys.argv) >= 4 and sys.argv[1] == "coverage":
+        coverage(sys.argv[2], sys.argv[3:])
     elif len(sys.argv) in (3, 4) and sys.argv[1] == "replay":
         replay(sys.argv[2], *map(int, sys.argv[3:]))
     elif len(sys.argv) == 4:

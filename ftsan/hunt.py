@@ -496,10 +496,11 @@ class Hunt:
                 self.progress()
         return b
 
-    def coverage_svg(self):
-        """Edges over cases: one polyline (bench/hunt.py draws hunts side by side)."""
-        return svg_plot({f"{self.module} ({'guided' if self.guided else 'random'})": [(c, e) for c, _, e in self.curve]},
-                        "cases run", "edges covered")
+    def coverage_svg(self, over="cases"):
+        """Edges over cases (or seconds): one polyline (bench/hunt.py draws hunts side by side)."""
+        name = f"{self.module} ({'guided' if self.guided else 'random'})"
+        return svg_plot({name: [(c if over == "cases" else t, e) for c, t, e in self.curve]},
+                        "cases run" if over == "cases" else "seconds", "edges covered")
 
     def absorb(self, f, own, first, cases, report):
         sig = next((self.alias[s] for s in [f["signature"], *f["also_seen_as"]] if s in self.alias), f["signature"])
@@ -760,6 +761,7 @@ class Hunt:
         atomic_write(os.path.join(self.out, "summary.md"), self.summary(doc))
         if self.curve:
             atomic_write(os.path.join(self.out, "coverage.svg"), self.coverage_svg())
+            atomic_write(os.path.join(self.out, "coverage-time.svg"), self.coverage_svg("seconds"))
 
     @staticmethod
     def _row(e):
@@ -784,7 +786,8 @@ class Hunt:
                       f"The module's code built with `{cov['flags']}`; a case that reached edges no earlier case did "
                       f"joined the corpus ({cov['corpus']} cases: {by['replay']} of {made['replay']} replayed from earlier "
                       f"hunts, {by['draw']} of {made['draw']} fresh draws, {by['mutant']} of {made['mutant']} mutants of "
-                      "corpus cases). Edges over cases: [coverage.svg](coverage.svg).", ""]
+                      "corpus cases). Edges over cases: [coverage.svg](coverage.svg); over time: "
+                      "[coverage-time.svg](coverage-time.svg).", ""]
         crashes = doc["learned"]["crashes"] if doc["learned"] else []
         if crashes:  # single-threaded: not a race, but a crash a maintainer wants to hear of
             lines += [f"Calls that killed the interpreter while it was learned, on one thread: {len(crashes)}", ""]
