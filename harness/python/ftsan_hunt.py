@@ -22,6 +22,7 @@ case_objects(CASES, seed), called by the prepare step of the hunt's batch scenar
 own process, builds a case's objects into the namespace the threads share.
 """
 import argparse
+import fcntl
 import inspect
 import json
 import os
@@ -153,6 +154,11 @@ class Learner:
         self.unit_found = []   # every unit's found, merged, in order
         self.units_done, self.units_planned = 0, 0
         self.written = time.monotonic()
+        if units:
+            # one learner a units file at a time: a second hunt of the same learning waits, then
+            # takes every unit the first finished instead of learning them again beside it
+            self.lock = open(units + ".lock", "w")
+            fcntl.flock(self.lock, fcntl.LOCK_EX)
         if units and os.path.exists(units):
             with open(units) as f:
                 for line in f:

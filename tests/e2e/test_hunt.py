@@ -284,3 +284,22 @@ def test_a_case_that_reaches_new_edges_is_kept_and_replayed_by_the_next_hunt(tmp
     second.run_batch(1)
     assert second.corpus["4"]["how"] == "draw" and len(second.coverage) > edges, second.corpus
     assert "lookup(ls)" in json.dumps(second.corpus["4"]["case"]["roles"]) and len(os.listdir(corpus)) == 2
+
+
+def test_two_learnings_of_one_units_file_learn_once(tmp_path):
+    """Two hunts of the same learning at once (the same interpreter, module and seed share one
+    units file): one learner learns, the other waits for it and takes every unit it finished."""
+    python = toolchain()
+    env = dict(os.environ, PYTHON_GIL="0", PYTHONPATH=os.path.join(ROOT, "harness", "python"),
+               TSAN_OPTIONS="report_bugs=0")
+    units = str(tmp_path / "units.jsonl")
+    procs = [subprocess.Popen([python, "-m", "ftsan_hunt", "learn", "json", "--seed", "3", "--out",
+                               str(tmp_path / f"{i}.json"), "--journal", str(tmp_path / f"{i}.journal"),
+                               "--units", units], env=env) for i in range(2)]
+    assert [p.wait(timeout=600) for p in procs] == [0, 0]
+    tries = []
+    for i in range(2):
+        with open(tmp_path / f"{i}.journal") as f:
+            tries.append(sum(1 for line in f if line.startswith("try\t")))
+    got = [json.loads((tmp_path / f"{i}.json").read_text()) for i in range(2)]
+    assert sorted(t > 0 for t in tries) == [False, True] and got[0]["calls"] == got[1]["calls"], tries
