@@ -120,8 +120,8 @@ class Hunt:
         # of this toolchain and module), and the edges over cases and time
         self.guide, self.guided = guide, False
         self.corpus_cache = corpus
-        self.coverage, self.corpus, self.curve, self.replayed = set(), {}, [], 0
-        self.made = {"mutant": 0, "draw": 0}
+        self.coverage, self.corpus, self.curve = set(), {}, []
+        self.made = {"mutant": 0, "draw": 0, "replay": 0}   # cases run, by how they were made
         self.leads = {}         # mode -> the learned targets in the seed's order (see case)
         self.batch, self.iterations = batch, iterations
         self.t0 = time.monotonic()
@@ -198,7 +198,10 @@ class Hunt:
             if os.path.exists(path):
                 with open(path) as f:
                     partial = json.load(f)
-            done = sum(1 for _ in open(units)) if os.path.exists(units) else 0
+            done = 0
+            if os.path.exists(units):
+                with open(units) as f:
+                    done = sum(1 for _ in f)
             if not partial or not partial["calls"]:
                 raise Error(f"hunt: learning {self.module} took all of its {LEARN_SHARE:.0%} of the budget before it "
                             f"learned a call; {done} units learned are kept, the next hunt learns on from there",
@@ -490,7 +493,7 @@ class Hunt:
         for mode, cases in sorted(by_mode.items()):
             for i in range(0, len(cases), self.batch):
                 self.run_batch(b, (mode, cases[i: i + self.batch]))
-                self.replayed += len(cases[i: i + self.batch])
+                self.made["replay"] += len(cases[i: i + self.batch])
                 b += 1
                 self.write()
                 self.progress()
@@ -750,10 +753,10 @@ class Hunt:
                "cases_run": self.cases_run, "batches": self.batches, "counts": c, "process": self.process,
                "coverage": self.tc.get("coverage") and {
                    "flags": self.tc["coverage"], "guided": self.guided, "edges": len(self.coverage),
-                   "corpus": len(self.corpus), "corpus_dir": self.corpus_cache, "replayed": self.replayed,
+                   "corpus": len(self.corpus), "corpus_dir": self.corpus_cache,
                    "new_by": {how: sum(1 for e in self.corpus.values() if e["how"] == how)
                               for how in ("replay", "draw", "mutant")},
-                   "cases_by": {"mutant": self.made["mutant"], "draw": self.made["draw"], "replay": self.replayed},
+                   "cases_by": self.made,
                    "curve": self.curve},
                "signatures": sorted(self.sigs.values(), key=lambda e: (e["own"], bool(e.get("by_design")),
                                                                        bool(e["known"]), -len(e["cases"])))}
