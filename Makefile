@@ -5,7 +5,7 @@ PY       ?= 3.13.15
 SAN      ?= tsan
 NUMPY    ?= 2.2.5
 PACKAGES ?=
-export PY SAN NUMPY NUMPY_SRC PYDEBUG PACKAGES PY_SRC PYTHON
+export PY SAN NUMPY NUMPY_SRC SRC PYDEBUG PACKAGES PY_SRC PYTHON
 
 .PHONY: toolchain deps test test-unit test-py test-toolchain test-e2e
 

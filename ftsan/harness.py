@@ -113,7 +113,7 @@ OWN_VARS = ("SCENARIO", "PYTEST", "PYTEST_PER", "CATALOG", "GROUP", "THREADS", "
 RUN_OPTIONS = ("PYTEST", "PYTEST_PER", "CATALOG", "GROUP", "THREADS", "ITERATIONS", "RUNS", "JOBS", "TIMEOUT", "PROCESS",
                "SEED", "BUDGET")
 # The variables that choose a toolchain (make exports them; see toolchain/toolchain.sh).
-TOOLCHAIN_VARS = ("PY", "PY_SRC", "PYTHON", "SAN", "NUMPY", "NUMPY_SRC", "PYDEBUG", "PACKAGES", "PACKAGES_FROM_SOURCE",
+TOOLCHAIN_VARS = ("PY", "PY_SRC", "PYTHON", "SAN", "NUMPY", "NUMPY_SRC", "SRC", "PYDEBUG", "PACKAGES", "PACKAGES_FROM_SOURCE",
                   "SELFCHECK", "COVERAGE")
 
 # What a child gets of its caller's environment: named variables only, never the whole of it. By

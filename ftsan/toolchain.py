@@ -17,7 +17,9 @@ The builders are leaves: they get named variables (harness.environ) and print a 
 nothing above them."""
 import json
 import os
+import re
 import subprocess
+import tomllib
 from dataclasses import dataclass, fields
 
 from . import Error, harness
@@ -26,7 +28,7 @@ from .harness import ROOT, atomic_write
 # The description's file name, in the environment's directory.
 DESCRIPTION = "toolchain.json"
 # The version of toolchain.json's layout: a file of another (or none) is written anew.
-SCHEMA = 4
+SCHEMA = 5
 
 # Written by the interpreter itself (describe); prints what it knows of itself as JSON.
 INTERPRETER_FACTS = r"""
@@ -67,7 +69,7 @@ QUIET = {"TSAN_OPTIONS": "report_bugs=0", "ASAN_OPTIONS": "detect_leaks=0"}
 class Toolchain:
     """toolchain.json. The harness reads python, version, sanitizer, numpy_version,
     tsan_suppressions, cc, pydebug, numpy_source, gil_disabled, prefix, base_prefix, symbolizer
-    pyx_lines and coverage (harness/tc.c, plan.c) and copies the whole into run.json."""
+    pyx_lines, coverage and sources (harness/tc.c, plan.c) and copies the whole into run.json."""
     schema: int
     python: str                  # the environment's interpreter: sys.executable of the runs
     base_executable: str
@@ -97,6 +99,8 @@ class Toolchain:
     numpy_build_requires: list | None    # NumPy's build requirements as resolved (absent for a wheel)
     numpy_build: dict | None     # how NumPy was built: meson options, the interpreter of its Python steps, the time
     numpy_source: dict | None    # NUMPY_SRC: the tree, its commit and dirtiness, its state, the build's time
+    sources: list                # SRC: per package, numpy_source's fields and its name, version, build
+                                 # system and the parts not instrumented (toolchain/env.sh, env__pkg)
     packages: list               # installed beside NumPy
     packages_from_source: list   # those of them built from their sdists with the sanitizer
 
@@ -231,10 +235,36 @@ def resolve(packages=(), from_source=(), variables=None):
     sanitizer: built or reused by toolchain/toolchain.sh, described when its description is
     missing or stale."""
     env = harness.environ("system", "build", base=variables)
+    # a package a source tree gives (SRC) is not installed from the index beneath it
+    trees = source_names(env.get("SRC", ""))
+    packages = [p for p in packages if _dist_name(p) not in trees]
+    from_source = [p for p in from_source if _dist_name(p) not in trees]
     env.update(PACKAGES=" ".join(packages), PACKAGES_FROM_SOURCE=" ".join(from_source))
     lines = builder_lines(["bash", "toolchain/toolchain.sh"], env, "the toolchain")
     facts = dict(line.split("=", 1) for line in lines[:-1] if "=" in line)
     return describe(lines[-1], facts)
+
+
+def _dist_name(requirement):
+    """A requirement's distribution name, normalized (PEP 503): 'Foo_Bar>=1' -> 'foo-bar'."""
+    m = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirement)
+    return re.sub(r"[-_.]+", "-", m.group(1)).lower() if m else requirement
+
+
+def source_names(src):
+    """The packages SRC builds from source trees ("pandas=../pandas ../numexpr"), normalized; a
+    bare directory is named by its pyproject.toml. The builder checks the rest (toolchain.sh)."""
+    names = set()
+    for item in src.split():
+        name, eq, tree = item.partition("=")
+        if not eq:
+            try:
+                with open(os.path.join(item, "pyproject.toml"), "rb") as f:
+                    name = tomllib.load(f)["project"]["name"]
+            except (OSError, KeyError, TypeError, tomllib.TOMLDecodeError):
+                continue
+        names.add(_dist_name(name))
+    return names
 
 
 def describe(python, facts):
@@ -277,6 +307,7 @@ def describe(python, facts):
              numpy_build_requires=env_file("numpy-build-requires.txt", lambda fh: fh.read().split()),
              numpy_build=env_file("numpy-build.json", json.load),
              numpy_source=env_file("numpy-source.json", json.load),
+             sources=env_file("sources.json", json.load) or [],
              packages=env_file("packages.txt", lambda fh: fh.read().split()) or [],
              packages_from_source=env_file("packages-from-source.txt", lambda fh: fh.read().split()) or [])
     tc = Toolchain.from_dict(d, f"the description of {env_dir}")

@@ -152,18 +152,14 @@ rpt__put_stripped(struct buf *b, const char *text)
     }
 }
 
-/* The NumPy a run used: its version, and for a source tree (NUMPY_SRC) the tree's name, its
- * commit and whether it had uncommitted changes, or its content state when it has no git. */
+/* Where a package built from a source tree came from: the tree's name, its commit and whether
+ * it had uncommitted changes, or its content state when it has no git. */
 static void
-rpt__numpy(struct buf *b, const struct tc_toolchain *tc)
+rpt__tree(struct buf *b, json_t *src)
 {
-    json_t *src = tc->numpy_source;
     const char *tree, *commit, *state, *base;
     json_t *dirty;
 
-    buf_puts(b, rpt__or(tc->numpy_version, "NumPy not installed"));
-    if (src == NULL)
-        return;
     tree = json_string_value(json_object_get(src, "tree"));
     commit = json_string_value(json_object_get(src, "commit"));
     state = json_string_value(json_object_get(src, "state"));
@@ -174,6 +170,32 @@ rpt__numpy(struct buf *b, const struct tc_toolchain *tc)
                    json_is_true(dirty) ? " with uncommitted changes" : "");
     else
         buf_printf(b, ", built from the source tree %s (no git; content %s)", base, rpt__or(state, "?"));
+}
+
+/* The NumPy a run used: its version, and for a source tree (NUMPY_SRC) where it came from. */
+static void
+rpt__numpy(struct buf *b, const struct tc_toolchain *tc)
+{
+    buf_puts(b, rpt__or(tc->numpy_version, "NumPy not installed"));
+    if (tc->numpy_source)
+        rpt__tree(b, tc->numpy_source);
+}
+
+/* The packages a run used that were built from source trees (SRC), one line each, with what of
+ * them the sanitizer could not see. */
+static void
+rpt__sources(struct buf *b, const struct tc_toolchain *tc, const char *sep)
+{
+    size_t i, j;
+    json_t *src, *part;
+
+    json_array_foreach (tc->sources, i, src) {
+        buf_printf(b, "%s%s %s", i ? sep : "", rpt__or(json_string_value(json_object_get(src, "name")), "?"),
+                   rpt__or(json_string_value(json_object_get(src, "version")), "?"));
+        rpt__tree(b, src);
+        json_array_foreach (json_object_get(src, "not_instrumented"), j, part)
+            buf_printf(b, "; not instrumented: %s", rpt__or(json_string_value(part), "?"));
+    }
 }
 
 /* A stack without its noise: "#i function file:line (component)", and how many were skipped. */
@@ -296,6 +318,10 @@ rpt__finding_md(const struct rpt_run *run, const struct sig_finding *x)
     }
     buf_puts(&b, "### Python and NumPy Versions:\n\n```\n");
     rpt__numpy(&b, run->tc);
+    if (run->tc->sources) {
+        buf_puts(&b, "\n");
+        rpt__sources(&b, run->tc, "\n");
+    }
     buf_printf(&b, "\n%s (free-threaded, %s%s)\n```\n\n", run->tc->version, run->tc->pydebug ? "debug build, " : "",
                rpt__san_name(run->tc->sanitizer));
     buf_printf(&b, "### Runtime Environment:\n\n```\nsanitizer: %s\n", rpt__san_name(run->tc->sanitizer));
@@ -329,6 +355,11 @@ rpt__summary_md(const struct rpt_run *run, const struct sig_findings *f)
                run->tc->pydebug ? "debug build, " : "", rpt__san_name(run->tc->sanitizer));
     rpt__numpy(&b, run->tc);
     buf_puts(&b, " |\n");
+    if (run->tc->sources) {
+        buf_puts(&b, "| from source | ");
+        rpt__sources(&b, run->tc, "<br>");
+        buf_puts(&b, " |\n");
+    }
     buf_printf(&b, "| runs | %d of %d, %ld threads x %ld iterations, barrier %s |\n| time | %.1f s |\n\n", run->runs_done,
                run->runs_planned, s->threads, s->iterations, s->barrier == SCN_BARRIER_EACH ? "each" : "start", run->seconds);
     if (run->by_design)
@@ -494,6 +525,7 @@ rpt__json(const struct rpt_run *run, const struct sig_findings *f)
     json_object_set_new(v, "sanitizer", json_string(run->tc->sanitizer));
     json_object_set_new(v, "pydebug", json_boolean(run->tc->pydebug));
     json_object_set_new(v, "numpy_source", run->tc->numpy_source ? json_deep_copy(run->tc->numpy_source) : json_null());
+    json_object_set_new(v, "sources", run->tc->sources ? json_deep_copy(run->tc->sources) : json_array());
     json_object_set_new(o, "versions", v);
     json_object_set_new(runs, "planned", json_integer(run->runs_planned));
     json_object_set_new(runs, "done", json_integer(run->runs_done));

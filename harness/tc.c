@@ -34,6 +34,9 @@ tc_load(const char *path, struct tc_toolchain *tc, struct buf *err)
     tc->numpy_source = json_object_get(tc->raw, "numpy_source");
     if (!json_is_object(tc->numpy_source))
         tc->numpy_source = NULL;
+    tc->sources = json_object_get(tc->raw, "sources");
+    if (!json_is_array(tc->sources) || json_array_size(tc->sources) == 0)
+        tc->sources = NULL;
     if (tc->python == NULL || tc->version == NULL || tc->sanitizer == NULL) {
         buf_printf(err, "%s: 'python', 'version' and 'sanitizer' are required", path);
         goto bad;

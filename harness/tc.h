@@ -15,6 +15,7 @@ struct tc_toolchain {
     const char *cc;
     int pydebug;                   /* CPython configured --with-pydebug */
     json_t *numpy_source;          /* NUMPY_SRC: {tree, commit, dirty, state}, or NULL; borrowed from raw */
+    json_t *sources;               /* SRC: [{name, version, tree, commit, dirty, state, ...}], or NULL; borrowed */
     json_t *raw;                   /* owns every string above */
 };
 

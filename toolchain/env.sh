@@ -15,14 +15,15 @@ env__check_numpy() {
   fi
 }
 
-# env__build_requires SOURCE: the build requirements of a NumPy sdist or source tree,
-# one pin a line: its pyproject.toml's [build-system] requires, plus ninja (meson-python asks
-# for it when the machine has none; the build always brings its own) and the free-threading
-# floor, resolved by pip once for the CPython that runs the build (TC_BUILD_PREFIX). The pins
-# are kept, keyed by the requirements and the Python version: the same requirements build with
-# the same pins ever after.
+# env__build_requires SOURCE [EXTRA...]: the build requirements of an sdist or source tree,
+# one pin a line: its pyproject.toml's [build-system] requires (and EXTRA), plus ninja
+# (meson-python asks for it when the machine has none; the build always brings its own) and the
+# free-threading floor, resolved by pip once for the CPython that runs the build
+# (TC_BUILD_PREFIX). The pins are kept, keyed by the requirements and the Python version: the
+# same requirements build with the same pins ever after.
 env__build_requires() {
   local src=$1 reqs=() tag f bare
+  shift
   if [ -d "$src" ]; then
     mapfile -t reqs < <(python3 "$TC_DIR/pypi.py" requires "$src")
   else
@@ -35,7 +36,7 @@ env__build_requires() {
     mapfile -t reqs <"$src.requires"
   fi
   [ ${#reqs[@]} -gt 0 ] || tc_usage_die "cannot read the build requirements of $src"
-  reqs+=(ninja "$ENV_FT_FLOOR")
+  reqs+=("$@" ninja "$ENV_FT_FLOOR")
   tag=$(tc__sanenv "$TC_BUILD_PREFIX/bin/python3" -c 'import sys; print("%d.%d%s" % (*sys.version_info[:2], sys.abiflags))')
   f="$TC_CACHE/src/build-requires/$tag-$(tc_hash "${reqs[@]}").txt"
   if [ ! -s "$f" ]; then
@@ -264,12 +265,21 @@ env_make() {
   [[ $numpy == /* ]] && env__src_done "$prefix" "$numpy" "$base"
   if [ -n "$pkgs" ]; then
     # shellcheck disable=SC2086
-    env__make_one "$prefix" "$san" "$numpy" \
+    base=$(env__make_one "$prefix" "$san" "$numpy" \
       "$name+$(tc_hash $pkgs ${PACKAGES_FROM_SOURCE:+from-source $PACKAGES_FROM_SOURCE "$(env__source_cflags "$san")"})" \
-      "$pkgs" "$base"
-  else
-    printf '%s\n' "$base"
+      "$pkgs" "$base")
   fi
+  printf '%s\n' "$base"
+}
+
+# env_sources ENV PREFIX SAN: ENV with the packages of ENV_SRC_PKGS built from their trees, one
+# on top of the other. Prints the environment's directory.
+env_sources() {
+  local env=$1 item
+  for item in "${ENV_SRC_PKGS[@]}"; do
+    env=$(env__pkg "$env" "$2" "$3" "${item%%=*}" "${item#*=}")
+  done
+  printf '%s\n' "$env"
 }
 
 # A source tree's environments: one per content state (so going back to an earlier state
@@ -407,5 +417,126 @@ env__make_one() {
   env__relocate "$tmp" "$d"
   tc_publish "$tmp" "$d"
   tc_say "environment $name ready in $((SECONDS - t0))s"
+  printf '%s\n' "$d"
+}
+
+# SRC: source trees of packages other than NumPy (NumPy's own is NUMPY_SRC), as name=dir,
+# toolchain.sh's ENV_SRC_PKGS. Each is built with the toolchain's compiler and sanitizer
+# (env__source_cflags, as PACKAGES_FROM_SOURCE are) into a copy of the environment below it, one
+# environment per content state of the tree and per environment below, so an edit rebuilds one
+# package and going back to an earlier state reuses its build. A build is incremental: meson-python
+# and scikit-build-core keep their build directory beside the environments, a setuptools build
+# keeps its own (build/ in the tree) and recompiles the extensions whose sources changed.
+ENV_SRC_PKGS=()
+
+# env__pkg_parts TREE: what of the tree the sanitizer cannot see, one "part: what that hides" a
+# line. Fortran (gfortran) and Rust (rustc) code is built without instrumentation, so its races
+# are not reported; OpenMP's runtime (libgomp) is not built with TSan, whose reports between
+# OpenMP's threads are then false.
+env__pkg_parts() {
+  local tree=$1 src=(-path "$tree/build" -prune -o -path "$tree/.git" -prune -o)
+  find "$tree" "${src[@]}" -type f \( -name '*.f' -o -name '*.F' -o -name '*.f90' -o -name '*.F90' -o -name '*.f77' \) \
+    -print -quit | grep -q . &&
+    echo "Fortran: built by gfortran without the sanitizer; races and memory errors in it are not reported"
+  find "$tree" "${src[@]}" -name Cargo.toml -print -quit | grep -q . &&
+    echo "Rust: built by rustc without the sanitizer; races and memory errors in it are not reported"
+  find "$tree" "${src[@]}" -type f \( -name meson.build -o -name meson.options -o -name meson_options.txt \
+    -o -name setup.py -o -name CMakeLists.txt \) -print0 | xargs -0 -r grep -lis -e openmp -e fopenmp | grep -q . &&
+    echo "OpenMP: libgomp is not built with the sanitizer; races TSan reports between OpenMP's own threads are false, and the package's OpenMP option (if it has one) turns it off"
+  return 0
+}
+
+# env__pkg_version ENV NAME: the version of an installed distribution (its METADATA), or nothing.
+env__pkg_version() {
+  local f
+  for f in "$1"/lib/python*/site-packages/*.dist-info/METADATA; do
+    [ -f "$f" ] || continue
+    if [ "$(sed -n 's/^Name: //p' "$f" | head -n 1 | tr 'A-Z_.' 'a-z--')" = "$(tr 'A-Z_.' 'a-z--' <<<"$2")" ]; then
+      sed -n 's/^Version: //p' "$f" | head -n 1
+      return 0
+    fi
+  done
+}
+
+# env__pkg FROM PREFIX SAN NAME TREE: the environment FROM with the package NAME built from TREE.
+# Prints its directory.
+env__pkg() {
+  local from=$1 prefix=$2 san=$3 pkg=$4 tree=$5 tid cfg bdir state name d tmp log flags backend nv
+  local extra=() args=() benv incr=0 t0=$SECONDS whl
+  [ -f "$tree/pyproject.toml" ] || [ -f "$tree/setup.py" ] ||
+    tc_usage_die "SRC: '$tree' ($pkg) is not a Python package's source tree (no pyproject.toml or setup.py at its top)"
+  tid=$(tc_hash "$tree")
+  tc_lock "src-$pkg-$tid"
+  backend=$(python3 "$TC_DIR/pypi.py" backend "$tree") || tc_usage_die "SRC: cannot read the build system of $tree"
+  flags=$(env__source_cflags "$san")
+  [ "${COVERAGE:-0}" = 0 ] || flags="$flags $TC_COVERAGE_FLAGS"
+  # Built against the environment's NumPy or an older one, never a newer: an extension built
+  # against an older NumPy runs on a newer one, not the other way round.
+  # NumPy as a wheel only (the option goes to pip with the requirements): the build needs its
+  # headers, and pip would otherwise build an older NumPy from its sdist just to read its metadata.
+  nv=$(env__pkg_version "$from" numpy)
+  [ -z "$nv" ] || extra=("numpy<=${nv%%+*}" --only-binary=numpy)
+  # shellcheck disable=SC2046
+  cfg=$(tc_hash "$flags" "$backend" "$(env__build_requires "$tree" "${extra[@]}")" "built by $(basename "$TC_BUILD_PREFIX")")
+  bdir="$prefix.envs/src-$pkg-$tid-$cfg.build"
+  mkdir -p "$bdir"
+  python3 "$TC_DIR/srctree.py" state "$tree" "$bdir/manifest" "$bdir/manifest.new" >"$bdir/state.json" ||
+    tc_die "cannot read the state of $tree"
+  state=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["state"])' "$bdir/state.json")
+  name="src-$pkg-$tid-$state-$cfg-$(tc_hash "$(basename "$from")")"
+  d="$prefix.envs/$name"
+  if [ -f "$d/pyvenv.cfg" ]; then
+    tc_say "environment: reusing $d ($pkg from $tree)"
+    rm -f "$bdir/manifest.new"
+    touch "$d"
+    printf '%s\n' "$d"; return 0
+  fi
+  log="$(tc_logdir)/$(basename "$prefix")-src-$pkg.log"
+  : >"$log"
+  benv=$(env__buildenv "$TC_BUILD_PREFIX" "$(env__build_requires "$tree" "${extra[@]}")")
+  tmp=$(tc_tmpdir "$d")
+  rmdir "$tmp" && cp -a "$from" "$tmp" && rm -f "$tmp/toolchain.json" "$tmp/selfcheck.ok"
+  case $backend in
+    mesonpy)
+      [ -d "$bdir/build" ] && incr=1
+      # meson introspects the environment's interpreter (its NumPy, its headers), as for NumPy
+      printf "[binaries]\npython = '%s'\n" "$tmp/bin/python" >"$bdir/native.ini"
+      args=("-Cbuild-dir=$bdir/build" "-Csetup-args=--native-file=$bdir/native.ini") ;;
+    scikit_build_core.build)
+      [ -d "$bdir/build" ] && incr=1
+      args=("-Cbuild-dir=$bdir/build") ;;
+    *)
+      # setuptools and the rest build in the tree (build/), recompiling what changed
+      [ -d "$tree/build" ] && incr=1 ;;
+  esac
+  tc_step "build $pkg from $tree ($san, $backend$([ $incr = 1 ] && echo ", incremental"))" "$log" \
+    tc__sanenv CC="$TC_CC" CXX="${TC_CC/clang/clang++}" CFLAGS="$flags" CXXFLAGS="$flags" LDFLAGS="$flags" \
+      PATH="$benv/bin:$PATH" "$benv/bin/python" -m pip wheel --disable-pip-version-check --no-build-isolation \
+      --no-deps -w "$tmp/.wheel" --verbose "${args[@]}" "$tree"
+  whl=$(ls "$tmp"/.wheel/*.whl | head -n 1)
+  tc_step "install the $pkg wheel built with $san" "$log" \
+    env__pip_fast "$tmp" --no-deps --no-index --force-reinstall "$whl"
+  rm -rf "$tmp/.wheel"
+  mv "$bdir/manifest.new" "$bdir/manifest"
+  env__pkg_parts "$tree" >"$bdir/parts.txt"
+  while read -r part; do tc_say "$pkg: not instrumented: $part"; done <"$bdir/parts.txt"
+  python3 - "$bdir/state.json" "$tmp/sources.json" "$pkg" "$(env__pkg_version "$tmp" "$pkg")" "$backend" \
+    "$((SECONDS - t0))" "$incr" "$bdir/parts.txt" <<'PY'
+import json, os, sys
+state_f, out, pkg, version, backend, secs, incr, parts = sys.argv[1:]
+rec = json.load(open(state_f))
+rec.pop("changed", None)
+rec.update(name=pkg, version=version or None, build_system=backend, build_seconds=int(secs),
+           incremental=incr == "1", not_instrumented=[l.strip() for l in open(parts) if l.strip()])
+old = json.load(open(out)) if os.path.exists(out) else []
+with open(out, "w") as fh:
+    json.dump([r for r in old if r["name"] != pkg] + [rec], fh, indent=2, sort_keys=True)
+PY
+  env__relocate "$tmp" "$d"
+  tc_publish "$tmp" "$d"
+  tc_say "environment $name ready in $((SECONDS - t0))s"
+  # the tree's environments but the newest ENV_SRC_KEEP
+  ls -dt "$prefix.envs/src-$pkg-$tid-"* 2>/dev/null | grep -v '\.build$\|\.tmp\.' | tail -n +$((ENV_SRC_KEEP + 1)) |
+    while read -r old; do rm -rf "$old"; done
   printf '%s\n' "$d"
 }

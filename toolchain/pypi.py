@@ -6,6 +6,8 @@
   pypi.py has-wheel NAME VERSION ABI MACHINE   exit 0 when a manylinux wheel for that ABI
                                         (cp313t) and machine (x86_64) is on the index
   pypi.py requires SOURCE               [build-system] requires of an sdist or a source tree
+  pypi.py backend TREE                  the build backend of a source tree, by its module (mesonpy,
+                                        scikit_build_core.build, setuptools.build_meta, ...)
   pypi.py resolve PYTHON OUT REQ...     pin REQ... (and what they need) for the interpreter
                                         PYTHON, as pip would install them today; writes OUT
 
@@ -129,20 +131,48 @@ def has_wheel(name, version, abi, machine):
     return any(pat.fullmatch(f["filename"]) for f in list_files(page))
 
 
+# PEP 517's defaults for a tree without a [build-system] table (a setup.py alone).
+LEGACY = {"requires": ["setuptools>=40.8.0"], "build-backend": "setuptools.build_meta:__legacy__"}
+
+
+def build_system(source):
+    """The [build-system] table of a source directory's pyproject.toml (PEP 517's defaults
+    for a setup.py alone)."""
+    path = os.path.join(source, "pyproject.toml")
+    if not os.path.exists(path):
+        if os.path.exists(os.path.join(source, "setup.py")):
+            return dict(LEGACY)
+        sys.exit(f"pypi: {source} has no pyproject.toml and no setup.py")
+    with open(path, "rb") as fh:
+        try:
+            doc = tomllib.load(fh)
+        except tomllib.TOMLDecodeError as e:
+            sys.exit(f"pypi: {path}: {e}")
+    table = doc.get("build-system")
+    return dict(LEGACY, **table) if isinstance(table, dict) else dict(LEGACY)
+
+
+def backend(source):
+    """The build backend of a source directory, by its module: mesonpy, scikit_build_core.build,
+    setuptools.build_meta, ..."""
+    b = build_system(source).get("build-backend")
+    if not isinstance(b, str):
+        sys.exit(f"pypi: pyproject.toml of {source}: [build-system] build-backend is not a string")
+    return b.partition(":")[0]
+
+
 def requires(source):
     """[build-system] requires of pyproject.toml in an sdist (.tar.gz) or a source directory."""
     if os.path.isdir(source):
-        path = os.path.join(source, "pyproject.toml")
-        if not os.path.exists(path):
-            sys.exit(f"pypi: {source} has no pyproject.toml")
-        with open(path, "rb") as fh:
-            text = fh.read()
-    else:
-        with tarfile.open(source) as tar:  # read up to the member, not the whole archive
-            top = next((m for m in tar if m.name.count("/") == 1 and m.name.endswith("/pyproject.toml")), None)
-            if top is None:
-                sys.exit(f"pypi: {source} has no pyproject.toml at its top")
-            text = tar.extractfile(top).read()
+        reqs = build_system(source).get("requires")
+        if not isinstance(reqs, list) or not all(isinstance(r, str) for r in reqs):
+            sys.exit(f"pypi: pyproject.toml of {source}: [build-system] requires is not a list of strings")
+        return reqs
+    with tarfile.open(source) as tar:  # read up to the member, not the whole archive
+        top = next((m for m in tar if m.name.count("/") == 1 and m.name.endswith("/pyproject.toml")), None)
+        if top is None:
+            sys.exit(f"pypi: {source} has no pyproject.toml at its top")
+        text = tar.extractfile(top).read()
     try:
         doc = tomllib.loads(text.decode("utf-8"))
     except tomllib.TOMLDecodeError as e:
@@ -181,6 +211,8 @@ def main():
         print(vs[-1])
     elif cmd == "has-wheel" and len(args) == 4:
         sys.exit(0 if has_wheel(*args) else 1)
+    elif cmd == "backend" and len(args) == 1:
+        print(backend(args[0]))
     elif cmd == "requires" and len(args) == 1:
         print("\n".join(requires(args[0])))
     elif cmd == "resolve" and len(args) >= 3:

@@ -1,11 +1,12 @@
-"""The state of a local source tree (NUMPY_SRC), for caching and incremental builds.
+"""The state of a local source tree (NUMPY_SRC, SRC), for caching and incremental builds.
 
   srctree.py state TREE LAST_MANIFEST NEW_MANIFEST
 
 Prints JSON: {"tree", "commit", "dirty", "state", "changed"}. The state is a digest of every
 file's path and content: the files git would track (tracked and untracked, .gitignore
-respected) and the submodules' commits in a git checkout, every file but .git and bytecode
-otherwise. Two trees with equal content have equal states, whatever their timestamps.
+respected) and the submodules' commits in a git checkout, every file but .git, bytecode and
+what a build in the tree writes (build/, *.egg-info, .o, .so) otherwise. Two trees with equal
+content have equal states, whatever their timestamps.
 
 NEW_MANIFEST gets one "sha256 path" line a file. Files whose content differs from
 LAST_MANIFEST (the tree as last built) are listed in "changed" and have their modification
@@ -31,9 +32,12 @@ def files(tree):
         return sorted(n for n in names if os.path.isfile(os.path.join(tree, n)))
     names = []
     for root, dirs, fs in os.walk(tree):
-        dirs[:] = [d for d in dirs if d not in (".git", "__pycache__")]
+        # what a build writes into a tree without git: setuptools' build/ and egg-info, compiled
+        # objects and extensions (a build in the tree must not change the tree's state)
+        dirs[:] = [d for d in dirs if d not in (".git", "__pycache__", ".eggs") and not d.endswith(".egg-info")
+                   and not (root == tree and d == "build")]
         rel = os.path.relpath(root, tree)
-        names += [os.path.normpath(os.path.join(rel, f)) for f in fs if not f.endswith((".pyc", ".pyo"))]
+        names += [os.path.normpath(os.path.join(rel, f)) for f in fs if not f.endswith((".pyc", ".pyo", ".o", ".so"))]
     return sorted(names)
 
 

@@ -14,6 +14,9 @@
 #                     latest: the newest release on the package index
 #   NUMPY_SRC=dir     or a NumPy source tree (a git checkout, an unpacked sdist), built with the
 #                     sanitizer and rebuilt incrementally when it changes
+#   SRC="pandas=dir numexpr=dir"  source trees of any packages (meson-python, setuptools,
+#                     scikit-build-core), built the same way on top of NumPy; numpy=dir is NUMPY_SRC;
+#                     a bare dir is named by its pyproject.toml
 #   PYDEBUG=1         CPython configured --with-pydebug (assertions, refcount checks)
 #   PACKAGES="joblib==1.4.2 ..."  extra pinned packages installed beside NumPy
 #   PACKAGES_FROM_SOURCE="statsmodels"  those of them built from their sdist with the sanitizer
@@ -47,6 +50,27 @@ if [ -n "$NUMPY_SRC" ]; then
   [ -d "$NUMPY_SRC" ] || tc_usage_die "NUMPY_SRC '$NUMPY_SRC' is not a directory"
   NUMPY_SRC=$(realpath "$NUMPY_SRC")
 fi
+for item in ${SRC:-}; do
+  case $item in
+    *=*) pkg=${item%%=*} dir=${item#*=} ;;
+    *) pkg="" dir=$item ;;
+  esac
+  [ -d "$dir" ] || tc_usage_die "SRC: '$dir' is not a directory"
+  dir=$(realpath "$dir")
+  if [ -z "$pkg" ]; then
+    pkg=$(python3 -c 'import sys, tomllib; print(tomllib.load(open(sys.argv[1], "rb"))["project"]["name"])' \
+      "$dir/pyproject.toml" 2>/dev/null) || tc_usage_die "SRC: cannot tell which package '$dir' is (no [project] name in its pyproject.toml): write it as name=$dir"
+  fi
+  [[ $pkg =~ ^[A-Za-z0-9][A-Za-z0-9._-]*$ ]] || tc_usage_die "SRC: '$pkg' is not a package name (in '$item')"
+  pkg=$(tr 'A-Z_.' 'a-z--' <<<"$pkg")
+  if [ "$pkg" = numpy ]; then
+    [ -z "$NUMPY_SRC" ] || [ "$NUMPY_SRC" = "$dir" ] || tc_usage_die "SRC names NumPy's tree $dir and NUMPY_SRC another, $NUMPY_SRC"
+    NUMPY_SRC=$dir
+  else
+    [[ " ${ENV_SRC_PKGS[*]} " != *" $pkg="* ]] || tc_usage_die "SRC names $pkg twice"
+    ENV_SRC_PKGS+=("$pkg=$dir")
+  fi
+done
 
 # A command failing where no step reports it still says where, instead of a silent exit.
 trap 'tc_say "error: unexpected failure at ${BASH_SOURCE[0]}:$LINENO (exit $?)"' ERR
@@ -76,13 +100,14 @@ else
   fi
   prefix=$(cpy_build "$src" "$SAN" "$PYDEBUG")
   TC_BUILD_PREFIX=$prefix TC_BUILD_SAN=$SAN
-  if [ "$SAN" != none ] && { [ -n "$NUMPY" ] || [ -n "$NUMPY_SRC" ]; }; then
+  if [ "$SAN" != none ] && { [ -n "$NUMPY" ] || [ -n "$NUMPY_SRC" ] || [ ${#ENV_SRC_PKGS[@]} -gt 0 ]; }; then
     TC_BUILD_PREFIX=$(cpy_build "$src" none "$PYDEBUG") TC_BUILD_SAN=none
   fi
 fi
 export TC_BUILD_PREFIX TC_BUILD_SAN
 
 env_dir=$(env_make "$prefix" "$SAN" "${NUMPY_SRC:-$NUMPY}" "$PACKAGES")
+env_dir=$(env_sources "$env_dir" "$prefix" "$SAN")
 python="$env_dir/bin/python"
 # After a build, and whenever asked (make test): a reused toolchain passed it already.
 if [ "${SELFCHECK:-auto}" = 1 ] || { [ "${SELFCHECK:-auto}" = auto ] && [ ! -f "$env_dir/selfcheck.ok" ]; }; then
