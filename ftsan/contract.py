@@ -26,6 +26,12 @@ class Contract:
         if not isinstance(entry, dict) or not isinstance(entry.get("caller", []), list):
             raise Error(f"{where}: an entry is an object with a list 'caller'", 2)
         self.module, self.summary, self.docs = module, entry.get("summary", ""), entry.get("docs", [])
+        # seed objects the hunt's learner adds to its pool (name -> expression): what the
+        # package's documentation says its users share, which the learner would not build itself
+        self.seeds = entry.get("seeds", {})
+        if not isinstance(self.seeds, dict) or not all(isinstance(k, str) and k.isidentifier() and isinstance(v, str)
+                                                       for k, v in self.seeds.items()):
+            raise Error(f"{where}: key 'seeds' is an object of names -> Python expressions", 2)
         self.rules = []
         for i, r in enumerate(entry.get("caller", [])):
             at = f"{where}: caller[{i}]"
@@ -39,12 +45,20 @@ class Contract:
 
     @classmethod
     def load(cls, module, path=PATH):
-        """The module's entry (its top-level package's), or an empty contract: every race counts."""
+        """The module's entry (its top-level package's), or an empty contract: every race counts.
+        An entry's "extends" names other entries whose caller rules hold too (a pandas case
+        shares the pool's NumPy arrays, whose writes NumPy's contract leaves to the caller)."""
         doc = load_json(path, "the contracts", 2)
         if not isinstance(doc, dict):
             raise Error(f"{path}: an object of module names", 2)
         top = module.split(".")[0]
-        return cls(top, doc.get(top, {}), path)
+        c = cls(top, doc.get(top, {}), path)
+        extends = doc.get(top, {}).get("extends", []) if isinstance(doc.get(top), dict) else []
+        if not isinstance(extends, list) or not all(isinstance(e, str) and e in doc for e in extends):
+            raise Error(f"{path}: {top}: key 'extends' is a list of the file's other entries", 2)
+        for e in extends:
+            c.rules += cls(e, doc[e], path).rules
+        return c
 
     @staticmethod
     def _typed(name, types, objects):

@@ -160,7 +160,8 @@ class Hunt:
         """Where a learning is kept between hunts: the same interpreter (and so the same module
         build), module, seed, limit and learner learn the same calls."""
         with open(os.path.join(ROOT, "harness", "python", "ftsan_hunt.py"), "rb") as f:
-            key = hashlib.sha256(f.read() + repr((self.python, self.module, self.seed, self.limit, self.only)).encode()
+            key = hashlib.sha256(f.read() + repr((self.python, self.module, self.seed, self.limit, self.only,
+                                                  sorted(self.contract.seeds.items()))).encode()
                                  + (open(self.kernel, "rb").read() if self.kernel else b"")).hexdigest()
         return os.path.join(self.cache_dir(), f"{self.module}-{key[:16]}.json")
 
@@ -189,7 +190,8 @@ class Hunt:
         print(f"[hunt {self.module}] learning the API with {self.python} ...", file=sys.stderr, flush=True)
         argv = [self.python, "-m", "ftsan_hunt", "learn", self.module, "--seed", str(self.seed), "--out", path,
                 "--journal", os.path.join(self.out, "learn-journal.txt"), "--units", units] + \
-            (["--limit", str(self.limit)] if self.limit else []) + (["--only", ",".join(self.only)] if self.only else [])
+            (["--limit", str(self.limit)] if self.limit else []) + (["--only", ",".join(self.only)] if self.only else []) + \
+            (["--seeds", json.dumps(self.contract.seeds)] if self.contract.seeds else [])
         try:
             r = bounded(argv, self.t0 + self.budget * LEARN_SHARE, cwd=self.out, env=env, stdout=subprocess.PIPE,
                         stderr=subprocess.PIPE, text=True)

@@ -434,14 +434,19 @@ ENV_SRC_PKGS=()
 # are not reported; OpenMP's runtime (libgomp) is not built with TSan, whose reports between
 # OpenMP's threads are then false.
 env__pkg_parts() {
-  local tree=$1 src=(-path "$tree/build" -prune -o -path "$tree/.git" -prune -o)
+  # not what a build never compiles: its own outputs, examples, tests, benchmarks, docs
+  local tree=$1 src=(-path "$tree/build" -prune -o -path "$tree/.git" -prune -o -path '*/examples' -prune -o
+                     -path '*/tests' -prune -o -path '*/benchmarks' -prune -o -path '*/doc' -prune -o)
   find "$tree" "${src[@]}" -type f \( -name '*.f' -o -name '*.F' -o -name '*.f90' -o -name '*.F90' -o -name '*.f77' \) \
     -print -quit | grep -q . &&
     echo "Fortran: built by gfortran without the sanitizer; races and memory errors in it are not reported"
   find "$tree" "${src[@]}" -name Cargo.toml -print -quit | grep -q . &&
     echo "Rust: built by rustc without the sanitizer; races and memory errors in it are not reported"
-  find "$tree" "${src[@]}" -type f \( -name meson.build -o -name meson.options -o -name meson_options.txt \
-    -o -name setup.py -o -name CMakeLists.txt \) -print0 | xargs -0 -r grep -lis -e openmp -e fopenmp | grep -q . &&
+  # OpenMP as the build asks for it (meson's dependency, CMake's find_package, the flag), not a
+  # word in a vendored library's build file
+  find "$tree" "${src[@]}" -path '*/subprojects' -prune -o -type f \( -name meson.build -o -name setup.py \
+    -o -name CMakeLists.txt \) -print0 |
+    xargs -0 -r grep -lisE -e "dependency\(['\"]openmp" -e 'fopenmp' -e 'find_package\(OpenMP' | grep -q . &&
     echo "OpenMP: libgomp is not built with the sanitizer; races TSan reports between OpenMP's own threads are false, and the package's OpenMP option (if it has one) turns it off"
   return 0
 }

@@ -44,6 +44,7 @@ NUMPY_POOL = {
     "i1": ("(np.arange(64) % 100).astype(np.int8)", "array"),
     "u2": ("np.arange(64, dtype=np.uint16)", "array"),
     "m2": ("np.arange(48.0).reshape(6, 8)", "array"),
+    "v6": ("np.arange(6.0) % 2", "array"),   # one value per row of m2: a target for fit(m2, v6)
     "mf": ("np.asfortranarray(np.arange(48.0).reshape(6, 8))", "array"),
     "mt": ("np.arange(48.0).reshape(6, 8).T", "array"),
     "sv": ("np.arange(128.0)[::2]", "array"),
@@ -107,6 +108,7 @@ SLOW = 0.5               # seconds: a call slower than this alone is not kept
 PARTIAL = 10             # seconds between writes of the learning so far
 BIG = 1 << 20            # bytes: a larger result is not kept
 DERIVED = 40             # objects of new types taken from what calls return
+CRASH_RETRIES = 3        # times a unit is learned again, without the call that killed it
 
 
 class _Skip(Exception):
@@ -144,7 +146,7 @@ def _imports(module):
 
 
 class Learner:
-    def __init__(self, module, seed, journal, limit=None, only=None, units=None, out=None):
+    def __init__(self, module, seed, journal, limit=None, only=None, units=None, out=None, seeds=None):
         self.module, self.seed, self.limit, self.only = module, seed, limit, only
         # units: a JSON line per unit learned (a callable, a receiver), appended as each ends, so a
         # learning stopped by a hunt's budget goes on where it stopped; out: the learning so far,
@@ -171,7 +173,12 @@ class Learner:
         self.pool = dict(PLAIN_POOL)
         if _numpy() is not None:
             self.pool.update(NUMPY_POOL)
+        # the package's own seed objects (its contract's "seeds": what its documentation says may
+        # be shared), learned as receivers like the pool's
+        self.pool.update({n: (e, "seed") for n, e in (seeds or {}).items()})
         self.derived = {}      # name -> (expression, type name, the names the expression uses)
+        self.lists = set()     # derived objects that are lists of another ([o1, o1]): arguments only
+        self.skip = set()      # calls that killed a learning child: never tried again
         self.calls = []        # {"code", "objects", "role", "target"}
         self.found = []        # (code, type name, uses) of objects of new types, in a child
         self.crashes = []      # {"unit", "call", "status"}: a child that died
@@ -210,13 +217,28 @@ class Learner:
                 return (data, obj.shape, obj.strides, obj.dtype.str, bool(obj.flags.writeable))
             if isinstance(obj, (list, dict, bytearray)):
                 return repr(obj)
+            if isinstance(obj, (int, float, complex, str, bytes, bool, tuple, types.ModuleType)) or callable(obj) \
+                    and not hasattr(obj, "__dict__"):
+                return None
+            # the module's own objects (a DataFrame, an estimator): their values, their public
+            # attributes (a fitted estimator's coef_) and their text; never the private ones, where
+            # a reader fills its caches (pandas' Index._cache) and writes nothing a caller sees
+            parts = [repr(obj)[:4000]]
+            if hasattr(obj, "__array__"):
+                import numpy
+                a = numpy.asarray(obj)
+                parts.append((a.tobytes() if a.dtype.kind != "O" else repr(a.tolist()), a.shape, a.dtype.str))
+            if hasattr(obj, "__dict__"):
+                parts.append(sorted((k, repr(v)[:200]) for k, v in vars(obj).items() if not k.startswith("_")))
+            return tuple(parts)
         except Exception:
             return "unreadable"
-        return None
 
     def attempt(self, code, uses, statement=False):
         """Try code once on fresh objects. Returns (result, the names of the objects it changed)
         or raises _Skip."""
+        if code in self.skip:
+            raise _Skip()
         self.tried += 1
         self.journal.write(f"try\t{code}\n")
         try:
@@ -224,6 +246,7 @@ class Learner:
         except Exception:
             raise _Skip() from None
         before = {n: self._state(ns[n]) for n in uses}
+        self.last_ns = ns
         t0 = time.monotonic()
         try:
             with warnings.catch_warnings():
@@ -265,10 +288,26 @@ class Learner:
         self.tried += tried
         self.unit_found += found
         for code, tname, uses in found:
+            # one object a type, and one a state a call left an object of the module in (the
+            # estimator fit returned: "T after fit")
             if len(self.derived) < DERIVED and all(d[1] != tname for d in self.derived.values()):
-                self.derived[f"o{len(self.derived) + 1}"] = (code, tname, uses)
+                name = f"o{len(self.derived) + 1}"
+                self.derived[name] = (code, tname, uses)
+                if " after " not in tname:   # and a list of two of it: pd.concat([o1, o1])
+                    self.derived[name + "s"] = (f"[{name}, {name}]", "builtins.list", [name])
+                    self.lists.add(name + "s")
         if crash:
             self.crashes.append(crash)
+
+    def _fitted(self, call, name, attr, result, mutated, uses):
+        """A method that changed its receiver, an object of the module, and returned it (an
+        estimator's fit, a frame's set_index(inplace)): the object in that state is one more
+        derived object, whose methods are learned in turn (a fitted estimator's predict)."""
+        obj = self.last_ns.get(name)
+        if name in mutated and result is obj and not isinstance(obj, (list, dict, bytearray)) \
+                and not hasattr(obj, "__array_interface__"):
+            t = type(obj)
+            self.found.append((call, f"{t.__module__}.{t.__qualname__} after {attr}", list(uses)))
 
     def isolated(self, label, fn, *args):
         """fn(*args) in a forked child: a call that changes the module's global state (a random
@@ -282,6 +321,14 @@ class Learner:
             return
         before = (len(self.calls), len(self.unit_found), self.tried, len(self.crashes))
         self._isolated(label, fn, *args)
+        # a call that killed the child is recorded and skipped, and the unit learned again without
+        # it, so one crash loses one call, not the rest of the unit (a compiled expression called
+        # with the wrong arguments, then called right)
+        for _ in range(CRASH_RETRIES):
+            if len(self.crashes) == before[3] or not self.crashes[-1]["call"] or self.crashes[-1]["call"] in self.skip:
+                break
+            self.skip.add(self.crashes[-1]["call"])
+            self._isolated(label, fn, *args)
         self.units_done += 1
         if self.units_path:
             rec = {"unit": label, "calls": self.calls[before[0]:], "found": self.unit_found[before[1]:],
@@ -390,7 +437,7 @@ class Learner:
                 result, mutated = self.attempt(call, list(dict.fromkeys(uses)))
             except _Skip:
                 continue
-            name = code.rsplit(".", 1)[-1]
+            name = code.rsplit(".", 1)[-1] if code != receiver else "__call__"
             in_place = name in IN_PLACE if receiver else name in IN_PLACE_FUNCTIONS
             role = "mutator" if mutated or name.startswith(("set", "seed")) or in_place else "reader"
             written = ([receiver] if receiver else list(args[:1])) if in_place else []
@@ -408,9 +455,20 @@ class Learner:
         out = cands[: tries // 2] + rng.sample(pairs, tries // 3) + triples[: tries - tries // 2 - tries // 3]
         return out[:tries]
 
-    def learn_callable(self, code, tries=TRIES):
+    def derived_arglists(self, code, tries):
+        """Argument lists that hold at least one of the module's own objects (the derived ones):
+        a frame given to pd.concat, pd.merge or pd.isna; the same for a given seed and code."""
+        rng = random.Random(f"{self.seed}:{code}:derived")
+        ds, names = sorted(self.derived), sorted(self.pool)
+        singles = [(d,) for d in ds]
+        pairs = [(d, n) for d in ds for n in names + ds]
+        rng.shuffle(singles)
+        out = singles[: tries // 2]
+        return out + rng.sample(pairs, min(len(pairs), tries - len(out)))
+
+    def learn_callable(self, code, tries=TRIES, derived=False):
         kept, arities, worked = 0, {}, []
-        for args in self.arglists(code, tries):
+        for args in (self.derived_arglists(code, tries) if derived else self.arglists(code, tries)):
             if kept >= KEEP:
                 break
             if arities.get(len(args), 0) >= 2:
@@ -427,6 +485,8 @@ class Learner:
             kept += 1
             arities[len(args)] = arities.get(len(args), 0) + 1
             worked.append(args)
+        if derived:
+            return
         try:
             obj = eval(code, dict(self.base))
         except Exception:
@@ -434,11 +494,14 @@ class Learner:
         self.keyword_calls(code, obj, worked)
 
     def learn_receiver(self, name):
-        """Methods and attributes of one object: readers, setters (x.a = x.a), methods."""
+        """Methods and attributes of one object: readers, setters (x.a = x.a), methods, and
+        calls of the object itself when it is callable (a compiled expression, a fitted model)."""
         try:
             obj = self._objects([name])[name]
         except Exception:
             return
+        if callable(obj) and not isinstance(obj, type):
+            self.learn_method(name, None, obj)
         for attr in sorted(a for a in dir(type(obj)) if not a.startswith("_") and a not in DENY):
             code = f"{name}.{attr}"
             try:
@@ -457,22 +520,26 @@ class Learner:
                 continue
 
     def learn_method(self, name, attr, method=None):
+        """Calls of one method of an object (attr None: of the object itself)."""
+        code = f"{name}.{attr}" if attr else name
         kept, worked = 0, []
-        for args in self.arglists(f"{name}.{attr}", METHOD_TRIES):
+        for args in self.arglists(code, METHOD_TRIES):
             if kept >= KEEP - 1:
                 break
-            call = f"{name}.{attr}({', '.join(args)})"
+            call = f"{code}({', '.join(args)})"
             try:
                 result, mutated = self.attempt(call, (name,) + tuple(a for a in args if a != name))
             except _Skip:
                 continue
             uses = [name] + [a for a in args if a != name]
-            self.keep(call, uses, "mutator" if mutated or attr in IN_PLACE else "reader", f"{attr}", result,
+            self.keep(call, uses, "mutator" if mutated or attr in IN_PLACE else "reader", attr or "__call__", result,
                       mutated + ([name] if attr in IN_PLACE else []))
+            if attr:
+                self._fitted(call, name, attr, result, mutated, uses)
             kept += 1
             worked.append(args)
         if method is not None:
-            self.keyword_calls(f"{name}.{attr}", method, worked, receiver=name)
+            self.keyword_calls(code, method, worked, receiver=name)
 
     def learn_statements(self, name):
         """Item assignment and in-place operators on one array, and its text forms."""
@@ -501,7 +568,10 @@ class Learner:
 
     def run(self):
         targets = self.targets()
-        receivers = [n for n, (_, kind) in sorted(self.pool.items()) if kind in ("array", "other")]
+        # NumPy's hunt learns the pool's arrays as receivers; another module's hunt takes them as
+        # arguments only and learns its own objects: its seeds and what its calls return
+        kinds = ("array", "other", "seed") if self.module == "numpy" else ("seed",)
+        receivers = [n for n, (_, kind) in sorted(self.pool.items()) if kind in kinds]
         if self.only:  # these callables, no receivers: a close look, for tests and for a bug's neighbours
             targets, receivers = [t for t in targets if t[0] in self.only], []
         if self.limit:  # a seeded sample: a quick look, for tests
@@ -515,9 +585,22 @@ class Learner:
             self.isolated(name, self.learn_receiver, name)
             if self.pool[name][1] == "array":
                 self.isolated(f"{name} statements", self.learn_statements, name)
-        self.units_planned += len(self.derived)
-        for name in list(self.derived):
-            self.isolated(name, self.learn_receiver, name)
+        # the module's own objects the calls returned, and those their methods return in turn
+        learned = set()
+        while True:
+            todo = [n for n in self.derived if n not in learned and n not in self.lists]
+            if not todo:
+                break
+            self.units_planned += len(todo)
+            for name in todo:
+                learned.add(name)
+                self.isolated(name, self.learn_receiver, name)
+        # the module's callables again, given its own objects (a DataFrame to pd.concat): not for
+        # NumPy, whose own objects are the pool's arrays
+        if self.derived and self.module != "numpy":
+            self.units_planned += len(targets)
+            for code, _ in targets:
+                self.isolated(f"{code} with derived", self.learn_callable, code, TRIES // 2, True)
 
     def _type_name(self, name):
         try:
@@ -529,7 +612,9 @@ class Learner:
     def result(self):
         objects = {n: {"expr": e, "kind": k, "type": self._type_name(n)} for n, (e, k) in self.pool.items()}
         for n, (e, tname, uses) in self.derived.items():
-            objects[n] = {"expr": e, "kind": "derived", "type": tname, "needs": self.closure([n])[:-1]}
+            objects[n] = {"expr": e, "kind": "derived", "type": tname.split(" after ")[0], "needs": self.closure([n])[:-1]}
+            if " after " in tname:
+                objects[n]["state"] = "after " + tname.split(" after ", 1)[1]
         mod = sys.modules[self.module]
         np = _numpy()
         return {"module": self.module, "version": getattr(mod, "__version__", None),
@@ -548,9 +633,11 @@ def learn(argv):
     p.add_argument("--limit", type=int, help="learn this many of the module's callables (a seeded sample)")
     p.add_argument("--only", help="learn only these callables (comma-separated, as called: np.repeat)")
     p.add_argument("--units", help="a JSON line per unit learned: an earlier learning's units are taken, not learned again")
+    p.add_argument("--seeds", help="the package's seed objects, a JSON object of name -> expression")
     a = p.parse_args(argv)
     __import__(a.module)
-    learner = Learner(a.module, a.seed, a.journal, a.limit, a.only and a.only.split(","), a.units, a.out)
+    learner = Learner(a.module, a.seed, a.journal, a.limit, a.only and a.only.split(","), a.units, a.out,
+                      json.loads(a.seeds) if a.seeds else None)
     learner.run()
     learner.write(complete=True)
     learner.journal.write("done\n")
