@@ -467,7 +467,7 @@ env__pkg_version() {
 # Prints its directory.
 env__pkg() {
   local from=$1 prefix=$2 san=$3 pkg=$4 tree=$5 tid cfg bdir state name d tmp log flags backend nv
-  local extra=() args=() benv incr=0 t0=$SECONDS whl
+  local extra=() args=() benv incr=0 t0=$SECONDS whl digest
   [ -f "$tree/pyproject.toml" ] || [ -f "$tree/setup.py" ] ||
     tc_usage_die "SRC: '$tree' ($pkg) is not a Python package's source tree (no pyproject.toml or setup.py at its top)"
   tid=$(tc_hash "$tree")
@@ -519,8 +519,15 @@ env__pkg() {
       PATH="$benv/bin:$PATH" "$benv/bin/python" -m pip wheel --disable-pip-version-check --no-build-isolation \
       --no-deps -w "$tmp/.wheel" --verbose "${args[@]}" "$tree"
   whl=$(ls "$tmp"/.wheel/*.whl | head -n 1)
+  digest=$(env__so_digest "$tmp")
   tc_step "install the $pkg wheel built with $san" "$log" \
     env__pip_fast "$tmp" --no-deps --no-index --force-reinstall "$whl"
+  # and what it needs at run time (pandas: python-dateutil, tzdata), as wheels, by the
+  # environment's own pip, which sees its NumPy installed and leaves it alone
+  tc_step "install what $pkg needs at run time" "$log" \
+    tc__sanenv "$tmp/bin/python" -m pip install --disable-pip-version-check --only-binary=:all: "$whl"
+  [ "$(env__so_digest "$tmp")" = "$digest" ] ||
+    tc_die "installing what $pkg needs replaced the NumPy of this toolchain (log: $log)"
   rm -rf "$tmp/.wheel"
   mv "$bdir/manifest.new" "$bdir/manifest"
   env__pkg_parts "$tree" >"$bdir/parts.txt"
