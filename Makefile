@@ -89,7 +89,8 @@ minimize:
 
 # make hunt MODULE=numpy [SEED=n BUDGET=seconds OUT=dir LIMIT=n PROCESS=fork|fresh KERNEL=file.c ONLY=np.f,np.g GUIDE=on|off CORPUS=dir;
 # COVERAGE=1 builds the module with coverage and guides the hunt by it]: generated scenarios on the module's
-# learned API; new signatures as scenarios under the hunt's directory (see ftsan/hunt.py)
+# learned API; new signatures as scenarios under the hunt's directory (see ftsan/hunt.py). Any module:
+# make hunt MODULE=pandas SRC="pandas=../pandas" NUMPY=2.5.5 (or PACKAGES="pandas==3.1.1" for its wheel)
 .PHONY: hunt
 hunt:
 	@python3 -m ftsan hunt $(or $(MODULE),numpy) $(if $(SEED),--seed $(SEED)) $(if $(BUDGET),--budget $(BUDGET)) $(if $(OUT),--out $(OUT)) $(if $(LIMIT),--limit $(LIMIT)) $(if $(PROCESS),--process $(PROCESS)) $(if $(KERNEL),--kernel $(KERNEL)) $(if $(ONLY),--only $(ONLY)) $(if $(GUIDE),--guide $(GUIDE)) $(if $(CORPUS),--corpus $(CORPUS))

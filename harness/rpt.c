@@ -95,13 +95,19 @@ static const char *
 rpt__short_path(const char *path)
 {
     static const char *const roots[] = {"/Python-3.", "/numpy/", "/site-packages/", "/harness/", "/scenarios/"};
-    const char *best = NULL;
+    /* A tree built by SRC= (toolchain/env.sh): its build directory, <cache>/...src-<pkg>-...build/build/,
+     * holds the generated C (Cython's) under the package's own paths. */
+    static const char srcbuild[] = ".build/build/";
+    const char *best = NULL, *p;
+
+    if (path && (p = strstr(path, srcbuild)) != NULL && p[sizeof(srcbuild) - 1])
+        return p + sizeof(srcbuild) - 1;
 
     for (size_t i = 0; path && i < sizeof(roots) / sizeof(roots[0]); i++) {
-        const char *p = strstr(path, roots[i]);
+        const char *q = strstr(path, roots[i]);
 
-        if (p && (best == NULL || p < best))
-            best = p;
+        if (q && (best == NULL || q < best))
+            best = q;
     }
     /* The installed standard library, when nothing above matched: python3.13t/subprocess.py. */
     if (best == NULL && path && (best = strstr(path, "/lib/python3.")) != NULL)

@@ -5,7 +5,7 @@ harness signs runs (scntool sign); a run counts when one of its signatures conta
 that exits with neither 0 nor TSan's report status (66) failed to run: an error, never a miss.
 Prints one JSON row and appends it to bench/upstream/rates.tsv.
 
-Usage: NUMPY=2.5.5 python3 bench/upstream/rate.py PROGRAM MATCH [RUNS]"""
+Usage: NUMPY=2.5.5 [SRC=pywavelets=DIR] python3 bench/upstream/rate.py PROGRAM MATCH [RUNS]"""
 import csv
 import glob
 import json
@@ -23,7 +23,7 @@ REPORTED = 66      # TSan's exit status when it reported something (its exitcode
 
 
 def main(program, match, runs=20):
-    tc = toolchain.resolve(os.environ.get("PACKAGES", "").split())
+    tc = toolchain.resolve(os.environ.get("PACKAGES", "").split())   # SRC= too, from the environment
     hits, errors, t0 = 0, 0, time.monotonic()
     with tempfile.TemporaryDirectory() as scratch:
         for i in range(runs):
@@ -40,7 +40,9 @@ def main(program, match, runs=20):
     row = {"date": time.strftime("%Y-%m-%d"), "program": os.path.relpath(os.path.abspath(program), ROOT),
            "numpy": tc.numpy_version, "python": tc.version, "sanitizer": tc.sanitizer, "runs": runs, "hits": hits, "errors": errors,
            "match": match, "seconds": round(time.monotonic() - t0, 1),
-           "load": os.getloadavg()[0]}
+           "load": os.getloadavg()[0],
+           # packages built from source trees (SRC=): name and version
+           "packages": " ".join(f"{x['name']}=={x['version']}" for x in tc.sources)}
     path = os.path.join(ROOT, "bench", "upstream", "rates.tsv")
     new = not os.path.exists(path)
     with open(path, "a", newline="") as f:

@@ -81,6 +81,13 @@ DENY = {
     "byteswap_inplace", "setbufsize", "breakpoint", "input", "exit", "quit", "help", "print", "tofile",
     "ndpointer", "as_ctypes", "as_array", "load_library", "deprecate", "deprecate_with_doc", "disp",
     "safe_eval", "set_string_function", "add_newdoc", "add_docstring", "add_newdoc_ufunc", "byte_bounds",
+    # pandas' (and the stack's) readers and writers of files, the clipboard and databases: a
+    # string of the pool is a path to them ('f8' was written into a hunt's directory)
+    "to_csv", "to_pickle", "to_json", "to_parquet", "to_excel", "to_hdf", "to_feather", "to_stata", "to_sql",
+    "to_clipboard", "to_orc", "to_xml", "to_latex", "to_markdown", "to_html", "to_string", "read_csv", "read_pickle",
+    "read_json", "read_parquet", "read_excel", "read_hdf", "read_feather", "read_stata", "read_sql", "read_clipboard",
+    "read_table", "read_fwf", "read_orc", "read_xml", "read_html", "read_sas", "read_spss", "read_sql_query",
+    "read_sql_table", "read_gbq", "ExcelWriter", "HDFStore", "plotting", "plot", "hist", "boxplot", "show_versions",
 }
 # Methods that write their array in place, whatever the data: a sort of the pool's already
 # sorted arange changes nothing a comparison can see.
@@ -463,8 +470,7 @@ class Learner:
         singles = [(d,) for d in ds]
         pairs = [(d, n) for d in ds for n in names + ds]
         rng.shuffle(singles)
-        out = singles[: tries // 2]
-        return out + rng.sample(pairs, min(len(pairs), tries - len(out)))
+        return singles + rng.sample(pairs, min(len(pairs), max(tries - len(singles), tries // 2)))
 
     def learn_callable(self, code, tries=TRIES, derived=False):
         kept, arities, worked = 0, {}, []
