@@ -457,6 +457,10 @@ class Learner:
         names = sorted(self.pool)
         cands = [()] + [(n,) for n in names]
         rng.shuffle(cands)
+        # the package's seeds alone first: an expression string for numexpr.evaluate, a Wavelet
+        # for pywt's transforms, drawn out among thirty arrays otherwise
+        seeds = [(n,) for n in names if self.pool[n][1] == "seed"]
+        cands = seeds + [c for c in cands if c not in seeds]
         pairs = [(a, b) for a in names for b in names]
         triples = [tuple(rng.sample(names, 3)) for _ in range(tries)]
         out = cands[: tries // 2] + rng.sample(pairs, tries // 3) + triples[: tries - tries // 2 - tries // 3]
