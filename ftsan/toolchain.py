@@ -61,10 +61,11 @@ json.dump({
 """
 
 SANITIZER_FLAGS = {"tsan": "-fsanitize=thread", "asan": "-fsanitize=address", "none": ""}
-# A sanitized process asked a question, not run for its reports: none at all (ours win), and
-# its exit status its own (TSan would make it 66 for a report it did not print: the hunt's learner
-# took a numexpr call that raced in numexpr's own pool after a fork for a crash).
-QUIET = {"TSAN_OPTIONS": "report_bugs=0:exitcode=0", "ASAN_OPTIONS": "detect_leaks=0"}
+# A sanitized process asked a question, not run for its reports: none at all (ours win), its
+# exit status its own (TSan would make it 66 for a report it did not print), and its forked
+# children free to start threads (TSan kills a child of a threaded parent that does: the hunt's
+# learner forks a child a unit, and numexpr's pool starts its threads again in it).
+QUIET = {"TSAN_OPTIONS": "report_bugs=0:exitcode=0:die_after_fork=0", "ASAN_OPTIONS": "detect_leaks=0"}
 
 
 @dataclass(frozen=True)

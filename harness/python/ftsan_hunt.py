@@ -203,11 +203,16 @@ class Learner:
         return ns
 
     def closure(self, names):
-        """names and the objects their expressions need, each after what it needs."""
+        """names and the objects their expressions need, each after what it needs. A seed needs
+        the pool's objects its text names: numexpr's 'f8 * i8 + 1' is evaluated in the caller's
+        namespace, which must hold f8 and i8."""
         out = []
         for name in names:
             if name in self.derived:
                 out += [d for d in self.closure(self.derived[name][2]) if d not in out]
+            elif name in self.pool and self.pool[name][1] == "seed":
+                out += [w for w in re.findall(r"[A-Za-z_]\w*", self.pool[name][0])
+                        if w in self.pool and w != name and self.pool[w][1] != "seed" and w not in out]
             if name not in out:
                 out.append(name)
         return out

@@ -37,7 +37,7 @@ def test_numexpr_src_fix_loop(harness):
     (setuptools recompiles the extension whose sources changed, in the tree's kept build/) and
     comes out clean. The unpatched state's build is reused from one test run to the next."""
     tree = numexpr_tree()
-    r = harness("tests/e2e/scenarios/numexpr_workers.yaml", NUMPY="2.2.5", SRC=tree, RUNS=4)
+    r = harness("numexpr_workers", NUMPY="2.2.5", SRC=tree, RUNS=4)
     assert r.rc == 1, r
     (f,) = r.report["findings"]
     assert f["kind"] == "data-race" and f["signature"] == "data-race: th_worker (module.cpp) <> th_worker (module.cpp)", f
@@ -52,7 +52,7 @@ def test_numexpr_src_fix_loop(harness):
     subprocess.run(["patch", "-p1", "-i", patch], cwd=tree, check=True, capture_output=True)
     with open(os.path.join(tree, "numexpr", "module.cpp"), "a") as fh:
         fh.write(f"/* fix-loop test {time.time_ns()} */\n")
-    r = harness("tests/e2e/scenarios/numexpr_workers.yaml", NUMPY="2.2.5", SRC=f"numexpr={tree}", RUNS=4)
+    r = harness("numexpr_workers", NUMPY="2.2.5", SRC=f"numexpr={tree}", RUNS=4)
     assert r.rc == 0, r
     assert r.report["findings"] == [] and r.report["runs"]["done"] == 4
     (after,) = r.report["versions"]["sources"]

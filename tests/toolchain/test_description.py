@@ -74,4 +74,4 @@ def test_a_sanitized_process_gets_named_variables_and_the_runs_options(tc, tmp_p
     assert opts[0] == "history_size=4" and f"log_path={tmp_path}/tsan" in opts, opts   # the user's first
     assert f"suppressions={tc.tsan_suppressions}" in opts and "halt_on_error=0" in opts, opts
     quiet = tc.process_env(quiet=True)
-    assert quiet["TSAN_OPTIONS"] == "report_bugs=0:exitcode=0" and "SECRET_TOKEN" not in quiet, quiet
+    assert quiet["TSAN_OPTIONS"] == "report_bugs=0:exitcode=0:die_after_fork=0" and "SECRET_TOKEN" not in quiet, quiet
