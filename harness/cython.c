@@ -21,17 +21,26 @@ cython__base(const char *path)
     return s ? s + 1 : path;
 }
 
-/* The module's base name of a generated file: "bit_generator" of ".../bit_generator.pyx.c". */
+/* The module's base name of a generated file: "bit_generator" of ".../bit_generator.pyx.c"
+ * (NumPy's meson names), "_pywt" of ".../_pywt.c" (Cython's own name, which pandas' and
+ * PyWavelets' builds keep). A .c file is Cython's only when the function's mangled module path
+ * ends in its stem (cython_name checks). */
 static int
 cython__stem(const char *file, char *out, size_t n)
 {
     const char *b = file ? cython__base(file) : NULL;
-    size_t len = b ? strlen(b) : 0;
+    size_t len = b ? strlen(b) : 0, cut;
 
-    if (len <= 6 || strcmp(b + len - 6, ".pyx.c") != 0 || len - 6 >= n)
+    if (len > 6 && strcmp(b + len - 6, ".pyx.c") == 0)
+        cut = 6;
+    else if (len > 2 && strcmp(b + len - 2, ".c") == 0)
+        cut = 2;
+    else
         return 0;
-    memcpy(out, b, len - 6);
-    out[len - 6] = '\0';
+    if (len - cut >= n)
+        return 0;
+    memcpy(out, b, len - cut);
+    out[len - cut] = '\0';
     return 1;
 }
 
@@ -135,30 +144,34 @@ cython_signature(const char *sig, char *out, size_t n)
     if (n == 0)
         return;
     out[0] = '\0';
-    /* every "NAME (file.pyx.c)": NAME is the word before " (", which Cython's names never split */
-    while ((hit = strstr(p, ".pyx.c)")) != NULL) {
-        const char *open = hit, *word;
+    /* every "NAME (file.pyx.c)" or "NAME (file.c)": NAME is the word before " (", which
+     * Cython's names never split; renamed, the file reads as its .pyx */
+    while ((hit = strstr(p, ".c)")) != NULL) {
+        const char *open = hit, *word, *close = hit + 2;
         char file[256], fn[512], name[512];
+        int pyx;
 
         while (open > p && *open != '(')
             open--;
         if (*open != '(' || open - p < 2 || open[-1] != ' ') {
-            snprintf(out + o, n - o, "%.*s", (int)(hit + 7 - p), p);
+            snprintf(out + o, n - o, "%.*s", (int)(close + 1 - p), p);
             o += strlen(out + o);
-            p = hit + 7;
+            p = close + 1;
             continue;
         }
         word = open - 1;
         while (word > p && word[-1] != ' ')
             word--;
-        snprintf(file, sizeof(file), "%.*s", (int)(hit + 6 - open - 1), open + 1);
+        snprintf(file, sizeof(file), "%.*s", (int)(close - open - 1), open + 1);
         snprintf(fn, sizeof(fn), "%.*s", (int)(open - 1 - word), word);
+        pyx = hit - open - 1 >= 4 && strncmp(hit - 4, ".pyx", 4) == 0;
         if (cython_name(fn, file, name, sizeof(name)))
-            snprintf(out + o, n - o, "%.*s%s (%.*s)", (int)(word - p), p, name, (int)(hit + 4 - open - 1), open + 1);
+            snprintf(out + o, n - o, "%.*s%s (%.*s%s)", (int)(word - p), p, name, (int)(hit - open - 1), open + 1,
+                     pyx ? "" : ".pyx");
         else
-            snprintf(out + o, n - o, "%.*s", (int)(hit + 7 - p), p);
+            snprintf(out + o, n - o, "%.*s", (int)(close + 1 - p), p);
         o += strlen(out + o);
-        p = hit + 7;
+        p = close + 1;
         if (o + 1 >= n)
             return;
     }

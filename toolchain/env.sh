@@ -529,6 +529,9 @@ env__pkg() {
   [ "$(env__so_digest "$tmp")" = "$digest" ] ||
     tc_die "installing what $pkg needs replaced the NumPy of this toolchain (log: $log)"
   rm -rf "$tmp/.wheel"
+  # which .pyx line each line of Cython's generated C comes from, beside NumPy's
+  python3 "$TC_DIR/pyxlines.py" "$([ -d "$bdir/build" ] && echo "$bdir/build" || echo "$tree")" "$tmp/pyx-lines" ||
+    tc_say "$pkg: no .pyx line map kept (Cython frames keep their C lines)"
   mv "$bdir/manifest.new" "$bdir/manifest"
   env__pkg_parts "$tree" >"$bdir/parts.txt"
   while read -r part; do tc_say "$pkg: not instrumented: $part"; done <"$bdir/parts.txt"

@@ -4,11 +4,12 @@
 
 Cython writes the source line above every statement it generates (`/* "numpy/random/
 bit_generator.pyx":606`); a sanitizer's frame names the generated C file and line. The build
-directory, and so the generated C, is deleted once the wheel is built: for every *.pyx.c under
-BUILD_DIR this writes OUT_DIR/<its name>.tsv, the .pyx path on its first line ("# path") and then
+directory, and so the generated C, is deleted once the wheel is built: for every generated file
+under BUILD_DIR (*.pyx.c in NumPy's builds, *.c in pandas' and PyWavelets') this writes
+OUT_DIR/<its name>.tsv, replacing an earlier build's, the .pyx path on its first line ("# path") and then
 one "C line<TAB>.pyx line" line where the .pyx line changes, in C line order. The harness names a
 frame in `bit_generator.pyx.c` line N by the last entry at or before N. Two generated files of one
-name (none in NumPy) keep the first one's."""
+name in one build keep the first one's."""
 import os
 import re
 import sys
@@ -33,14 +34,16 @@ def scan(path):
 
 def main(build, out):
     os.makedirs(out, exist_ok=True)
+    written = set()
     for root, _, names in os.walk(build):
         for name in sorted(names):
             target = os.path.join(out, name + ".tsv")
-            if not name.endswith(".pyx.c") or os.path.exists(target):
+            if not name.endswith(".c") or target in written:
                 continue
             src, rows = scan(os.path.join(root, name))
-            if src is None:
+            if src is None:   # not Cython's
                 continue
+            written.add(target)
             with open(target + ".tmp", "w") as f:
                 f.write(f"# {src}\n" + "".join(f"{c}\t{p}\n" for c, p in rows))
             os.replace(target + ".tmp", target)

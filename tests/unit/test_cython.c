@@ -48,6 +48,14 @@ test_names(void **state)
     assert_null(renamed("__pyx_pf_5numpy_6random_13bit_generator_12BitGenerator_6ctypes___get__", "getset.c"));
     assert_null(renamed("__pyx_pf_5numpy_6random_13bit_generator_12BitGenerator_6ctypes___get__", NULL));
     assert_null(renamed("__pyx_pf_5numpy_6random_99", "bit_generator.pyx.c"));
+    /* Cython's own file name, as PyWavelets' and pandas' builds keep it (names of the pywt hunt) */
+    assert_string_equal(renamed("__pyx_pf_4pywt_11_extensions_5_pywt_7Wavelet_10orthogonal_2__set__", "_pywt.c"),
+                        "Wavelet.orthogonal.__set__");
+    assert_string_equal(renamed("__pyx_pf_4pywt_11_extensions_5_pywt_7Wavelet_12wavefun", "_pywt.c"),
+                        "Wavelet.wavefun");
+    /* a .c file is Cython's only for a name whose module path ends in its stem */
+    assert_null(renamed("__pyx_pf_4pywt_11_extensions_5_pywt_7Wavelet_12wavefun", "_dwt.c"));
+    assert_null(renamed("__Pyx_CreateCodeObjectForTraceback", "_dwt.c"));
 }
 
 static void
@@ -67,6 +75,12 @@ test_signatures(void **state)
     cython_signature("data-race: __pyx_f_5numpy_6random_6mtrand_11RandomState__reset_gauss (mtrand.pyx.c) <> "
                      "__pyx_f_5numpy_6random_6mtrand_11RandomState__reset_gauss (mtrand.pyx.c)", out, 40);
     assert_int_equal(strlen(out), 39); /* truncated, terminated */
+    cython_signature("data-race: __pyx_pf_4pywt_11_extensions_5_pywt_7Wavelet_10orthogonal_2__set__ (_pywt.c) <> "
+                     "__pyx_pf_4pywt_11_extensions_5_pywt_7Wavelet_10orthogonal___get__ (_pywt.c)", out, sizeof(out));
+    assert_string_equal(out, "data-race: Wavelet.orthogonal.__set__ (_pywt.pyx) <> Wavelet.orthogonal.__get__ (_pywt.pyx)");
+    cython_signature("data-race: __Pyx_CreateCodeObjectForTraceback (_dwt.c) <> array_setflags (methods.c)", out,
+                     sizeof(out));
+    assert_string_equal(out, "data-race: __Pyx_CreateCodeObjectForTraceback (_dwt.c) <> array_setflags (methods.c)");
 }
 
 static void
