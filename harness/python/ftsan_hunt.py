@@ -302,7 +302,7 @@ class Learner:
         for code, tname, uses in found:
             # one object a type, and one a state a call left an object of the module in (the
             # estimator fit returned: "T after fit")
-            if len(self.derived) < DERIVED and all(d[1] != tname for d in self.derived.values()):
+            if len(self.derived) - len(self.lists) < DERIVED and all(d[1] != tname for d in self.derived.values()):
                 name = f"o{len(self.derived) + 1}"
                 self.derived[name] = (code, tname, uses)
                 if " after " not in tname:   # and a list of two of it: pd.concat([o1, o1])
