@@ -91,6 +91,10 @@ rpt__known(const struct sig_finding *x, struct buf *b)
  * sources under temporary directories ("/tmp/pip-req-build-x/numpy/_core/src/...", the
  * toolchain cache's "Python-3.13.15/Objects/..."); the part before the root says nothing, and
  * CPython's own sources read as in its repository ("Objects/methodobject.c"). */
+/* The source trees of the run's packages built by SRC= (toolchain.json's sources), while
+ * rpt_write writes the run's reports: their compilers saw the files by the trees' own paths. */
+static json_t *rpt__trees;
+
 static const char *
 rpt__short_path(const char *path)
 {
@@ -102,6 +106,18 @@ rpt__short_path(const char *path)
 
     if (path && (p = strstr(path, srcbuild)) != NULL && p[sizeof(srcbuild) - 1])
         return p + sizeof(srcbuild) - 1;
+    if (path && rpt__trees) {
+        size_t i;
+        json_t *src;
+
+        json_array_foreach (rpt__trees, i, src) {
+            const char *tree = json_string_value(json_object_get(src, "tree"));
+            size_t n = tree ? strlen(tree) : 0;
+
+            if (n && strncmp(path, tree, n) == 0 && path[n] == '/' && path[n + 1])
+                return path + n + 1;
+        }
+    }
 
     for (size_t i = 0; path && i < sizeof(roots) / sizeof(roots[0]); i++) {
         const char *q = strstr(path, roots[i]);
@@ -624,6 +640,7 @@ rpt_write(const struct rpt_run *run, const struct sig_findings *f)
         return FT_EIO;
     }
     buf_free(&path);
+    rpt__trees = run->tc->sources;
     for (size_t i = 0; i < f->n && rc == 0; i++)
         rc = rpt__finding_md(run, &f->v[i]);
     for (size_t i = 0; i < f->n_own && rc == 0; i++)
@@ -641,5 +658,8 @@ rpt_write(const struct rpt_run *run, const struct sig_findings *f)
         buf_free(&path);
         free(text);
     }
-    return rc ? rc : rpt__junit(run, f);
+    if (rc == 0)
+        rc = rpt__junit(run, f);
+    rpt__trees = NULL;
+    return rc;
 }

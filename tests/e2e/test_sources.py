@@ -47,6 +47,9 @@ def test_numexpr_src_fix_loop(harness):
     assert before["commit"] is None and before["build_system"] == "setuptools.build_meta", before
     assert f"| from source | numexpr {NUMEXPR}, built from the source tree numexpr-{NUMEXPR}-fixloop (no git; content " \
         in open(os.path.join(r.dir, "summary.md")).read()
+    # the tree's files by their paths in the tree, not the machine's
+    md = open(os.path.join(r.dir, "findings", f["id"], "report.md")).read()
+    assert " numexpr/module.cpp:" in md and tree + "/" not in md, md[:3000]
 
     patch = os.path.join(ROOT, "tests", "e2e", "numexpr-sentinels-one-writer.patch")
     subprocess.run(["patch", "-p1", "-i", patch], cwd=tree, check=True, capture_output=True)
