@@ -2,6 +2,7 @@
 the learner, and a short hunt on the TSan NumPy 2.2.5 toolchain `make test` already builds."""
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -266,7 +267,10 @@ def test_a_learning_goes_on_where_it_stopped(tmp_path):
     assert both["calls"] == fresh["calls"] and both["objects"] == fresh["objects"], both["calls"]
     with open(str(tmp_path / "b.json") + ".journal") as f:
         tried = [line.split("\t", 1)[1] for line in f if line.startswith("try\t")]
-    assert tried and not any(t.startswith(("json.dumps(", "json.loads(")) for t in tried), tried[:20]
+    # json.dumps and json.loads again only given the module's own objects (a JSONEncoder, new in
+    # this learning): the second round's units, which the first learning had nothing to try with
+    again = [t for t in tried if t.startswith(("json.dumps(", "json.loads("))]
+    assert tried and all(re.search(r"\bo\d+s?\b", t) for t in again), again[:20]
     assert both["units"]["done"] == fresh["units"]["done"] and len(open(units).readlines()) == both["units"]["done"]
 
 
