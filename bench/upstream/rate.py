@@ -2,7 +2,7 @@
 fresh processes of `python3.13t PROGRAM` under the toolchain's interpreter (NUMPY, SAN, ... from
 the environment, as make passes them), the GIL off, each run's sanitizer logs signed as the
 harness signs runs (scntool sign); a run counts when one of its signatures contains MATCH. A run
-that exits with neither 0 nor TSan's report status (66) failed to run: an error, never a miss.
+that exits with neither 0 nor TSan's report status (66), or hangs past 300 s, is an error, never a miss.
 Prints one JSON row and appends it to bench/upstream/rates.tsv.
 
 Usage: NUMPY=2.5.5 [SRC=pywavelets=DIR] python3 bench/upstream/rate.py PROGRAM MATCH [RUNS]"""
@@ -30,8 +30,12 @@ def main(program, match, runs=20):
             logs = os.path.join(scratch, f"run-{i}")
             os.makedirs(logs)
             with open(os.path.join(logs, "stderr"), "w") as err:
-                r = subprocess.run(tc.argv([tc.python, os.path.abspath(program)]), cwd=logs, env=tc.process_env(logs),
-                                   stdout=subprocess.DEVNULL, stderr=err, timeout=300)
+                try:
+                    r = subprocess.run(tc.argv([tc.python, os.path.abspath(program)]), cwd=logs,
+                                       env=tc.process_env(logs), stdout=subprocess.DEVNULL, stderr=err, timeout=300)
+                except subprocess.TimeoutExpired:   # a hang: neither a hit nor a miss
+                    errors += 1
+                    continue
             if r.returncode not in (0, REPORTED):
                 errors += 1
                 continue
