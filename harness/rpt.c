@@ -220,6 +220,20 @@ rpt__sources(struct buf *b, const struct tc_toolchain *tc, const char *sep)
     }
 }
 
+/* report.md's versions: NumPy, the packages built from trees, CPython and its build. */
+static void
+rpt__versions_md(struct buf *b, const struct tc_toolchain *tc)
+{
+    buf_puts(b, "### Python and NumPy Versions:\n\n```\n");
+    rpt__numpy(b, tc);
+    if (tc->sources) {
+        buf_puts(b, "\n");
+        rpt__sources(b, tc, "\n");
+    }
+    buf_printf(b, "\n%s (free-threaded, %s%s)\n```\n\n", tc->version, tc->pydebug ? "debug build, " : "",
+               rpt__san_name(tc->sanitizer));
+}
+
 /* A stack without its noise: "#i function file:line (component)", and how many were skipped. */
 static void
 rpt__stack(struct buf *b, const struct san_stack *s)
@@ -338,14 +352,7 @@ rpt__finding_md(const struct rpt_run *run, const struct sig_finding *x)
         rpt__put_stripped(&b, x->example.raw);
         buf_puts(&b, "\n```\n</details>\n\n");
     }
-    buf_puts(&b, "### Python and NumPy Versions:\n\n```\n");
-    rpt__numpy(&b, run->tc);
-    if (run->tc->sources) {
-        buf_puts(&b, "\n");
-        rpt__sources(&b, run->tc, "\n");
-    }
-    buf_printf(&b, "\n%s (free-threaded, %s%s)\n```\n\n", run->tc->version, run->tc->pydebug ? "debug build, " : "",
-               rpt__san_name(run->tc->sanitizer));
+    rpt__versions_md(&b, run->tc);
     buf_printf(&b, "### Runtime Environment:\n\n```\nsanitizer: %s\n", rpt__san_name(run->tc->sanitizer));
     if (run->tsan_options && strcmp(run->tc->sanitizer, "tsan") == 0) {
         buf_puts(&b, "TSAN_OPTIONS: ");
