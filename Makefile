@@ -102,6 +102,15 @@ matrix:
 matrix-merge:
 	@python3 -m ftsan matrix merge $(DIRS)
 
+# make findings [SINCE=2026-12-01] [ID=id] [MERGE="shard.db ..."]: the findings store (FTSAN_DB, else
+# findings.db in the cache) over time: list (new since SINCE), show one, or merge the nightly's
+# shards into it; then the page, reports/findings/index.html
+.PHONY: findings
+findings:
+	@$(if $(MERGE),python3 -m ftsan findings merge $(MERGE) &&) \
+	 python3 -m ftsan findings $(if $(ID),show '$(ID)',list $(if $(SINCE),--since '$(SINCE)')) && \
+	 python3 -m ftsan findings page
+
 # make bisect SCENARIO=name RANGE=2.2.0..2.2.6 [SAN=] [RUNS=]: first NumPy release with or without the bug
 .PHONY: bisect
 bisect:

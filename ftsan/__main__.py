@@ -1,5 +1,5 @@
 """python3 -m ftsan COMMAND [ARGS]: the front door make calls for every verb (make run, verify,
-matrix, matrix-merge, bisect, minimize, hunt, toolchain). Exit status: the command's own (see each module), 2 for bad input, 3 when
+matrix, matrix-merge, bisect, minimize, hunt, findings, toolchain). Exit status: the command's own (see each module), 2 for bad input, 3 when
 a run or a build could not be made; an error is printed once, here."""
 import signal
 import sys
@@ -15,6 +15,7 @@ COMMANDS = {
     "bisect": ("bisect", "the first NumPy release with or without a scenario's bug"),
     "minimize": ("minimize", "the smallest scenario that still shows a finding: repro.py and repro.yaml"),
     "hunt": ("hunt", "generated scenarios on a module's learned API; what is new, as scenarios"),
+    "findings": ("findings", "the findings store over time: list, show, merge, import, page"),
 }
 
 

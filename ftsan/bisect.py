@@ -11,8 +11,9 @@ the chance that a version called clean still had the bug, given the rate seen wh
 import argparse
 import os
 import re
+import sys
 
-from . import Error, harness, judge
+from . import Error, harness, judge, store
 
 
 def releases(lo, hi):
@@ -28,16 +29,18 @@ class Bisect:
         self.san = san or (plan[0][0] if plan else "tsan")
         self.runs = runs
         self.seen = {}      # version -> (hits, runs)
+        self.ids = set()    # the scenario's bug as the probes' reports named it
 
     def probe(self, version, runs):
         r = harness.run(self.scn, os.path.join(harness.REPORTS, "bisect", os.path.basename(self.scn)[:-5], version),
-                        SAN=self.san, NUMPY=version, RUNS=runs)
+                        RECORD="bisect", SAN=self.san, NUMPY=version, RUNS=runs)
         if not r.ok:
             raise r.error(f"bisect: NumPy {version}")
         # The scenario's bug, as the harness marked it (any finding when the scenario does not
         # describe its bug).
         done = r.report["runs"]["done"]
         hits = max((x["runs_hit"] for x in judge.hits(r.report)), default=0)
+        self.ids |= {x["id"] for x in judge.hits(r.report)}
         h, n = self.seen.get(version, (0, 0))
         self.seen[version] = (h + hits, n + done)
         print(f"[bisect] NumPy {version}: {'found' if hits else 'clean'} in {hits} of {done} runs", flush=True)
@@ -91,10 +94,21 @@ class Bisect:
         clean_runs = self.seen.get(clean_v, (0, 0))[1]
         miss = (1 - rate) ** clean_runs if rate < 1 else 0.0
         verb = "appears in" if want else "fixed in"
-        print(f"bisect: {os.path.basename(self.scn)[:-5]}: {verb} NumPy {vs[i]} (previous release {vs[i - 1]}); "
-              f"found in {h} of {n} runs where present, {clean_v} clean in {clean_runs} runs: "
-              f"confidence {100 * (1 - miss):.4g} % that {clean_v} does not have it")
+        text = (f"{os.path.basename(self.scn)[:-5]}: {verb} NumPy {vs[i]} (previous release {vs[i - 1]}); "
+                f"found in {h} of {n} runs where present, {clean_v} clean in {clean_runs} runs: "
+                f"confidence {100 * (1 - miss):.4g} % that {clean_v} does not have it")
+        print(f"bisect: {text}")
+        self.note(text)
         return 0
+
+    def note(self, text):
+        """The result on the findings the probes recorded (the store has every probe's run)."""
+        try:
+            with store.Store() as s:
+                for fid in sorted({s.resolve(x) for x in self.ids}):
+                    s.note(fid, "bisect", text)
+        except Error as e:
+            print(f"ftsan bisect: error: the result is not in the findings store: {e}", file=sys.stderr)
 
 
 def main(argv):

@@ -108,10 +108,10 @@ class Run:
 # runs (a MINIMIZE=1 that reached the runs of the minimizer's candidates started a minimizer in
 # each).
 OWN_VARS = ("SCENARIO", "PYTEST", "PYTEST_PER", "CATALOG", "GROUP", "THREADS", "ITERATIONS", "RUNS", "JOBS", "SEED",
-            "TIMEOUT", "PROCESS", "MINIMIZE", "BUDGET", "DRY_RUN")
+            "TIMEOUT", "PROCESS", "MINIMIZE", "BUDGET", "DRY_RUN", "RECORD")
 # Those of them that are the front door's options, by name (PYTEST_PER is --pytest-per).
 RUN_OPTIONS = ("PYTEST", "PYTEST_PER", "CATALOG", "GROUP", "THREADS", "ITERATIONS", "RUNS", "JOBS", "TIMEOUT", "PROCESS",
-               "SEED", "BUDGET")
+               "SEED", "BUDGET", "RECORD")
 # The variables that choose a toolchain (make exports them; see toolchain/toolchain.sh).
 TOOLCHAIN_VARS = ("PY", "PY_SRC", "PYTHON", "SAN", "NUMPY", "NUMPY_SRC", "SRC", "PYDEBUG", "PACKAGES", "PACKAGES_FROM_SOURCE",
                   "SELFCHECK", "COVERAGE")
@@ -163,7 +163,8 @@ def run(scenario, reports, deadline=math.inf, **make_vars):
     NUMPY, PY, PYDEBUG, PACKAGES, ...; a value None leaves the caller's environment's) built or
     reused, then the harness with RUNS, SEED, ... (an empty one: the scenario's); its reports
     into reports/. Raises Budget past the deadline. A run started here never minimizes: the
-    caller's own MINIMIZE is not passed on, and make_vars has none."""
+    caller's own MINIMIZE is not passed on, and make_vars has none. RECORD says what the run is
+    to the findings store (verify, matrix, bisect, hunt; none for a minimizer's candidates)."""
     argv, env = run_command(dict(environ("system", "build", "run"), SCENARIO=scenario, FTSAN_REPORTS=reports, **make_vars))
     t0 = time.monotonic()
     r = bounded(argv, deadline, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,

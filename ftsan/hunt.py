@@ -420,7 +420,7 @@ class Hunt:
             mode, given = modes[b % len(modes)], None
         first = b * self.batch
         path, cases = self.batch_scenario(b, mode, first, given and {str(first + i): c for i, c in enumerate(given)})
-        r = harness.run(path, os.path.join(self.out, "runs"), self.deadline, SEED=first, RUNS=len(cases),
+        r = harness.run(path, os.path.join(self.out, "runs"), self.deadline, RECORD="hunt", SEED=first, RUNS=len(cases),
                         CATALOG=self.catalog, GROUP="none")
         entry = {"batch": b, "mode": mode, "first_case": first, "process": self.batch_process(b),
                  "seconds": round(r.seconds, 1), "exit": r.exit}
@@ -598,7 +598,7 @@ class Hunt:
         path = os.path.join(self.out, "shrink", f"{e['id']}.yaml")
         os.makedirs(os.path.dirname(path), exist_ok=True)
         atomic_write(path, self.repro_text(e, case, runs, os.path.dirname(path)))
-        r = harness.run(path, os.path.join(self.out, "shrink", "runs"), deadline, RUNS=runs, CATALOG=self.catalog,
+        r = harness.run(path, os.path.join(self.out, "shrink", "runs"), deadline, RECORD="none", RUNS=runs, CATALOG=self.catalog,
                         GROUP="none")
         if not r.ok:
             return None
@@ -698,7 +698,7 @@ class Hunt:
         atomic_write(path, self.repro_text(e, e["example_case"], HANG_RUNS, os.path.dirname(path),
                                            sanitizers=sorted({self.tc["sanitizer"], "none"})))
         try:
-            r = harness.run(path, os.path.join(self.out, "hangs", "runs"), self.deadline, SAN="none",
+            r = harness.run(path, os.path.join(self.out, "hangs", "runs"), self.deadline, RECORD="none", SAN="none",
                             RUNS=HANG_RUNS, TIMEOUT=HANG_TIMEOUT, CATALOG=self.catalog, GROUP="none")
         except Budget:
             self.stopped = self.stopped or "budget"

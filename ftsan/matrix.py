@@ -74,7 +74,7 @@ def cell_vars(c):
 
 
 def run_cell(c, dest):
-    r = harness.run(c["scenario"], dest, **cell_vars(c))
+    r = harness.run(c["scenario"], dest, RECORD="matrix", **cell_vars(c))
     res = dict(c, seconds=round(r.seconds, 1), exit=r.exit, findings=[])
     if not r.ok:
         res.update(state="error", judgement="error", error=r.stderr[-2000:])
@@ -135,7 +135,21 @@ def news(results):
     return [r for r in results if r.get("judgement") in NEWS]
 
 
-def write(dirpath, results, previous):
+def findings_page():
+    """The findings page (ftsan/page.py) from the store the cells recorded into, beside the
+    grids; None when there is no store."""
+    from . import page, store
+    try:
+        with store.Store(create=False) as s:
+            out = os.path.join(harness.REPORTS, "findings", "index.html")
+            page.write(s, out)
+            return out
+    except Error as e:
+        print(f"matrix: no findings page: {e}", flush=True)
+        return None
+
+
+def write(dirpath, results, previous, findings=None):
     by = {(r["scenario"], r["san"], r["python"], r["numpy"], r["packages"]): r for r in results}
     cols, rws = columns(results), rows(results)
     new, fixed, still = compare(results, previous)
@@ -161,7 +175,11 @@ def write(dirpath, results, previous):
             " td.error{background:#bbb}</style>",
             "</head><body><h1>Matrix</h1>", f"<p>{len(results)} cells: {html.escape(counts)}. "
             f"<strong>News: {len(news(results))} cells.</strong> Compared with the previous matrix: {len(new)} new, "
-            f"{len(fixed)} fixed, {len(still)} still present.</p>", "<table id='grid'><tr><th>scenario</th>"]
+            f"{len(fixed)} fixed, {len(still)} still present.</p>"]
+    if findings:
+        page.append(f"<p><a href='{html.escape(os.path.relpath(findings, dirpath))}'>Findings over time</a>: every "
+                    "finding of the store, with its history across nights and versions.</p>")
+    page.append("<table id='grid'><tr><th>scenario</th>")
     page += [f"<th>{html.escape(label(c, results))}</th>" for c in cols] + ["</tr>"]
     for s, san in rws:
         page.append(f"<tr><th>{html.escape(s)} ({san})</th>")
@@ -251,7 +269,7 @@ def main(argv):
             results.append(r)
             print(f"[matrix] {k}/{len(todo)} {c['name']}: {cell_text(r)} ({r['seconds']} s)", flush=True)
     os.makedirs(dirpath, exist_ok=True)
-    write(dirpath, results, previous_results(dirpath))
+    write(dirpath, results, previous_results(dirpath), findings_page())
     publish(dirpath, whole="-shard-" not in os.path.basename(dirpath))
     print(open(os.path.join(dirpath, "index.md")).read())
     return 3 if any(r["state"] == "error" for r in results) else 1 if news(results) else 0

@@ -139,7 +139,7 @@ class Minimizer:
         reports = os.path.join(self.scratch, str(self.tries))
         atomic_write(path, self.scenario_text(c))
         try:
-            r = harness.run(path, reports, deadline, RUNS=runs, **self.make_vars)
+            r = harness.run(path, reports, deadline, RECORD="none", RUNS=runs, **self.make_vars)
         finally:
             os.unlink(path)
         shutil.rmtree(reports, ignore_errors=True)

@@ -18,7 +18,7 @@ import signal
 import subprocess
 import sys
 
-from . import Error, contract, harness, toolchain
+from . import Error, contract, harness, store, toolchain
 from .harness import ROOT, atomic_write
 
 
@@ -86,6 +86,20 @@ def by_design_words(breaks):
             f"See {docs} and known/contracts.json.")
 
 
+def record(report_dir, origin):
+    """The run into the findings store (ftsan/store.py). The report is written before and kept
+    whatever happens here: a store that cannot be written is said, with the command that records
+    the report later, and the run's own exit status stands."""
+    if origin == "none":
+        return
+    try:
+        with store.Store() as s:
+            s.record(report_dir, origin)
+    except Error as e:
+        print(f"ftsan run: error: not recorded: {e}\n  the report is kept; record it later with "
+              f"python3 -m ftsan findings import {shlex.quote(report_dir)}", file=sys.stderr)
+
+
 def supervise(argv, env):
     """The harness in the foreground, its exit status. An interrupt is the harness's to answer
     (it stops its runs and writes what it has): SIGINT and SIGTERM sent to this process are
@@ -114,6 +128,8 @@ def main(argv):
     ap.add_argument("--seed", type=natural)
     ap.add_argument("--minimize", action="store_true", help="then minimize the first finding")
     ap.add_argument("--budget", type=float, help="seconds for the minimization")
+    ap.add_argument("--record", choices=store.ORIGINS + ("none",),
+                    help="what the run is to the findings store (default run, pytest for --pytest); none: not recorded")
     ap.add_argument("--dry-run", action="store_true",
                     help="check, build what is missing, print the harness's command line, run nothing")
     a = ap.parse_args(argv)
@@ -178,6 +194,9 @@ def main(argv):
     rc = supervise(argv, run_env)
     if rc < 0:
         raise Error(f"the harness was {harness.ended(rc)} while running {scn}", 3)
+    if rc in (0, 1):
+        record(os.path.realpath(os.path.join(reports, harness.layout("latest"))),
+               a.record or ("pytest" if a.pytest else "run"))
     # --minimize: the findings' reproducers, the first finding first (see ftsan/minimize.py).
     if a.minimize and rc == 1:
         from . import minimize

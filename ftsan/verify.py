@@ -47,7 +47,7 @@ def main(argv):
         scn = harness.scenario_path(name)
         for san, numpy, pins in plan_of(scn, versions):
             expect = harness.expectation(scn, san, numpy, pins)
-            r = harness.run(scn, os.path.join(out, stamp, os.path.basename(scn)[:-5]), SAN=san, NUMPY=numpy,
+            r = harness.run(scn, os.path.join(out, stamp, os.path.basename(scn)[:-5]), RECORD="verify", SAN=san, NUMPY=numpy,
                             PACKAGES="" if pins == "-" else pins)
             if not r.ok:
                 print(r.stderr[-3000:], flush=True)

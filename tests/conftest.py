@@ -73,6 +73,21 @@ def front_door(scenario, reports, **variables):
     return harness.run_command(e)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def session_store(tmp_path_factory):
+    """The runs of module-wide fixtures record into a store of the session's (FTSAN_DB): a
+    user's store is never written."""
+    os.environ["FTSAN_DB"] = str(tmp_path_factory.mktemp("store") / "findings.db")
+
+
+@pytest.fixture(autouse=True)
+def findings_store(tmp_path, monkeypatch):
+    """Every test's own runs record into a store of the test's own."""
+    path = str(tmp_path / "findings.db")
+    monkeypatch.setenv("FTSAN_DB", path)
+    return path
+
+
 @pytest.fixture
 def reports(tmp_path):
     d = tmp_path / "reports"

@@ -2,6 +2,7 @@
 workflow file. Each writes under the test's own reports directory (FTSAN_REPORTS)."""
 import ast
 import glob
+import json
 import os
 import re
 import signal
@@ -140,6 +141,14 @@ def test_matrix_shards_merge_and_render(reports):
     assert "numpy latest (2.1.3)" in dom
     hrefs = re.findall(r'href="([^"]*)"', dom)
     assert hrefs and all(os.path.isfile(os.path.join(grid, h)) for h in hrefs), hrefs
+    assert "Findings over time" in dom and any(h.endswith("findings/index.html") for h in hrefs), hrefs
+    # The cells recorded into the store: numpy#27472 seen on 2.1.1 each night, clean on 2.1.2
+    # and on latest (2.1.3), so fixed, in 2.1.2.
+    out = sh(["python3", "-m", "ftsan", "findings", "list", "--known", "--json"])
+    assert out.returncode == 0, out.stderr
+    (f,) = [f for f in json.loads(out.stdout)["findings"] if f["known"] == "numpy#27472"]
+    assert (f["status"], f["fixed_in"], f["seen"]) == ("fixed", "2.1.2", ["py3.13.15 none numpy 2.1.1"]), f
+    assert {h["origin"] for h in f["history"]} == {"matrix"} and sum(h["hit"] for h in f["history"]) == 2
     # The user's own grids were neither read, moved nor deleted.
     assert (sorted(os.listdir(user)) if os.path.isdir(user) else None) == before
 
@@ -156,6 +165,11 @@ def test_bisect_numpy_testing_import(reports):
     probes = [l for l in lines if l.startswith("[bisect] NumPy 2.1.2: clean in")]
     assert len(probes) == 2 and probes[1].endswith("of 6 runs"), probes      # the boundary, again with 3x the runs
     assert os.path.isdir(os.path.join(reports, "bisect", "numpy_testing_import"))
+    # Every probe is in the findings store, and the result is a note on the finding.
+    out = sh(["python3", "-m", "ftsan", "findings", "list", "--json"])
+    (f,) = json.loads(out.stdout)["findings"]
+    assert [n["kind"] for n in f["notes"]] == ["bisect"] and "fixed in NumPy 2.1.2" in f["notes"][0]["text"], f
+    assert {h["origin"] for h in f["history"]} == {"bisect"} and f["fixed_in"] == "2.1.2", f
 
 
 def test_nightly_workflow_shape():
