@@ -180,7 +180,15 @@ def test_nightly_workflow_shape():
     assert w[True]["schedule"][0]["cron"]            # PyYAML reads the key `on` as True
     runs = [s.get("run", "") for s in shard["steps"]]
     assert any("make matrix SHARD=${{ matrix.shard }}/${{ env.SHARDS }}" in r for r in runs), runs
-    assert len(shard["strategy"]["matrix"]["shard"]) == int(shard["env"]["SHARDS"])
+    # The shards: resolve lists 1..n from the same input the shards read n from.
+    assert shard["strategy"]["matrix"]["shard"] == "${{ fromJSON(needs.resolve.outputs.shards) }}"
+    assert shard["env"]["SHARDS"] == w["jobs"]["resolve"]["steps"][-1]["env"]["SHARDS"] == "${{ inputs.shards || '4' }}"
+    # Each shard records into a store of its own and hunts; the merge joins the stores and keeps
+    # the result across nights in the cache.
+    assert shard["env"]["FTSAN_DB"] == "reports/matrix/findings-shard-${{ matrix.shard }}.db"
+    assert any(r.startswith("make hunt MODULE=numpy") for r in runs), runs
+    assert any("make findings MERGE=" in s.get("run", "") for s in merge["steps"])
+    assert [s["with"]["path"] for s in merge["steps"] if s.get("uses", "").startswith("actions/cache@")] == [merge["env"]["FTSAN_DB"]]
     cache = [s for s in shard["steps"] if s.get("uses", "").startswith("actions/cache@")][0]
     assert "hashFiles('toolchain/**', 'ci/matrix.yaml')" in cache["with"]["key"]
     assert any(s.get("uses", "").startswith("actions/upload-artifact@") for s in shard["steps"])
