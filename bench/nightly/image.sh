@@ -6,6 +6,8 @@
 #   the local runner (act) runs them with the container's `node`.
 # - the machine's own certificate authorities (/usr/local/share/ca-certificates): its egress
 #   re-signs TLS, and pip inside the jobs must trust that.
+# - the machine's apt settings on the validity of Release files: its Debian mirror serves sid's
+#   as of a date past their Valid-Until, which the host's apt is told to accept.
 # ROOTFS: an existing debootstrap tree to reuse (default: a new one, about 5 minutes).
 set -euo pipefail
 root="${1:-}"
@@ -19,4 +21,9 @@ if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
   cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/"
   chroot "$root" update-ca-certificates >/dev/null
 fi
+for f in /etc/apt/apt.conf.d/*; do
+  if grep -q "Check-Valid-Until" "$f"; then
+    cp "$f" "$root/etc/apt/apt.conf.d/"
+  fi
+done
 tar -C "$root" -c . | docker import - debian:trixie
