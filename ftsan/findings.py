@@ -91,8 +91,10 @@ def cmd_show(store, a):
         print(f"  {n['kind']} ({n['at']}): {n['text']}")
     print("  history:")
     for h in f["history"]:
+        # a hunt's batch runs a case a run: the cases it showed in
+        cases = f" (cases {', '.join(map(str, h['hit_runs']))})" if h["origin"] == "hunt" and h["hit_runs"] else ""
         print(f"    {h['at']}  {'HIT  ' if h['hit'] else 'clean'} {h['runs_hit']}/{h['runs_done']}  "
-              f"{h['origin']:7} {h['scenario']}  {h['versions']}")
+              f"{h['origin']:7} {h['scenario']}{cases}  {h['versions']}")
     return 0
 
 

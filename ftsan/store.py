@@ -63,6 +63,7 @@ MIGRATIONS = [
         signature TEXT NOT NULL,
         keys TEXT NOT NULL,           -- JSON: the identity keys of this group (merging stores replays them)
         runs_hit INTEGER, occurrences INTEGER,
+        hit TEXT,                     -- JSON: the runs it showed in, 1-based (a hunt batch's cases)
         tests TEXT,                   -- JSON: pytest node ids
         PRIMARY KEY(run, group_id));
     CREATE INDEX sightings_finding ON sightings(finding);
@@ -213,7 +214,7 @@ class Store:
         groups = [{"group_id": f["id"], "kind": f["kind"], "component": f.get("component"),
                    "signature": f["signature"], "title": f.get("title"), "known": f.get("known"),
                    "known_url": f.get("known_url"), "keys": identity(f), "runs_hit": f.get("runs_hit"),
-                   "occurrences": f.get("occurrences"), "tests": f.get("tests") or []}
+                   "occurrences": f.get("occurrences"), "hit": sorted(f.get("runs") or []), "tests": f.get("tests") or []}
                   for f in report.get("findings") or []]
         return self.add_run(run, groups)
 
@@ -254,9 +255,9 @@ class Store:
         q("INSERT OR IGNORE INTO aliases(alias, finding) VALUES (?, ?)", (g["group_id"], fid))
         for k in g["keys"]:
             q("INSERT OR IGNORE INTO keys(key, finding) VALUES (?, ?)", (k, fid))
-        q("INSERT OR REPLACE INTO sightings(run, finding, group_id, signature, keys, runs_hit, occurrences, tests) "
-          "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (rid, fid, g["group_id"], g["signature"], json.dumps(g["keys"]),
-                                              g["runs_hit"], g["occurrences"], json.dumps(g["tests"])))
+        q("INSERT OR REPLACE INTO sightings(run, finding, group_id, signature, keys, runs_hit, occurrences, hit, tests) "
+          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", (rid, fid, g["group_id"], g["signature"], json.dumps(g["keys"]),
+                                                 g["runs_hit"], g["occurrences"], json.dumps(g["hit"]), json.dumps(g["tests"])))
         return fid
 
     def _merge(self, old, into, why):
@@ -302,7 +303,7 @@ class Store:
                                        "signature": s["signature"], "title": s["title"], "known": s["known"],
                                        "known_url": s["known_url"], "keys": json.loads(s["keys"]),
                                        "runs_hit": s["runs_hit"], "occurrences": s["occurrences"],
-                                       "tests": json.loads(s["tests"] or "[]")})
+                                       "hit": json.loads(s["hit"] or "[]"), "tests": json.loads(s["tests"] or "[]")})
                     added += self.add_run(run, groups) is not None
                 notes = other.db.execute("SELECT * FROM notes").fetchall() if self._table(other, "notes") else []
             except sqlite3.Error as e:
@@ -364,7 +365,8 @@ class Store:
                             "versions": version_label(r), "hit": s is not None,
                             "runs_hit": s["runs_hit"] if s else 0, "runs_done": r["runs_done"],
                             "group_id": s["group_id"] if s else None, "report": r["report"],
-                            "by_design": bool(r["by_design"]), "tests": json.loads(s["tests"] or "[]") if s else []})
+                            "by_design": bool(r["by_design"]), "tests": json.loads(s["tests"] or "[]") if s else [],
+                            "hit_runs": json.loads(s["hit"] or "[]") if s else []})
         seen = list(dict.fromkeys(h["versions"] for h in history if h["hit"]))
         clean = list(dict.fromkeys(h["versions"] for h in history if not h["hit"] and h["versions"] not in seen))
         came_back = None

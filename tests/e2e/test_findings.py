@@ -70,6 +70,7 @@ def test_a_finding_has_a_history_of_runs(reports, findings_store):
     f = findings("show", gid)
     assert [h["hit"] for h in f["history"]] == [True, False, True], f["history"]
     assert [h["origin"] for h in f["history"]] == ["run"] * 3
+    assert f["history"][0]["hit_runs"] == sorted(load_json(os.path.join(first, "report.json"))["findings"][0]["runs"])
     assert f["status"] == "open" and f["came_back"] == f["history"][2]["at"]
     assert f["runs_hit"] == 8 and f["runs"] == 10
     assert os.path.isfile(os.path.join(f["report"], "findings", f["report_group"], "report.md"))
@@ -84,7 +85,7 @@ def _groups(report, **changes):
     f = dict(report["findings"][0], **changes)
     return [{"group_id": f["id"], "kind": f["kind"], "component": f["component"], "signature": f["signature"],
              "title": f["title"], "known": f["known"], "known_url": f["known_url"], "keys": store.identity(f),
-             "runs_hit": f["runs_hit"], "occurrences": f["occurrences"], "tests": []}]
+             "runs_hit": f["runs_hit"], "occurrences": f["occurrences"], "hit": f["runs"], "tests": []}]
 
 
 def _run(uid, at):
