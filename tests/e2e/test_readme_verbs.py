@@ -4,6 +4,7 @@ the README shows, once each on a seed scenario with the toolchains the suite alr
 Each asserts on what the verb wrote (report.json, minimize.json, hunt.json, cells.json), never on
 make's own exit status alone: make exits 2 for findings as for errors."""
 import ast
+import json
 import os
 import re
 import signal
@@ -75,7 +76,7 @@ def test_readme_verbs_are_all_here():
     """Every `make VERB` of the README is run by a test of this module, or said above why not."""
     text = open(os.path.join(ROOT, "README.md")).read()
     verbs = set(re.findall(r"\bmake ([a-z][a-z0-9-]*[a-z0-9])\b", text)) - {"itself"}
-    here = {"run", "minimize", "toolchain", "verify", "bisect", "matrix", "matrix-merge", "hunt"}
+    here = {"run", "minimize", "toolchain", "verify", "bisect", "matrix", "matrix-merge", "hunt", "findings"}
     assert verbs - set(NOT_HERE) <= here, verbs - set(NOT_HERE) - here
 
 
@@ -88,6 +89,27 @@ def test_make_minimize(dlpack, reports):
     assert out.returncode == 0, out.stderr[-3000:]
     m = load_json(os.path.join(d, "findings", fid, "minimize.json"))
     assert m["finding"] == fid and m["stopped"] in (None, "the time budget ran out"), m
+
+
+def test_make_findings(dlpack, reports, tmp_path, findings_store):
+    """make findings MERGE=... (a shard's store into this one), then ID=... and the list with its
+    page: the run's finding, by the id its report gave it."""
+    d, _ = dlpack
+    fid = load_json(os.path.join(d, "report.json"))["findings"][0]["id"]
+    shard = str(tmp_path / "shard.db")
+    out = subprocess.run(["python3", "-m", "ftsan", "findings", "import", d], cwd=ROOT, capture_output=True, text=True,
+                         env=dict(os.environ, FTSAN_DB=shard))
+    assert out.returncode == 0, out.stderr
+    out = make("findings", f"MERGE={shard}", reports=reports)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    out = make("findings", f"ID={fid}", reports=reports)
+    assert out.returncode == 0 and out.stdout.startswith(f"{fid}: "), out.stdout[-3000:] + out.stderr[-3000:]
+    out = make("findings", "SINCE=2026-01-01", reports=reports)
+    assert out.returncode == 0 and os.path.isfile(os.path.join(reports, "findings", "index.html")), out.stderr[-3000:]
+    out = subprocess.run(["python3", "-m", "ftsan", "findings", "show", fid, "--json"], cwd=ROOT, capture_output=True,
+                         text=True)
+    f = json.loads(out.stdout)
+    assert f["id"] == fid and f["known"] == "numpy#28881" and [h["origin"] for h in f["history"]] == ["import"], f
 
 
 def test_make_toolchain(reports):
