@@ -45,7 +45,7 @@ import subprocess
 import sys
 import time
 
-from . import Error, contract, harness, toolchain
+from . import Error, contract, harness, store, toolchain
 from .harness import ROOT, Budget, atomic_write, bounded
 
 MODES = {"mixed": (("mutator", 2), ("reader", 2)), "readers": (("reader", 4),)}
@@ -420,7 +420,8 @@ class Hunt:
             mode, given = modes[b % len(modes)], None
         first = b * self.batch
         path, cases = self.batch_scenario(b, mode, first, given and {str(first + i): c for i, c in enumerate(given)})
-        r = harness.run(path, os.path.join(self.out, "runs"), self.deadline, RECORD="hunt", SEED=first, RUNS=len(cases),
+        # Recorded below, with the hunt's own judgement of each finding's cases.
+        r = harness.run(path, os.path.join(self.out, "runs"), self.deadline, RECORD="none", SEED=first, RUNS=len(cases),
                         CATALOG=self.catalog, GROUP="none")
         entry = {"batch": b, "mode": mode, "first_case": first, "process": self.batch_process(b),
                  "seconds": round(r.seconds, 1), "exit": r.exit}
@@ -441,6 +442,20 @@ class Hunt:
             self.absorb(f, False, first, cases, entry["report"])
         for f in r.report.get("scenario_data_races", []):
             self.absorb(f, True, first, cases, entry["report"])
+        self.record(r, first, cases)
+
+    @staticmethod
+    def record(r, first, cases):
+        """The batch into the findings store: a finding every case of which breaks the contract
+        is the caller's there (by design, not counted), as in the hunt's own summary."""
+        design = {f["id"] for f in r.report["findings"]
+                  if all(cases[str(first + run - 1)]["breaks"] for run in f["runs"])}
+        try:
+            with store.Store() as s:
+                s.record(r.dir, "hunt", by_design=design)
+        except Error as e:
+            print(f"hunt: error: batch not recorded: {e} (python3 -m ftsan findings import {r.dir} records it "
+                  "without the hunt's judgement)", file=sys.stderr, flush=True)
 
     # -- coverage ----------------------------------------------------------------------------------
     @staticmethod
@@ -594,12 +609,15 @@ class Hunt:
                 f"iterations: {self.iterations}\nruns: {runs}\nbarrier: each\nprocess: fresh\ntimeout: 120\n{self.build_key(directory)}"
                 f"setup: |\n{block(setup, 2)}roles:\n{roles}{expect}")
 
-    def hits(self, e, case, runs, deadline):
+    def hits(self, e, case, runs, deadline, record="none"):
+        """(runs that showed e, runs done) of case; record: what the run is to the findings store
+        (a shrinking candidate is nothing; a case run again without its breaking calls is the
+        hunt's, and counted there)."""
         path = os.path.join(self.out, "shrink", f"{e['id']}.yaml")
         os.makedirs(os.path.dirname(path), exist_ok=True)
         atomic_write(path, self.repro_text(e, case, runs, os.path.dirname(path)))
-        r = harness.run(path, os.path.join(self.out, "shrink", "runs"), deadline, RECORD="none", RUNS=runs, CATALOG=self.catalog,
-                        GROUP="none")
+        r = harness.run(path, os.path.join(self.out, "shrink", "runs"), deadline, RECORD=record, RUNS=runs,
+                        CATALOG=self.catalog, GROUP="none")
         if not r.ok:
             return None
         sigs = {e["signature"], *e["also"]}
@@ -669,7 +687,7 @@ class Hunt:
         if not any(case["roles"].values()):
             return
         try:
-            got = self.hits(e, case, SHRINK_RUNS, self.deadline)
+            got = self.hits(e, case, SHRINK_RUNS, self.deadline, record="hunt")
         except Budget:
             self.stopped = self.stopped or "budget"
             return

@@ -64,6 +64,7 @@ MIGRATIONS = [
         keys TEXT NOT NULL,           -- JSON: the identity keys of this group (merging stores replays them)
         runs_hit INTEGER, occurrences INTEGER,
         hit TEXT,                     -- JSON: the runs it showed in, 1-based (a hunt batch's cases)
+        by_design INTEGER NOT NULL DEFAULT 0,   -- judged the caller's by the run's maker (a hunt's cases)
         tests TEXT,                   -- JSON: pytest node ids
         PRIMARY KEY(run, group_id));
     CREATE INDEX sightings_finding ON sightings(finding);
@@ -187,10 +188,12 @@ class Store:
 
     # -- writing ------------------------------------------------------------------------------
 
-    def record(self, report_dir, origin):
+    def record(self, report_dir, origin, by_design=()):
         """A run's report directory into the store: the run, and a sighting of each finding (a
-        clean run has none). Recording the same report again changes nothing (returns None);
-        else the findings' ids in the store, by group id."""
+        clean run has none). by_design: group ids its maker judged the caller's (a hunt judges
+        each case's calls; a scenario's roles are judged for the whole run, in report.json).
+        Recording the same report again changes nothing (returns None); else the findings' ids
+        in the store, by group id."""
         report_dir = os.path.realpath(report_dir)
         try:
             with open(os.path.join(report_dir, "report.json"), "rb") as f:
@@ -214,7 +217,8 @@ class Store:
         groups = [{"group_id": f["id"], "kind": f["kind"], "component": f.get("component"),
                    "signature": f["signature"], "title": f.get("title"), "known": f.get("known"),
                    "known_url": f.get("known_url"), "keys": identity(f), "runs_hit": f.get("runs_hit"),
-                   "occurrences": f.get("occurrences"), "hit": sorted(f.get("runs") or []), "tests": f.get("tests") or []}
+                   "occurrences": f.get("occurrences"), "hit": sorted(f.get("runs") or []), "tests": f.get("tests") or [],
+                   "by_design": f["id"] in by_design}
                   for f in report.get("findings") or []]
         return self.add_run(run, groups)
 
@@ -255,9 +259,10 @@ class Store:
         q("INSERT OR IGNORE INTO aliases(alias, finding) VALUES (?, ?)", (g["group_id"], fid))
         for k in g["keys"]:
             q("INSERT OR IGNORE INTO keys(key, finding) VALUES (?, ?)", (k, fid))
-        q("INSERT OR REPLACE INTO sightings(run, finding, group_id, signature, keys, runs_hit, occurrences, hit, tests) "
-          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", (rid, fid, g["group_id"], g["signature"], json.dumps(g["keys"]),
-                                                 g["runs_hit"], g["occurrences"], json.dumps(g["hit"]), json.dumps(g["tests"])))
+        q("INSERT OR REPLACE INTO sightings(run, finding, group_id, signature, keys, runs_hit, occurrences, hit, tests, "
+          "by_design) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+          (rid, fid, g["group_id"], g["signature"], json.dumps(g["keys"]), g["runs_hit"], g["occurrences"],
+           json.dumps(g["hit"]), json.dumps(g["tests"]), int(bool(g.get("by_design")))))
         return fid
 
     def _merge(self, old, into, why):
@@ -303,7 +308,8 @@ class Store:
                                        "signature": s["signature"], "title": s["title"], "known": s["known"],
                                        "known_url": s["known_url"], "keys": json.loads(s["keys"]),
                                        "runs_hit": s["runs_hit"], "occurrences": s["occurrences"],
-                                       "hit": json.loads(s["hit"] or "[]"), "tests": json.loads(s["tests"] or "[]")})
+                                       "hit": json.loads(s["hit"] or "[]"), "tests": json.loads(s["tests"] or "[]"),
+                                       "by_design": bool(s["by_design"])})
                     added += self.add_run(run, groups) is not None
                 notes = other.db.execute("SELECT * FROM notes").fetchall() if self._table(other, "notes") else []
             except sqlite3.Error as e:
@@ -365,7 +371,8 @@ class Store:
                             "versions": version_label(r), "hit": s is not None,
                             "runs_hit": s["runs_hit"] if s else 0, "runs_done": r["runs_done"],
                             "group_id": s["group_id"] if s else None, "report": r["report"],
-                            "by_design": bool(r["by_design"]), "tests": json.loads(s["tests"] or "[]") if s else [],
+                            "by_design": bool(r["by_design"] or (s and s["by_design"])),
+                            "tests": json.loads(s["tests"] or "[]") if s else [],
                             "hit_runs": json.loads(s["hit"] or "[]") if s else []})
         seen = list(dict.fromkeys(h["versions"] for h in history if h["hit"]))
         clean = list(dict.fromkeys(h["versions"] for h in history if not h["hit"] and h["versions"] not in seen))

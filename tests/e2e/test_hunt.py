@@ -170,6 +170,11 @@ def test_make_run_says_when_the_roles_break_the_librarys_contract(harness):
     for x in r.findings():
         with open(os.path.join(r.dir, "findings", x["id"], "report.md")) as f:
             assert "**By design, not a library bug**" in f.read()
+    # The findings store lists them apart, never counted.
+    out = subprocess.run([sys.executable, "-m", "ftsan", "findings", "list", "--json"], cwd=ROOT, capture_output=True,
+                         text=True, check=True)
+    doc = json.loads(out.stdout)
+    assert doc["findings"] == [] and {f["id"] for f in doc["by_design"]} == {x["id"] for x in r.findings()}, doc
 
 
 def test_a_by_design_signature_that_shows_without_the_breaking_calls_is_counted(tmp_path):
@@ -186,7 +191,7 @@ def test_a_by_design_signature_that_shows_without_the_breaking_calls_is_counted(
     for shows, counted in ((3, True), (0, False)):
         x = h.Hunt("numpy", 1, 600, str(tmp_path / str(shows)))
         ran = []
-        x.hits = lambda e, c, runs, deadline: ran.append(c) or (shows, runs)
+        x.hits = lambda e, c, runs, deadline, record="none": ran.append(c) or (shows, runs)
         x.write = lambda: None
         e = {"id": "16c90ba38c2b", "signature": "data-race: RandomState._reset_gauss (mtrand.pyx) <> "
              "RandomState._reset_gauss (mtrand.pyx)", "also": [], "by_design": True, "breaks": ["array-data"],
@@ -226,6 +231,19 @@ def test_a_forked_case_still_makes_the_first_call_in_its_process(tmp_path, monke
     assert report["process"]["forked"] == 4 and report["process"]["spawned"] == 0, report["process"]
     (e,) = [e for e in x.sigs.values() if "lookup" in e["signature"]]
     assert sorted(set(e["cases"])) == [0, 1, 2, 3] and x.counted(e), e
+    # The batch is in the findings store, its cases by run; counted, as in the hunt.
+    from ftsan import harness, store
+    with store.Store() as s:
+        (f,) = [f for f in s.findings() if "lookup" in f["signature"]]
+        assert [(h["origin"], h["hit_runs"], h["by_design"]) for h in f["history"]] == [("hunt", [1, 2, 3, 4], False)], f
+    # A batch whose every case breaks the library's contract: the same finding, by design.
+    r = harness.Run(exit=1, seconds=0, stderr="", dir=os.path.join(x.out, b["report"]), report=report)
+    cases = {str(k): {"breaks": [{"rule": "array-data"}]} for k in range(4)}
+    monkeypatch.setenv("FTSAN_DB", str(tmp_path / "design.db"))
+    x.record(r, 0, cases)
+    with store.Store() as s:
+        (f,) = [f for f in s.findings() if "lookup" in f["signature"]]
+        assert f["by_design"] and f["history"][0]["by_design"], f
 
 
 def test_a_keyword_argument_is_learned_and_replayed(tmp_path):
