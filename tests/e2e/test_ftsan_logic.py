@@ -23,7 +23,7 @@ def search(monkeypatch, capsys, truth, flaky=()):
     mod = load_bisect()
     monkeypatch.setattr(mod, "releases", lambda lo, hi: VERSIONS)
     b = mod.Bisect.__new__(mod.Bisect)
-    b.scn, b.runs, b.seen = "scenarios/x.yaml", 2, {}
+    b.scn, b.runs, b.seen, b.ids = "scenarios/x.yaml", 2, {}, set()
     calls = []
 
     def probe(v, runs):
