@@ -156,7 +156,7 @@ def main(argv):
     pg = sub.add_parser("page", parents=[db])
     pg.add_argument("--out")
     # No verb is list (its options may come alone: `findings --since 2026-12-01`).
-    if not any(x in sub.choices or x in ("-h", "--help") for x in argv):
+    if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help"):
         argv = ["list", *argv]
     a = ap.parse_args(argv)
     verb = a.verb

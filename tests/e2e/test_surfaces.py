@@ -148,6 +148,11 @@ FTSAN = [
     (["verify", "--bogus"], 2, "unrecognized arguments: --bogus"),
     (["matrix", "--bogus"], 2, "unrecognized arguments: --bogus"),
     (["matrix", "merge", "/nonexistent"], 2, "matrix merge: /nonexistent is not a shard of the matrix"),
+    (["findings", "list", "--since", "yesterday"], 2, "--since takes a date, 2026-12-01 (UTC), got 'yesterday'"),
+    (["findings", "show"], 2, "the following arguments are required: id"),
+    (["findings", "merge", "/nonexistent.db"], 2, "no findings store at /nonexistent.db"),
+    (["findings", "import", "/nonexistent"], 2, "/nonexistent: no report.json to record"),
+    (["findings", "frob"], 2, "invalid choice: 'frob'"),
 ]
 
 
