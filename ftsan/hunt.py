@@ -867,6 +867,11 @@ class Hunt:
         old = {s: signal.signal(s, _interrupted) for s in (signal.SIGINT, signal.SIGTERM)}
         try:
             self.toolchain()
+            # The budget is the hunt's: it starts once the toolchain is ready. A cold TSan NumPy
+            # build takes minutes (the first local run of the nightly spent a 600 s budget on it
+            # and learned nothing).
+            self.t0 = time.monotonic()
+            self.deadline = self.t0 + self.budget
             self.learn()
             self.write()
             b = self.replay_corpus() if self.tc.get("coverage") else 0
