@@ -5,8 +5,10 @@ status.json, events.jsonl), never on text that could contain a word by accident.
 directory of the test's own (FTSAN_REPORTS): a user's reports/ is never read, moved or deleted."""
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 
 import pytest
 
@@ -73,16 +75,22 @@ def front_door(scenario, reports, **variables):
     return harness.run_command(e)
 
 
-@pytest.fixture(scope="session", autouse=True)
-def session_store(tmp_path_factory):
-    """The runs of module-wide fixtures record into a store of the session's (FTSAN_DB): a
-    user's store is never written."""
-    os.environ["FTSAN_DB"] = str(tmp_path_factory.mktemp("store") / "findings.db")
+# The suite's runs record into a findings store of the session's (FTSAN_DB), never a user's; a
+# test that reads the store gives itself one (findings_store). Not an autouse fixture: the
+# harness's pytest-mode runs load this file too, and a fixture that uses monkeypatch makes
+# pytest-run-parallel run their tests on one thread. The store is made by the first run that
+# records, and removed at the end of the session.
+SESSION_STORE = os.path.join(tempfile.gettempdir(), f"ftsan-tests-{os.getpid()}")
+os.environ["FTSAN_DB"] = os.path.join(SESSION_STORE, "findings.db")
 
 
-@pytest.fixture(autouse=True)
+def pytest_unconfigure(config):
+    shutil.rmtree(SESSION_STORE, ignore_errors=True)
+
+
+@pytest.fixture
 def findings_store(tmp_path, monkeypatch):
-    """Every test's own runs record into a store of the test's own."""
+    """A findings store of the test's own: its runs record there."""
     path = str(tmp_path / "findings.db")
     monkeypatch.setenv("FTSAN_DB", path)
     return path

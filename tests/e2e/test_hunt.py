@@ -154,7 +154,7 @@ def test_the_buffers_a_scenario_shares_are_recorded_whole(harness):
     assert r.report["by_design"] is None  # its threads only read
 
 
-def test_make_run_says_when_the_roles_break_the_librarys_contract(harness):
+def test_make_run_says_when_the_roles_break_the_librarys_contract(harness, findings_store):
     """A role setting a shared array's shape, assigning its items and writing a ufunc's output into
     another shared array: report.json's by_design names each line and rule (known/contracts.json),
     summary.md and every finding's report.md say the findings are the caller's races."""
@@ -217,7 +217,7 @@ def kernel_hunt(tmp_path, process, calls, batch=4):
     return x
 
 
-def test_a_forked_case_still_makes_the_first_call_in_its_process(tmp_path, monkeypatch):
+def test_a_forked_case_still_makes_the_first_call_in_its_process(tmp_path, monkeypatch, findings_store):
     """Cases run forked from a server that imported the module once; each case's calls are still
     the first in its own process, so the kernel's lazily filled table is raced in every case (in
     16 of 16 fork and fresh runs alike, with the calls inline in the role bodies)."""

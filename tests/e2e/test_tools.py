@@ -95,7 +95,7 @@ def test_minimize_interrupted_and_over_budget_writes_the_best_so_far(harness):
     assert took < budget + 300, took
 
 
-def test_matrix_shards_merge_and_render(reports):
+def test_matrix_shards_merge_and_render(reports, findings_store):
     """Two shards of a small matrix, merged; twice, so the second grid compares with the first.
     Every cell is judged against its scenario's expectations; the two cells of news (a scenario
     whose expectations are inverted) make every step exit 1. The page renders in a real headless
@@ -153,7 +153,7 @@ def test_matrix_shards_merge_and_render(reports):
     assert (sorted(os.listdir(user)) if os.path.isdir(user) else None) == before
 
 
-def test_bisect_numpy_testing_import(reports):
+def test_bisect_numpy_testing_import(reports, findings_store):
     """Four releases (wheels, seconds each): gallops, halves, and runs the clean boundary again."""
     out = sh(["python3", "-m", "ftsan", "bisect", "--scenario", "tests/e2e/scenarios/numpy_testing_import.yaml",
               "--numpy", "2.1.0..2.1.3", "--runs", "2"],
