@@ -223,10 +223,11 @@ def publish(dirpath, whole):
 
 
 def newest_shards():
-    """The newest directory of every shard spec (…-shard-1of4, …-shard-2of4, …)."""
+    """The newest directory of every shard spec (…-shard-1of4, …-shard-2of4, …); files beside
+    them (the nightly's findings-shard-N.db) are not shards."""
     best = {}
     for d in sorted(os.listdir(OUT)):
-        if "-shard-" in d:
+        if "-shard-" in d and os.path.isdir(os.path.join(OUT, d)):
             best[d.split("-shard-", 1)[1]] = os.path.join(OUT, d)
     return list(best.values())
 
