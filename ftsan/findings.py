@@ -70,7 +70,8 @@ def cmd_show(store, a):
     if a.json:
         print(json.dumps(f, indent=1, sort_keys=True))
         return 0
-    print(f"{f['id']}: {f['signature']}" + (f"\n  {f['title']}" if f["title"] and f["title"] != f["signature"] else ""))
+    title = f["title"] and f["title"] != f["signature"] and f["title"].replace(" ", "-") != f["kind"]
+    print(f"{f['id']}: {f['signature']}" + (f"\n  {f['title']}" if title else ""))
     if f["aliases"]:
         print(f"  also known as: {', '.join(f['aliases'])}")
     print(f"  kind {f['kind']}, component {f['component'] or '-'}, {f['status']}"
@@ -91,8 +92,8 @@ def cmd_show(store, a):
         print(f"  {n['kind']} ({n['at']}): {n['text']}")
     print("  history:")
     for h in f["history"]:
-        # a hunt's batch runs a case a run: the cases it showed in
-        cases = f" (cases {', '.join(map(str, h['hit_runs']))})" if h["origin"] == "hunt" and h["hit_runs"] else ""
+        # a hunt's batch runs a case a run: the runs (cases) it showed in
+        cases = f" (runs {', '.join(map(str, h['hit_runs']))})" if h["origin"] == "hunt" and h["hit_runs"] else ""
         print(f"    {h['at']}  {'HIT  ' if h['hit'] else 'clean'} {h['runs_hit']}/{h['runs_done']}  "
               f"{h['origin']:7} {h['scenario']}{cases}  {h['versions']}")
     return 0

@@ -7,10 +7,11 @@ file (a rollback journal, not WAL), so that a CI artifact carries all of it. Eve
 transaction begun IMMEDIATE: concurrent writers (JOBS, several make invocations) wait for each
 other, up to FTSAN_DB_WAIT seconds (default 120), and lose nothing.
 
-A finding's identity is what does not move between runs, the same rule the harness groups a
-run's races by (harness/sig_group.c), applied across runs: the frames that raced (each side of
-every signature the group was seen as), the memory raced on (a global's name, a heap block's
-allocation site), the known issue; other kinds by their signatures. A run's group joins the
+A finding's identity is what does not move between runs: for a race, each pair of frames that
+raced (every signature its group was seen as, the pair as a set) and the global it raced on, by
+name; the known issue; other kinds by their signatures. Not a single frame, nor a heap block's
+allocation site: the first local nightly chained a shape setter's many by-design races (every
+pair with array_shape_set_internal on one side) into one finding through them. A run's group joins the
 finding it shares a key with; a group that shares keys with two findings shows they are one bug,
 and merges them: the older keeps its id, the other's id becomes an alias, and a note says which
 run showed it. Every group id ever seen is an alias of its finding, so any report's id finds it.
@@ -101,8 +102,8 @@ def identity(f):
     if f["kind"] == "data-race":
         for s in sigs:
             a, _, b = s.removeprefix("data-race: ").partition(" <> ")
-            keys |= {f"frame:{x}" for x in (a, b) if x}
-        keys |= {f"memory:{m}" for m in f.get("memory") or []}
+            keys.add("frames:" + " <> ".join(sorted({a, b})))
+        keys |= {f"memory:{m}" for m in f.get("memory") or [] if m.startswith("global ")}
     else:
         keys |= {f"signature:{s}" for s in sigs}
     if f.get("known"):

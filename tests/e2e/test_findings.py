@@ -95,9 +95,10 @@ def _run(uid, at):
 
 
 def test_two_names_of_one_bug_become_one_finding(dlpack_report, findings_store):
-    """Two groups with no key in common are two findings; a later group with keys of both (the
-    frames that raced in each) shows they are one bug: the older keeps its id, the other's is an
-    alias, a note names the run that showed it, and every sighting stays."""
+    """Two groups with no key in common are two findings; a later group with keys of both (it was
+    seen as both racing pairs) shows they are one bug: the older keeps its id, the other's is an
+    alias, a note names the run that showed it, and every sighting stays. One frame in common is
+    not enough, nor a heap block's allocation site."""
     report = load_json(os.path.join(dlpack_report, "report.json"))
     a = "data-race: first_frame (a.c) <> first_frame (a.c)"
     b = "data-race: second_frame (b.c) <> second_frame (b.c)"
@@ -119,6 +120,12 @@ def test_two_names_of_one_bug_become_one_finding(dlpack_report, findings_store):
         s.add_run(_run("u4", "2026-12-04T00:00:00Z"), _groups(report, id="dddddddddddd", signature="data-race: x (x.c) <> y (y.c)",
                                                              also_seen_as=[], memory=["global 'b'"], known=None))
         assert [f["id"] for f in s.findings()] == ["aaaaaaaaaaaa"]
+        # A pair that shares one frame with a finding, and a heap block's allocation site: a finding of its own.
+        s.add_run(_run("u5", "2026-12-05T00:00:00Z"), _groups(report, id="eeeeeeeeeeee", signature="data-race: x (x.c) <> z (z.c)",
+                                                             also_seen_as=[], memory=["heap block from f (f.c)"], known=None))
+        s.add_run(_run("u6", "2026-12-06T00:00:00Z"), _groups(report, id="ffffffffffff", signature="data-race: w (w.c) <> w (w.c)",
+                                                             also_seen_as=[], memory=["heap block from f (f.c)"], known=None))
+        assert sorted(f["id"] for f in s.findings()) == ["aaaaaaaaaaaa", "eeeeeeeeeeee", "ffffffffffff"]
         # Recording a run twice changes nothing.
         assert s.add_run(_run("u4", "2026-12-04T00:00:00Z"), []) is None
 
