@@ -70,8 +70,7 @@ def cmd_show(store, a):
     if a.json:
         print(json.dumps(f, indent=1, sort_keys=True))
         return 0
-    title = f["title"] and f["title"] != f["signature"] and f["title"].replace(" ", "-") != f["kind"]
-    print(f"{f['id']}: {f['signature']}" + (f"\n  {f['title']}" if title else ""))
+    print(f"{f['id']}: {f['signature']}" + (f"\n  {f['message']}" if f["message"] else ""))
     if f["aliases"]:
         print(f"  also known as: {', '.join(f['aliases'])}")
     print(f"  kind {f['kind']}, component {f['component'] or '-'}, {f['status']}"

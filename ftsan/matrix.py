@@ -20,7 +20,8 @@ import time
 
 import yaml  # PyYAML, from the machine image; the matrix is plain data
 
-from . import Error, harness
+from . import Error, harness, store
+from .page import write as write_findings_page
 from .judge import NEWS, judge
 
 OUT = os.path.join(harness.REPORTS, "matrix")
@@ -138,11 +139,10 @@ def news(results):
 def findings_page():
     """The findings page (ftsan/page.py) from the store the cells recorded into, beside the
     grids; None when there is no store."""
-    from . import page, store
     try:
         with store.Store(create=False) as s:
             out = os.path.join(harness.REPORTS, "findings", "index.html")
-            page.write(s, out)
+            write_findings_page(s, out)
             return out
     except Error as e:
         print(f"matrix: no findings page: {e}", flush=True)

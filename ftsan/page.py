@@ -48,12 +48,11 @@ def esc(v):
 
 
 def link(page_dir, path, text):
-    """A link to a file of a report, relative to the page when both are under one tree (an
-    artifact keeps that), else the path as it was recorded."""
+    """A link to a file of a report, relative to the page (an artifact that keeps both in one
+    tree keeps the link); none when the file is not there."""
     if not path or not os.path.exists(path):
         return ""
-    rel = os.path.relpath(path, page_dir)
-    return f"<a href='{esc(rel if not rel.startswith('../../..') else 'file://' + path)}'>{esc(text)}</a>"
+    return f"<a href='{esc(os.path.relpath(path, page_dir))}'>{esc(text)}</a>"
 
 
 def timeline(f):
@@ -80,8 +79,7 @@ def row(f, page_dir, new_since):
                 + (f"<br>clean on: {esc('; '.join(f['clean']))}" if f["clean"] else "")
                 + (f"<br>fixed in numpy {esc(f['fixed_in'])}" if f["fixed_in"] else "") + "</small>")
     tests = f"<br><small>tests: {esc(', '.join(f['tests']))}</small>" if f["tests"] else ""
-    title = (f"<div class='title'>{esc(f['title'])}</div>"
-             if f["title"] and f["title"] != f["signature"] and f["title"].replace(" ", "-") != f["kind"] else "")
+    title = f"<div class='title'>{esc(f['message'])}</div>" if f["message"] else ""
     notes = "".join(f"<br><small>{esc(n['kind'])}: {esc(n['text'])}</small>" for n in f["notes"])
     back = f"<br><small>came back {esc(f['came_back'][:10])}</small>" if f["came_back"] else ""
     apart = "<br><small>by design: the caller's, not counted</small>" if f["by_design"] else ""

@@ -18,6 +18,7 @@ run showed it. Every group id ever seen is an alias of its finding, so any repor
 
 The schema is versioned (PRAGMA user_version) and migrated forward step by step (MIGRATIONS);
 a store of a newer schema, or a file that is not a store, is an Error that names the file."""
+import contextlib
 import hashlib
 import json
 import os
@@ -142,10 +143,12 @@ class Store:
     def error(self, e):
         """A store error as the user reads it: the file, and what is wrong with it."""
         text = str(e)
-        if "locked" in text or "busy" in text:
+        # SQLite's own code (Python 3.11 and later), else its message
+        code = getattr(e, "sqlite_errorname", None) or text
+        if "BUSY" in code or "LOCKED" in code or "locked" in code:
             return Error(f"findings store {self.path} is locked: another writer held it longer than "
                          f"FTSAN_DB_WAIT ({os.environ.get('FTSAN_DB_WAIT') or 120} s)", 3)
-        if isinstance(e, sqlite3.DatabaseError) and ("not a database" in text or "malformed" in text):
+        if any(x in code for x in ("NOTADB", "CORRUPT", "not a database", "malformed")):
             return Error(f"findings store {self.path} is not a findings store or is damaged ({text}); "
                          "move it aside and a new one is made", 2)
         return Error(f"findings store {self.path}: {text}", 3)
@@ -175,17 +178,16 @@ class Store:
                         self.db.execute(stmt)
             self.db.execute(f"PRAGMA user_version = {SCHEMA}")
 
+    @contextlib.contextmanager
     def write(self):
         """A write transaction (BEGIN IMMEDIATE: writers queue here, never midway)."""
-        store = self
-
-        class Tx:
-            def __enter__(self):
-                store.db.execute("BEGIN IMMEDIATE")
-
-            def __exit__(self, kind, exc, tb):
-                store.db.execute("COMMIT" if kind is None else "ROLLBACK")
-        return Tx()
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
 
     # -- writing ------------------------------------------------------------------------------
 
@@ -312,16 +314,12 @@ class Store:
                                        "hit": json.loads(s["hit"] or "[]"), "tests": json.loads(s["tests"] or "[]"),
                                        "by_design": bool(s["by_design"])})
                     added += self.add_run(run, groups) is not None
-                notes = other.db.execute("SELECT * FROM notes").fetchall() if self._table(other, "notes") else []
+                notes = other.db.execute("SELECT * FROM notes").fetchall()   # opened means migrated
             except sqlite3.Error as e:
                 raise other.error(e) from None
         for n in notes:
             self.note(n["finding"], n["kind"], n["text"])
         return added
-
-    @staticmethod
-    def _table(store, name):
-        return store.db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone()
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -392,6 +390,9 @@ class Store:
             notes=[dict(r) for r in q("SELECT at, kind, text FROM notes WHERE finding = ? ORDER BY at", (fid,))],
             history=history, seen=seen, clean=clean, came_back=came_back, fixed_in=fixed_in,
             status="open" if latest is None or latest["hit"] else "fixed",
+            # the message, where the title says more than the signature and the kind
+            message=f["title"] if f["title"] not in (None, f["signature"]) and f["title"].replace(" ", "-") != f["kind"]
+            else None,
             by_design=all(h["by_design"] for h in reports) if reports else False,
             scenarios=list(dict.fromkeys(h["scenario"] for h in reports)),
             tests=sorted({t for h in reports for t in h["tests"]}),
