@@ -65,7 +65,7 @@ test-e2e:
 
 # make run SCENARIO=<name or .yaml> [PY= SAN= NUMPY= THREADS= ITERATIONS= RUNS= JOBS= SEED= TIMEOUT=
 #          PROCESS=fork|fresh MINIMIZE=1 BUDGET=seconds DRY_RUN=1 CATALOG=file GROUP=races|none], or
-#          PYTEST=<tests> [PYTEST_PER=test]
+#          PYTEST=<tests> [PYTEST_PER=module BUDGET=seconds] (BUDGET: the runs'; with MINIMIZE=1 the minimization's)
 # The run's settings are the front door's arguments; the toolchain's variables (exported above)
 # are read by the builders from the environment.
 .PHONY: run

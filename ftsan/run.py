@@ -43,13 +43,19 @@ def natural(v):
 
 def pytest_scenario(spec, per, reports):
     """PYTEST=<test file, directory or node id>: a scenario of those tests, written under the
-    reports (a file of the checkout, or a path inside an installed package)."""
+    reports (a file of the checkout, or a path inside an installed package). Per test (the
+    default), each test is the first user of the package in its own process forked from a server
+    that collected them all once, at 4 threads and at 2, then against another test of its module
+    (pairs); of a directory's slow tests one in four. One run a group of the plan (no `runs`)."""
     name = "pytest-" + re.sub(r"[^A-Za-z0-9_-]+", "_", os.path.basename(spec.split("::")[0]).removesuffix(".py"))[:60]
     q = json.dumps  # a JSON string is a YAML scalar
+    slow = 4 if os.path.isdir(spec) or not spec.split("::")[0].endswith(".py") else 1
     text = (f"# Written by make run PYTEST={spec}: every test called by all threads at once.\n"
             f"name: {name}\nsummary: {q('pytest ' + spec + ' on native threads')}\n"
             "requires: {packages: {pytest: \"*\", pytest-run-parallel: \"==0.10.0\"}}\n"
-            f"threads: 4\niterations: 1\nruns: 1\ntimeout: 600\npytest: {{tests: [{q(spec)}], per: {per}}}\n")
+            f"threads: 4\niterations: 1\ntimeout: 600\n"
+            f"pytest: {{tests: [{q(spec)}], per: {per}"
+            + (f", threads: [4, 2], roles: pairs, slow: {slow}" if per == "test" else "") + "}\n")
     out = os.path.join(reports, "pytest")
     os.makedirs(out, exist_ok=True)
     path = os.path.join(out, name + ".yaml")
@@ -118,7 +124,7 @@ def main(argv):
     ap = argparse.ArgumentParser(prog="python3 -m ftsan run", description=__doc__.splitlines()[0])
     ap.add_argument("scenario", nargs="?", help="a name under scenarios/ or a path to a .yaml")
     ap.add_argument("--pytest", help="a test file, directory or node id, run as a scenario (instead of one)")
-    ap.add_argument("--pytest-per", choices=("module", "test"), default="module")
+    ap.add_argument("--pytest-per", choices=("module", "test"), default="test")
     ap.add_argument("--catalog", help="the known issues to match findings against (default known/catalog.json)")
     ap.add_argument("--group", choices=("races", "none"),
                     help="races (default): data races sharing a frame or memory are one finding; none: one a signature")
@@ -127,7 +133,8 @@ def main(argv):
     ap.add_argument("--process", choices=("fork", "fresh"))
     ap.add_argument("--seed", type=natural)
     ap.add_argument("--minimize", action="store_true", help="then minimize the first finding")
-    ap.add_argument("--budget", type=float, help="seconds for the minimization")
+    ap.add_argument("--budget", type=positive("BUDGET"),
+                    help="seconds: with --minimize the minimization's; else the runs' (none starts after it)")
     ap.add_argument("--record", choices=store.ORIGINS + ("none",),
                     help="what the run is to the findings store (default run, pytest for --pytest); none: not recorded")
     ap.add_argument("--dry-run", action="store_true",
@@ -150,6 +157,7 @@ def main(argv):
             if getattr(a, v) is not None for x in (f"--{v}", getattr(a, v))]
     args += ["--catalog", catalog] if catalog else []
     args += ["--group", a.group] if a.group else []
+    args += ["--budget", a.budget] if a.budget and not a.minimize else []
 
     harness.scntool("check", scn)   # a bad scenario stops here, exit 2, before any build
     san = os.environ.get("SAN") or "tsan"
@@ -166,8 +174,9 @@ def main(argv):
     run_env = harness.environ("system", "run")
     if preload:   # the harness puts these in LD_PRELOAD of the runs only, not of itself
         run_env["FTSAN_PRELOAD"] = ":".join(preload)
-    # pytest mode: the plugin (harness/python) on the runs' sys.path, and a run per test module
-    # (or test) unless RUNS says otherwise, counted by the plugin in the toolchain's interpreter.
+    # pytest mode: the plugin (harness/python) on the runs' sys.path, and a run per group of the
+    # tests' plan unless RUNS says otherwise: counted by the fork server once it has collected
+    # them, or for fresh processes by the plugin in the toolchain's interpreter beforehand.
     doc = json.loads(harness.scntool("json", scn))
     spec = doc.get("pytest")
     # roles that do what a library leaves to its caller: their findings are by design (report.md)
@@ -176,8 +185,9 @@ def main(argv):
         args += ["--by-design", by_design_words(breaks)]
     if spec:
         kernels.append(os.path.join(ROOT, "harness", "python"))
-        if a.runs is None:
-            argv = tc.argv([tc.python, "-m", "ftsan_pytest", "count", "--per", spec["per"], *spec["tests"]])
+        if a.runs is None and (a.process or doc.get("process")) == "fresh":
+            spec = dict(spec, threads=[int(a.threads)] if a.threads else spec["threads"])
+            argv = tc.argv([tc.python, "-m", "ftsan_pytest", "count", json.dumps(spec)])
             r = subprocess.run(argv, stdout=subprocess.PIPE, text=True, env=tc.process_env(kernels=kernels, quiet=True))
             if r.returncode != 0 or not r.stdout.strip():
                 raise usage(f"cannot find the tests of {os.path.basename(scn)} ({' '.join(spec['tests'])})")
@@ -201,7 +211,7 @@ def main(argv):
     if a.minimize and rc == 1:
         from . import minimize
         try:
-            minimize.main((["--budget", str(a.budget)] if a.budget else [])
+            minimize.main((["--budget", a.budget] if a.budget else [])
                           + [os.path.realpath(os.path.join(reports, harness.layout("latest")))])
         except Error as e:
             print(f"ftsan minimize: error: {e}", file=sys.stderr)

@@ -28,6 +28,8 @@ struct cli__opt {
 
 /* Sorted by name for bsearch. */
 static const struct cli__opt cli__opts[] = {
+    {"budget", CLI__POSINT, CLI__OFF(budget), CLI__RUN, "SECONDS",
+     "no run starts after this many seconds (the first always does); the others are reported as not started"},
     {"by-design", CLI__STR, CLI__OFF(by_design), CLI__RUN, "TEXT",
      "how the scenario's roles break a library's thread-safety contract (python3 -m ftsan run judges it)"},
     {"catalog", CLI__STR, CLI__OFF(catalog), CLI__RUN, "FILE", "known issues (default known/catalog.json)"},

@@ -122,8 +122,9 @@ drv__on_done(const struct run_result *r, const char *dir, void *arg)
         p->nomem = 1;
     }
     san_reports_free(&reports);
-    fprintf(stderr, "\r[%s] runs %ld/%ld, findings %zu, %.1fs%s", plan->scn->name, p->done, plan->run.runs,
-            drv__counted(&p->findings), drv__elapsed(&p->t0), p->done == plan->run.runs ? "\n" : "");
+    fprintf(stderr, "\r[%s] runs %ld/%ld, findings %zu, %.1fs%s%s", plan->scn->name, p->done, plan->run.runs,
+            drv__counted(&p->findings), drv__elapsed(&p->t0), plan->run.budget ? " of the budget" : "",
+            p->done == plan->run.runs ? "\n" : "");
     fflush(stderr);
 }
 
@@ -167,7 +168,7 @@ drv__report(const struct cli_opts *o, const struct plan *plan, const char *dir, 
     struct rpt_run rpt = {.dir = dir, .scn = plan->scn, .tc = plan->tc, .runs_planned = (int)plan->run.runs,
                           .runs_done = (int)prog->done, .runs_failed = (int)prog->failed,
                           .seconds = drv__elapsed(&prog->t0), .tsan_options = plan->tsan_options,
-                          .asan_options = plan->asan_options, .mode = &prog->mode,
+                          .asan_options = plan->asan_options, .mode = &prog->mode, .budget = plan->run.budget,
                           .symbolizer = plan->symd[0] ? &prog->symd : NULL, .by_design = o->by_design};
 
     if (drv__identify(o, plan->scn, &prog->findings) != 0 || rpt_write(&rpt, &prog->findings) != 0 ||
@@ -206,23 +207,29 @@ drv__pipeline(const struct cli_opts *o, const struct scn_scenario *s, const stru
     }
     if (rpt_run_json(&d, &plan) != 0)
         goto out;
-    if ((results = calloc((size_t)plan.run.runs, sizeof(*results))) == NULL) {
-        log_err(ENOMEM, "preparing the runs");
-        goto out;
-    }
     prog.plan = &plan;
     clock_gettime(CLOCK_MONOTONIC, &prog.t0);
-    log_info("%s: %ld runs of %ld threads x %ld iterations on CPython %s (%s), NumPy %s -> %s", s->name, plan.run.runs,
-             s->threads, s->iterations, tc->version, tc->sanitizer, tc->numpy_version ? tc->numpy_version : "none", d.path);
+    if (plan.run.runs)
+        log_info("%s: %ld runs of %ld threads x %ld iterations on CPython %s (%s), NumPy %s -> %s", s->name,
+                 plan.run.runs, s->threads, s->iterations, tc->version, tc->sanitizer,
+                 tc->numpy_version ? tc->numpy_version : "none", d.path);
+    else
+        log_info("%s: a run for each group of the tests, once collected, on CPython %s (%s), NumPy %s -> %s", s->name,
+                 tc->version, tc->sanitizer, tc->numpy_version ? tc->numpy_version : "none", d.path);
     if (plan.symd[0] && symd_start(&symd, plan.symd, plan.symd_shim, plan.symbols.symbolizer) != 0)
         memset(&symd, 0, sizeof(symd)); /* the shims run the real symbolizer */
-    rc = run_all(&plan.run, results, drv__on_done, &prog, &prog.mode);
+    rc = run_all(&plan.run, &results, drv__on_done, &prog, &prog.mode);
     symd_stop(&symd, &prog.symd);
     if (rc < 0 || prog.nomem)
         goto out;
     if (rc == 1)
         log_err(0, "interrupted: %ld of %ld runs finished; their evidence is in %s", prog.done, plan.run.runs,
                 plan.evidence);
+    if (prog.mode.budget_left && prog.done > 0)
+        fputc('\n', stderr); /* the progress line did not end */
+    if (prog.mode.budget_left)
+        log_info("the budget (%ld s) was spent: %ld of %ld runs not started", plan.run.budget, prog.mode.budget_left,
+                 plan.run.runs);
     status = drv__report(o, &plan, d.path, &prog);
 out:
     free(results);

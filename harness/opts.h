@@ -19,7 +19,7 @@ struct cli_opts {
     const char *process;      /* "fork" or "fresh": overrides the scenario's process key; NULL: not given */
     const char *group;        /* "races" (default) or "none": data races of one bug as one finding, or not */
     const char *by_design;    /* the front door's judgement: how the roles break a library's contract, or NULL */
-    long threads, iterations, runs, jobs, timeout, run; /* 0: not given */
+    long threads, iterations, runs, jobs, timeout, run, budget; /* 0: not given */
     long seed;
     int seed_set;
 };

@@ -21,6 +21,11 @@ plan_overrides(struct scn_scenario *s, const struct cli_opts *o, struct buf *err
                           s->path, o->threads, s->threads) ? FT_ENOMEM : FT_EUSAGE;
     if (o->threads)
         s->threads = o->threads;
+    if (o->threads && s->pytest) { /* every test at that count, not at the scenario's list */
+        free(s->pytest->threads);
+        s->pytest->threads = NULL;
+        s->pytest->n_threads = 0;
+    }
     if (o->iterations)
         s->iterations = o->iterations;
     if (o->runs)
@@ -342,7 +347,7 @@ plan_make(struct plan *p, const struct cli_opts *o, const struct scn_scenario *s
     p->run = (struct run_plan){.argv = p->argv, .envp = p->envp, .evidence = p->evidence, .runs = s->runs,
                                .jobs = o->jobs ? o->jobs : sysconf(_SC_NPROCESSORS_ONLN), .timeout = s->timeout,
                                .seed = (unsigned long)(o->seed_set ? o->seed : s->seed), .gdb = "gdb",
-                               .server_argv = p->server_argv};
+                               .server_argv = p->server_argv, .budget = o->budget};
     p->policy = (struct sig_policy){.forbid = s->forbid, .threads = s->threads, .max_rss_mb = s->max_rss_mb,
                                     .max_vm_mb = s->max_vm_mb, .max_threads = s->max_threads};
     return 0;

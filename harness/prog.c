@@ -3,7 +3,10 @@
 #include "prog.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "err.h"
 
 /* A role's worker function: its name, a word of letters, digits, _ and -, as an identifier. */
 static void
@@ -42,19 +45,34 @@ prog__pystr(struct buf *b, const char *s)
     return rc ? rc : buf_puts(b, "\"");
 }
 
-/* pytest mode: the test as pytest-run-parallel runs it, the tool maintainers already have. */
+/* pytest mode: the test as pytest-run-parallel runs it, the tool maintainers already have. A pair
+ * of tests run as roles (pytest.roles: pairs, "A <> B"): both named, and said that
+ * pytest-run-parallel runs them one after the other, so nobody takes a clean run of it for a fix. */
 static int
 prog__pytest(struct buf *b, const struct scn_scenario *s, const char *test)
 {
+    const char *pair = test ? strstr(test, " <> ") : NULL;
+    char *first = pair ? strndup(test, (size_t)(pair - test)) : NULL;
     int rc = buf_printf(b, "# Every test called by %ld threads, %ld times each, as pytest-run-parallel runs them\n"
-                           "# (pip install pytest pytest-run-parallel==0.10.0).\nimport sys\n\nimport pytest\n\n"
-                           "sys.exit(pytest.main([\"-p\", \"no:cacheprovider\", \"--parallel-threads=%ld\", \"--iterations=%ld\"",
-                        s->threads, s->iterations, s->threads, s->iterations);
+                           "# (pip install pytest pytest-run-parallel==0.10.0).\n",
+                        s->threads, s->iterations);
 
+    if (rc == 0 && pair)
+        rc = first ? buf_puts(b, "# ftsan ran these two tests at once, each on part of the threads, on the same "
+                                 "fixtures;\n# pytest-run-parallel runs them one after the other and may not show "
+                                 "the race.\n")
+                   : FT_ENOMEM;
+    rc = rc ? rc : buf_printf(b, "import sys\n\nimport pytest\n\nsys.exit(pytest.main([\"-p\", \"no:cacheprovider\", "
+                                 "\"--parallel-threads=%ld\", \"--iterations=%ld\"", s->threads, s->iterations);
     for (size_t i = 0; rc == 0 && i < s->pytest->n_args; i++)
         rc = prog__pystr(b, s->pytest->args[i]);
-    for (size_t i = 0; rc == 0 && i < (test ? 1 : s->pytest->n_tests); i++)
+    if (pair) {
+        rc = rc ? rc : prog__pystr(b, first);
+        rc = rc ? rc : prog__pystr(b, pair + 4);
+    }
+    for (size_t i = 0; rc == 0 && !pair && i < (test ? 1 : s->pytest->n_tests); i++)
         rc = prog__pystr(b, test ? test : s->pytest->tests[i]);
+    free(first);
     return rc ? rc : buf_puts(b, "]))\n");
 }
 

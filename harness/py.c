@@ -295,7 +295,8 @@ py__setup(const struct py_job *job, struct py__ctx *c, json_t *summary)
 {
     int rc;
 
-    if ((rc = py__run_phase(job, &job->scn->setup, "setup", c->ns)) != 0)
+    if ((rc = py__run_phase(job, &job->scn->setup, "setup", c->ns)) != 0 ||
+        (job->scn->pytest && (rc = py__pytest_prepare(job, &c->groups)) != 0))
         return rc;
     py__proc_figures(summary);
     if ((c->bodies = PyList_New(0)) == NULL)

@@ -462,6 +462,19 @@ py__mod_test_outcome(PyObject *mod, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/* _ftsan.share({name: object}): the data buffers of the values (and of the items of lists, tuples
+ * and dicts among them) as memory the caller shares on purpose, named by the keys: races on it
+ * are the caller's own data, set apart (pytest mode: a test's fixtures and its own threads'). */
+static PyObject *
+py__mod_share(PyObject *mod, PyObject *arg)
+{
+    (void)mod;
+    if (!PyDict_Check(arg))
+        return PyErr_Format(PyExc_TypeError, "share() takes a dict of name: object, not %T", arg);
+    py__record_shared(arg);
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef py__mod_methods[] = {
     {"record", py__mod_record, METH_VARARGS, "record(exception, thread, iteration): a failed call as a finding"},
     {"test_outcome", py__mod_test_outcome, METH_VARARGS, "test_outcome(nodeid, outcome, reason=''): a test's outcome"},
@@ -470,6 +483,7 @@ static PyMethodDef py__mod_methods[] = {
      "callable) on native threads meeting at a barrier that does not synchronise them; returns each "
      "thread's [(iteration, exception)]"},
     {"set_test", py__mod_set_test, METH_O, "set_test(nodeid): sanitizer reports from now on name this test"},
+    {"share", py__mod_share, METH_O, "share({name: object}): their buffers are shared on purpose: races on them are set apart"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -27,6 +27,7 @@ struct py__ctx {
     PyObject *ns;       /* borrowed: __main__'s namespace, where setup ran */
     PyObject *bodies;   /* new ref: a list of the bodies' function codes (py__body_code), one per role */
     PyObject *tb;       /* new ref: the traceback module */
+    long groups;        /* pytest mode: the runs the tests' plan makes, once setup collected them */
 };
 
 /* The steps of a run, in order: py__init (the interpreter), py__begin (faulthandler into the
@@ -91,6 +92,12 @@ int py__run_workers(const struct scn_scenario *s, PyObject *bodies, PyObject *ns
  * list, tuple or dict bound there): the memory the scenario shares by its own design. Errors
  * are not the run's: an object that describes no buffer is skipped. */
 void py__record_shared(PyObject *ns);
+
+/* py__pytest_prepare: pytest mode's setup: pytest configured and the tests collected and
+ * planned once (in the fork server, before any run is forked); *groups is the plan's length.
+ * 0, or FT_EPYTHON when pytest could not collect them (recorded as an exception event): the run
+ * did not run. */
+int py__pytest_prepare(const struct py_job *job, long *groups);
 
 /* py__run_pytest: pytest mode's run: the run's group of s->pytest's tests through the plugin
  * (harness/python/ftsan_pytest.py); its counts into summary. 0, or FT_EPYTHON when pytest could

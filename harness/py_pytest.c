@@ -1,59 +1,79 @@
-/* pytest mode: the run's share of a scenario's `pytest.tests` (one test module, or one test) run
- * by pytest inside this process, with the harness's plugin calling every test on all threads at
- * once through the engine (_ftsan.run); see harness/python/ftsan_pytest.py. */
+/* pytest mode: a scenario's `pytest` tests collected once (py__pytest_prepare: the fork server's
+ * setup, so every forked run starts with the package, its conftest and the test modules
+ * imported), and the run's group of them run by pytest inside the run's process, with the
+ * harness's plugin calling every test on all threads at once through the engine (_ftsan.run);
+ * see harness/python/ftsan_pytest.py. */
 #include "err.h"
 #include "py_internal.h"
 
+/* ftsan_pytest.<name>(spec, **kw) with the scenario's mapping (scn_pytest_json) as its first
+ * argument; a new reference, or NULL with the exception recorded as phase's. */
 static PyObject *
-py__strs(char *const *v, size_t n)
+py__pytest_call(const struct py_job *job, const char *name, const char *phase, PyObject *kw)
 {
-    PyObject *l = PyList_New((Py_ssize_t)n); /* new ref */
+    const struct scn_scenario *s = job->scn;
+    json_t *spec = scn_pytest_json(s);
+    char *text = spec ? json_dumps(spec, JSON_COMPACT) : NULL;
+    PyObject *mod = NULL, *fn = NULL, *args = NULL, *r = NULL; /* new refs */
 
-    for (size_t i = 0; l && i < n; i++) {
-        PyObject *s = PyUnicode_FromString(v[i]);
+    if (text && kw && (mod = PyImport_ImportModule("ftsan_pytest")) != NULL &&
+        (fn = PyObject_GetAttrString(mod, name)) != NULL && (args = Py_BuildValue("(s)", text)) != NULL)
+        r = PyObject_Call(fn, args, kw);
+    if (r == NULL)
+        py__record_exception(phase, -1, -1);
+    Py_XDECREF(args);
+    Py_XDECREF(fn);
+    Py_XDECREF(mod);
+    free(text);
+    json_decref(spec);
+    return r;
+}
 
-        if (s == NULL) {
-            Py_CLEAR(l);
-            break;
-        }
-        PyList_SET_ITEM(l, (Py_ssize_t)i, s);
+/* The keywords both calls take; run_group's also the run. The plan is the same in every run:
+ * chosen with the runs' first seed (run i gets seed + i; the fork server has run 0). */
+static PyObject *
+py__pytest_kw(const struct py_job *job, int run)
+{
+    const char *barrier = job->scn->barrier == SCN_BARRIER_EACH ? "each" : "start";
+    unsigned long seed = job->seed - (unsigned long)job->run;
+
+    return run < 0 ? Py_BuildValue("{s:k,s:l,s:s}", "seed", seed, "iterations", job->scn->iterations, "barrier", barrier)
+                   : Py_BuildValue("{s:k,s:l,s:s,s:i}", "seed", seed, "iterations", job->scn->iterations, "barrier",
+                                   barrier, "run", run);
+}
+
+int
+py__pytest_prepare(const struct py_job *job, long *groups)
+{
+    PyObject *kw = py__pytest_kw(job, -1), *r = py__pytest_call(job, "prepare", "pytest", kw);
+    int rc = r ? 0 : FT_EPYTHON;
+
+    if (r && (*groups = PyLong_AsLong(r)) < 0) {
+        py__record_exception("pytest", -1, -1);
+        rc = FT_EPYTHON;
     }
-    return l;
+    Py_XDECREF(r);
+    Py_XDECREF(kw);
+    return rc;
 }
 
 int
 py__run_pytest(const struct py_job *job, json_t *summary)
 {
-    const struct scn_scenario *s = job->scn;
-    PyObject *mod = PyImport_ImportModule("ftsan_pytest"), *fn = NULL, *kw = NULL, *r = NULL; /* new refs */
-    PyObject *empty = PyTuple_New(0);
+    PyObject *kw = py__pytest_kw(job, job->run), *r = NULL;
     int rc = FT_EPYTHON;
 
-    if (mod == NULL || empty == NULL || (fn = PyObject_GetAttrString(mod, "run_group")) == NULL)
-        goto out;
-    kw = Py_BuildValue("{s:N,s:N,s:s,s:i,s:l,s:l,s:s}", "tests", py__strs(s->pytest->tests, s->pytest->n_tests),
-                       "args", py__strs(s->pytest->args, s->pytest->n_args), "per",
-                       s->pytest->per ? s->pytest->per : "module", "group", job->run, "threads", s->threads,
-                       "iterations", s->iterations, "barrier", s->barrier == SCN_BARRIER_EACH ? "each" : "start");
-    if (kw == NULL || (r = PyObject_Call(fn, empty, kw)) == NULL)
-        goto out;
-    /* {"tests": n, "passed": n, ...}: the group's counts into the run's summary. */
-    if (PyDict_Check(r)) {
+    if ((r = py__pytest_call(job, "run_group", "pytest", kw)) != NULL) {
         PyObject *k, *v;
         Py_ssize_t pos = 0;
 
-        while (PyDict_Next(r, &pos, &k, &v))
+        /* {"tests": n, "passed": n, ...}: the group's counts into the run's summary. */
+        while (PyDict_Check(r) && PyDict_Next(r, &pos, &k, &v))
             if (PyUnicode_Check(k) && PyLong_Check(v))
                 json_object_set_new(summary, PyUnicode_AsUTF8(k), json_integer(PyLong_AsLong(v)));
+        rc = 0;
     }
-    rc = 0;
-out:
-    if (rc != 0)
-        py__record_exception("pytest", -1, -1);
     Py_XDECREF(r);
     Py_XDECREF(kw);
-    Py_XDECREF(fn);
-    Py_XDECREF(empty);
-    Py_XDECREF(mod);
     return rc;
 }

@@ -391,6 +391,9 @@ rpt__summary_md(const struct rpt_run *run, const struct sig_findings *f)
     }
     buf_printf(&b, "| runs | %d of %d, %ld threads x %ld iterations, barrier %s |\n| time | %.1f s |\n\n", run->runs_done,
                run->runs_planned, s->threads, s->iterations, s->barrier == SCN_BARRIER_EACH ? "each" : "start", run->seconds);
+    if (run->mode && run->mode->budget_left)
+        buf_printf(&b, "**The budget (%ld s) was spent: %ld of %d runs were not started.**\n\n", run->budget,
+                   run->mode->budget_left, run->runs_planned);
     if (run->by_design)
         buf_printf(&b, "**By design**: %s Its findings are the caller's races, listed for what they do to "
                        "memory, not library bugs to file.\n\n", run->by_design);
@@ -559,6 +562,8 @@ rpt__json(const struct rpt_run *run, const struct sig_findings *f)
     json_object_set_new(runs, "planned", json_integer(run->runs_planned));
     json_object_set_new(runs, "done", json_integer(run->runs_done));
     json_object_set_new(runs, "failed", json_integer(run->runs_failed));
+    json_object_set_new(runs, "budget", run->budget ? json_integer(run->budget) : json_null());
+    json_object_set_new(runs, "not_started", json_integer(run->mode ? run->mode->budget_left : 0));
     json_object_set_new(o, "runs", runs);
     json_object_set_new(o, "seconds", json_real(run->seconds));
     json_object_set_new(o, "process", rpt__process(s, run->mode));

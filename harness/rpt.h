@@ -36,6 +36,7 @@ struct rpt_run {
     const struct scn_scenario *scn;
     const struct tc_toolchain *tc;
     int runs_planned, runs_done;
+    long budget;                      /* --budget seconds, 0: none (mode->budget_left: runs it left) */
     int runs_failed;                  /* runs the harness could not run (infrastructure) */
     double seconds;
     const char *tsan_options, *asan_options; /* as given to the children (allow-listed) */

@@ -315,13 +315,15 @@ run__reaped(const struct run_plan *plan, struct run__slot *s, int st, const stru
 }
 
 int
-run_all(const struct run_plan *plan, struct run_result *results, run_done_fn done, void *arg, struct run_mode *mode)
+run_all(struct run_plan *plan, struct run_result **results, run_done_fn done, void *arg, struct run_mode *mode)
 {
     struct run__slot *slots = calloc((size_t)plan->jobs, sizeof(*slots));
     struct sigaction sa = {.sa_handler = run__on_signal}, old_int, old_term;
     struct run__server srv = {.pid = -1, .ctl = -1};
+    double t0 = run__now();
     int next = 0, active = 0, rc = 0;
 
+    *results = NULL;
     if (slots == NULL)
         return FT_ENOMEM;
     memset(mode, 0, sizeof(*mode));
@@ -331,9 +333,26 @@ run_all(const struct run_plan *plan, struct run_result *results, run_done_fn don
     sigaction(SIGTERM, &sa, &old_term);
     if (plan->server_argv)
         run__server_start(plan, &srv, mode);
-    while (next < plan->runs || active > 0) {
+    if (plan->runs == 0) {
+        /* pytest mode: the server collected the tests and says how many runs their plan makes.
+         * Without it (its setup failed, or it could not fork), one fresh run: it collects them
+         * itself, and its evidence says what went wrong. */
+        plan->runs = srv.offered > 0 ? srv.offered : 1;
+        if (srv.offered <= 0)
+            log_err(0, "the fork server did not count the tests' runs (%s): one fresh run",
+                    mode->why[0] ? mode->why : "it did not say");
+    }
+    if ((*results = calloc((size_t)plan->runs, sizeof(**results))) == NULL) {
+        log_err(ENOMEM, "preparing the runs");
+        rc = FT_ENOMEM;
+    }
+    while (*results != NULL && (next < plan->runs || active > 0)) {
         double now = run__now();
 
+        if (plan->budget && next > 0 && next < plan->runs && now - t0 >= (double)plan->budget) {
+            mode->budget_left = plan->runs - next; /* the first run always starts */
+            next = (int)plan->runs;
+        }
         for (long j = 0; j < plan->jobs && next < plan->runs && !run__stop && rc == 0; j++)
             if (!slots[j].active) {
                 if ((rc = run__start(plan, &srv, &slots[j], next, mode)) == 0) {
@@ -353,7 +372,7 @@ run_all(const struct run_plan *plan, struct run_result *results, run_done_fn don
                 continue;
             p = wait4(s->pid, &st, WNOHANG, &ru);
             if (p == s->pid) {
-                run__reaped(plan, s, st, &ru, results, done, arg);
+                run__reaped(plan, s, st, &ru, *results, done, arg);
                 active--;
                 continue;
             }

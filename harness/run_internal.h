@@ -25,6 +25,7 @@ struct run__server {
     int ctl;    /* the supervisor's end of the control socket, -1: none */
     int ready;  /* it takes requests */
     int starts; /* how many servers were started (restarts: starts - 1) */
+    long offered; /* the runs its setup says the scenario makes ("ready N": pytest mode's plan), or 0 */
 };
 
 double run__now(void);

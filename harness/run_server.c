@@ -106,7 +106,7 @@ run__server_start(const struct run_plan *plan, struct run__server *srv, struct r
     srv->ctl = sv[0];
     /* Setup runs first: it gets the scenario's timeout. */
     run__recv(srv, msg, sizeof(msg), (double)plan->timeout);
-    if (strcmp(msg, "ready") == 0) {
+    if (strcmp(msg, "ready") == 0 || sscanf(msg, "ready %ld", &srv->offered) == 1) {
         srv->ready = 1;
         return;
     }

@@ -138,7 +138,8 @@ static const struct scn__key scn__top_keys[] = {
     {"requires", scn__requires, 0, 0, "mapping", "python: range, packages: {name: spec}, from_source: [names]"},
     {"roles", scn__roles, 0, 0, "list",
      "instead of body: [{name, threads, body}]: threads with different bodies at one barrier (threads is their sum)"},
-    {"runs", scn__posint, SCN__FIELD(runs), 0, "integer", "fresh processes (default 20)"},
+    {"runs", scn__posint, SCN__FIELD(runs), 0, "integer",
+     "processes (default 20; pytest: one for each group of the tests' plan, counted when they are collected)"},
     {"sanitizers", scn__sanitizers, SCN__FIELD(sanitizers), 0, "list",
      "tsan, asan, none: the builds the scenario is meant for (default all)"},
     {"seed", scn__posint, SCN__FIELD(seed), 0, "integer",
@@ -288,6 +289,8 @@ scn__validate(struct scn__ctx *c, yaml_node_t *root, struct scn_scenario *s)
     if (s->name[0] == '\0' || strspn(s->name, "abcdefghijklmnopqrstuvwxyz"
                                               "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != strlen(s->name))
         return scn__fail(c, root, "'name' must be letters, digits, '_' and '-', got '%s'", s->name);
+    if (s->pytest && scn__child(c, root, "runs") == NULL)
+        s->runs = 0; /* one run a group: the plan's length, known once the tests are collected */
     if ((s->n_roles != 0) + (s->body.text != NULL) + (s->pytest != NULL) == 0)
         return scn__fail(c, root, "missing required key 'body' (or 'roles', or 'pytest')");
     if ((s->n_roles != 0) + (s->body.text != NULL) + (s->pytest != NULL) > 1)

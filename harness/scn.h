@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "buf.h"
 
 /* The largest scenario file the loader reads, and so the largest scenario the emitter writes. */
@@ -57,6 +59,10 @@ struct scn_pytest {
     char **args;  /* more pytest arguments */
     size_t n_args;
     char *per;    /* "module" (NULL: the default) or "test": what one run's process runs */
+    long *threads; /* thread counts each test runs at, in order (none: the scenario's threads) */
+    size_t n_threads;
+    char *roles;  /* "pairs": each test also against another test of its module; NULL or "none": not */
+    long slow;    /* one in this many slow tests runs (0: the default, all) */
 };
 
 /* One expectation: on versions matching numpy/python, the outcome is found or clean. */
@@ -155,5 +161,10 @@ unsigned scn_event_bit(const char *name);
 
 /* scn_keys_help: the table of top-level keys with their types and meaning, for --help and docs. */
 int scn_keys_help(struct buf *out);
+
+/* scn_pytest_json: a pytest scenario's tests and how to run them, defaults filled in (threads:
+ * [the scenario's threads]), as harness/python/ftsan_pytest.py takes them (new reference). The
+ * one description of the mapping both the runs and `scntool json` give it. */
+json_t *scn_pytest_json(const struct scn_scenario *s);
 
 #endif

@@ -41,6 +41,7 @@ int scn__dup(char **dst, const char *s);
 int scn__str(struct scn__ctx *c, const struct scn__key *k, const char *key, yaml_node_t *v, void *base);
 int scn__range(struct scn__ctx *c, const struct scn__key *k, const char *key, yaml_node_t *v, void *base);
 int scn__posint(struct scn__ctx *c, const struct scn__key *k, const char *key, yaml_node_t *v, void *base);
+int scn__posintlist(struct scn__ctx *c, const struct scn__key *k, const char *key, yaml_node_t *v, void *base);
 int scn__strlist(struct scn__ctx *c, const struct scn__key *k, const char *key, yaml_node_t *v, void *base);
 int scn__strmap(struct scn__ctx *c, const struct scn__key *k, const char *key, yaml_node_t *v, void *base);
 int scn__rangemap(struct scn__ctx *c, const struct scn__key *k, const char *key, yaml_node_t *v, void *base);

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "err.h"
 #include "scn_internal.h"
 
@@ -56,12 +58,19 @@ const size_t scn__n_role_keys = SCN__N(scn__role_keys);
 #define SCN__PYTEST(f) offsetof(struct scn_pytest, f)
 _Static_assert(offsetof(struct scn_pytest, n_tests) == offsetof(struct scn_pytest, tests) + sizeof(char **), "n_tests");
 _Static_assert(offsetof(struct scn_pytest, n_args) == offsetof(struct scn_pytest, args) + sizeof(char **), "n_args");
+_Static_assert(offsetof(struct scn_pytest, n_threads) == offsetof(struct scn_pytest, threads) + sizeof(long *), "n_threads");
 const struct scn__key scn__pytest_keys[] = {
     {"args", scn__strlist, SCN__PYTEST(args), 0, "list", "more pytest arguments, e.g. [\"-k\", \"not slow\"]"},
-    {"per", scn__str, SCN__PYTEST(per), 0, "module|test", "a fresh process per test module (default) or per test"},
+    {"per", scn__str, SCN__PYTEST(per), 0, "module|test", "a process per test module (default) or per test"},
+    {"roles", scn__str, SCN__PYTEST(roles), 0, "none|pairs",
+     "pairs: each test also run against another test of its module or class, on the same fixtures (a run each)"},
+    {"slow", scn__posint, SCN__PYTEST(slow), 0, "N",
+     "per test: one in N slow tests (marked slow or xslow, hypothesis tests) runs, chosen by the seed (default 1: all)"},
     {"tests", scn__strlist, SCN__PYTEST(tests), 1, "list",
      "test files, directories or node ids: relative to the checkout, or a path inside an installed package "
      "(numpy/_core/tests/test_multithreading.py)"},
+    {"threads", scn__posintlist, SCN__PYTEST(threads), 0, "list",
+     "thread counts, e.g. [8, 2]: every test at each, in that order (default: the scenario's threads)"},
 };
 const size_t scn__n_pytest_keys = SCN__N(scn__pytest_keys);
 
@@ -78,6 +87,8 @@ scn__pytest(struct scn__ctx *c, const struct scn__key *k, const char *key, yaml_
         return rc;
     if (s->pytest->per && strcmp(s->pytest->per, "module") != 0 && strcmp(s->pytest->per, "test") != 0)
         return scn__fail(c, v, "'pytest.per' must be module or test, got '%s'", s->pytest->per);
+    if (s->pytest->roles && strcmp(s->pytest->roles, "none") != 0 && strcmp(s->pytest->roles, "pairs") != 0)
+        return scn__fail(c, v, "'pytest.roles' must be none or pairs, got '%s'", s->pytest->roles);
     if (s->pytest->n_tests == 0)
         return scn__fail(c, v, "'pytest.tests' is empty: name at least one test file, directory or node id");
     return 0;
@@ -99,6 +110,31 @@ scn__threads_free(struct scn_scenario *s)
             free(s->pytest->args[i]);
         free(s->pytest->args);
         free(s->pytest->per);
+        free(s->pytest->roles);
+        free(s->pytest->threads);
         free(s->pytest);
     }
+}
+
+json_t *
+scn_pytest_json(const struct scn_scenario *s)
+{
+    const struct scn_pytest *p = s->pytest;
+    json_t *o = json_object(), *tests = json_array(), *args = json_array(), *threads = json_array();
+
+    for (size_t i = 0; i < p->n_tests; i++)
+        json_array_append_new(tests, json_string(p->tests[i]));
+    for (size_t i = 0; i < p->n_args; i++)
+        json_array_append_new(args, json_string(p->args[i]));
+    for (size_t i = 0; i < p->n_threads; i++)
+        json_array_append_new(threads, json_integer(p->threads[i]));
+    if (p->n_threads == 0)
+        json_array_append_new(threads, json_integer(s->threads));
+    json_object_set_new(o, "tests", tests);
+    json_object_set_new(o, "args", args);
+    json_object_set_new(o, "per", json_string(p->per ? p->per : "module"));
+    json_object_set_new(o, "threads", threads);
+    json_object_set_new(o, "roles", json_string(p->roles ? p->roles : "none"));
+    json_object_set_new(o, "slow", json_integer(p->slow ? p->slow : 1));
+    return o;
 }

@@ -104,6 +104,32 @@ scn__posint(struct scn__ctx *c, const struct scn__key *k, const char *key, yaml_
     return 0;
 }
 
+/* A list of positive integers, each as scn__posint takes one: `threads: [2, 8]`. */
+int
+scn__posintlist(struct scn__ctx *c, const struct scn__key *k, const char *key, yaml_node_t *v, void *base)
+{
+    long **list = (long **)((char *)base + k->offset);
+    size_t *n = (size_t *)((char *)base + k->offset + sizeof(long *));
+    struct scn__key one = {.offset = 0};
+    int rc = scn__want(c, key, v, YAML_SEQUENCE_NODE, "a list of positive integers");
+
+    if (rc)
+        return rc;
+    if (v->data.sequence.items.start == v->data.sequence.items.top)
+        return scn__fail(c, v, "'%s' is empty: give at least one positive integer", key);
+    for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+        long *grown = realloc(*list, (*n + 1) * sizeof(**list));
+
+        if (grown == NULL)
+            return FT_ENOMEM;
+        *list = grown;
+        if ((rc = scn__posint(c, &one, key, yaml_document_get_node(c->doc, *it), &(*list)[*n])) != 0)
+            return rc;
+        (*n)++;
+    }
+    return 0;
+}
+
 int
 scn__strlist(struct scn__ctx *c, const struct scn__key *k, const char *key, yaml_node_t *v,
              void *base)

@@ -1,30 +1,56 @@
-"""pytest mode, inside a harness run: every selected test called by all threads at once.
+"""pytest mode, inside a harness run: a package's tests called by all threads at once.
 
-The harness's child imports this module (harness/python is on its sys.path) for a scenario with a
-`pytest:` key and calls run_group() for the run's share of the tests: one test module per run, or
-one test (`per: test`). pytest sets up each test's fixtures once, on the main thread; the test
-function is then called by the scenario's `threads` native threads through the harness's engine
-(_ftsan.run: the barrier that does not synchronise, `iterations` calls per thread), so the
-sanitizer's reports and the failed calls are the run's evidence like any scenario's, each naming
-the test's node id.
+The harness's processes import this module (harness/python is on their sys.path) for a scenario
+with a `pytest:` key. pytest is configured and the tests collected once, by prepare(): in the
+fork server when runs are forked (the package, its conftest.py files and the test modules
+imported there, once), else at the start of the run. The collection becomes a plan, a list of
+groups, one a run: run_group() runs the run's group in the run's own process, so every test
+(per: test) is the first user of the library in its process, as a scenario's body is.
+
+A group is one test (per: test) or a test module (per: module), at one of the thread counts of
+`pytest.threads`, or two different tests of one module or class as roles (`pytest.roles:
+pairs`): the first test's threads and the second's called at once on the same fixtures, the
+second bound to the first's instance. pytest sets up each test's fixtures once, on the main
+thread; the test function is then called by the group's native threads through the harness's
+engine (_ftsan.run: the barrier that does not synchronise before every call, `iterations` calls
+per thread), so the sanitizer's reports and the failed calls are the run's evidence like any
+scenario's, each naming the test's node id (a pair: "A <> B").
+
+Order and cost (what a BUDGET reaches first): each thread count's pass over the tests, then the
+pairs; within a pass the tests of all modules in turn (the first test of every module, then the
+second, ...), the ones pytest says are slow (marked slow or xslow, or hypothesis tests) after
+the others, and of those only one in `pytest.slow` (chosen by the seed).
+
+The test's own data is set apart, as a scenario's is: the buffers of its fixtures' values, and of
+what the test itself hands to threads it starts (the closure, arguments and instance of a
+Thread's or an executor's target), go to the run's evidence as shared (_ftsan.share), so a race
+on them is the test's doing, reported apart and not counted.
 
 What counts, as pytest-run-parallel (0.10.0) decides it when it is installed: tests marked
 thread_unsafe, using a thread-unsafe fixture or function (its ini options thread_unsafe_fixtures
 and thread_unsafe_functions), or limited to one thread by parallel_threads markers, run once on
-one thread. A test that fails on threads is called again alone: when it fails alone too it is
-reported as such ("failed-alone"), never as a finding; otherwise each thread's failure is a
-finding ("failed-threads"). Run as `python -m ftsan_pytest count --per module TESTS...` it prints
-how many runs the tests make.
+one thread and are nobody's partner. A test that fails on threads is called again alone: when it
+fails alone too it is reported as such ("failed-alone"), never as a finding; otherwise each
+thread's failure is a finding ("failed-threads"). Run as `python -m ftsan_pytest count SPEC`
+(SPEC: the scenario's pytest mapping as JSON, with "threads") it prints how many runs the plan
+makes.
 """
+import concurrent.futures
+import functools
 import importlib.util
+import json
 import os
 import sys
+import threading
+import zlib
 
 import pytest
 
 # The outcomes a test event says (layout.h LAYOUT_TEST_*).
 PASSED, FAILED_THREADS, FAILED_ALONE, ONE_THREAD, SKIPPED = (
     "passed", "failed-threads", "failed-alone", "one-thread", "skipped")
+PAIR = " <> "  # between the node ids of a pair (prog.c reads it): pytest escapes node ids, never this
+SLOW_MARKS = ("slow", "xslow")
 
 
 def resolve(spec):
@@ -40,50 +66,80 @@ def resolve(spec):
     raise SystemExit(f"ftsan_pytest: no test file or directory '{path}' here or inside an installed package")
 
 
-def modules(specs):
-    """Test files in order: the files and node ids given, directories expanded as pytest's
-    default python_files (test_*.py, *_test.py). Node ids of one file stay together."""
-    out = {}
-    for spec in specs:
-        path, _, rest = spec.partition("::")
-        if os.path.isdir(path):
-            for d, dirs, files in os.walk(path):
-                dirs.sort()
-                for f in sorted(files):
-                    if f.endswith(".py") and (f.startswith("test_") or f.endswith("_test.py")):
-                        out.setdefault(os.path.join(d, f), [])
-        else:
-            out.setdefault(path, [])
-            if rest:
-                out[path].append(spec)
-    return [ids or [path] for path, ids in out.items()]
+def slow(item):
+    return any(item.get_closest_marker(m) for m in SLOW_MARKS) or getattr(item.obj, "is_hypothesis_test", False)
 
 
-def groups(tests, per, args):
-    rootdir, specs = None, []
-    for t in tests:
-        root, spec = resolve(t)
-        rootdir = rootdir or root
-        specs.append(spec)
-    mods = modules(specs)
-    if per == "module":
-        return rootdir, mods
-    # One test a run: the node ids come from pytest's own collection.
-    class Collect:
-        ids = []
+def sample(items, seed, every):
+    """One in `every` of the items (rounded up), the seed choosing which: as many for any seed."""
+    if every <= 1:
+        return items
+    chosen = set(sorted(range(len(items)), key=lambda i: zlib.crc32(f"{seed}:{items[i].nodeid}".encode()))
+                 [:-(-len(items) // every)])
+    return [it for i, it in enumerate(items) if i in chosen]
 
-        def pytest_collection_finish(self, session):
-            self.ids.extend(item.nodeid for item in session.items)
 
-    c = Collect()
-    pytest.main(["--collect-only", "-q", "-p", "no:cacheprovider", "--rootdir", rootdir, *args,
-                 *[s for m in mods for s in m]], plugins=[c])
-    return rootdir, [[os.path.join(rootdir, i) if rootdir != os.getcwd() else i] for i in c.ids]
+def in_turn(items):
+    """The items of every module in turn: each module's first, then each one's second, ..."""
+    mods = {}
+    for it in items:
+        mods.setdefault(it.path, []).append(it)
+    out, i = [], 0
+    while len(out) < len(items):
+        out += [m[i] for m in mods.values() if i < len(m)]
+        i += 1
+    return out
+
+
+def partner_ok(item, unsafe):
+    """A test that can be called by another test's request: no indirect parameters (their values
+    come from fixtures only its own setup makes), not skipped or xfailed by its marks, not
+    thread-unsafe."""
+    from _pytest.python import get_direct_param_fixture_func
+    from _pytest.skipping import evaluate_skip_marks, evaluate_xfail_marks
+
+    cs = getattr(item, "callspec", None)
+    for name in (cs.params if cs else {}):
+        defs = item._fixtureinfo.name2fixturedefs.get(name)
+        if not defs or defs[-1].func is not get_direct_param_fixture_func:
+            return False
+    try:
+        return evaluate_skip_marks(item) is None and evaluate_xfail_marks(item) is None and unsafe(item) is None
+    except Exception:  # a mark's condition that raises: not a partner
+        return False
+
+
+def plan(items, spec, seed, unsafe):
+    """The runs' groups, in the order a budget reaches them: [(node ids, threads, partner)]."""
+    counts = spec["threads"]
+    if spec.get("per", "module") == "module":
+        mods = {}
+        for it in items:
+            mods.setdefault(it.path, []).append(it.nodeid)
+        return [(ids, k, None) for k in counts for ids in mods.values()]
+    fast = in_turn([it for it in items if not slow(it)])
+    order = fast + in_turn(sample([it for it in items if slow(it)], seed, spec.get("slow", 1)))
+    groups = [([it.nodeid], k, None) for k in counts for it in order]
+    if spec.get("roles") == "pairs":
+        # Each test with a different test of its module (or class), the seed choosing which: the
+        # one `step` places after it among the partners there.
+        parents = {}
+        for it in order:
+            parents.setdefault(it.parent.nodeid, []).append(it)
+        for it in order:
+            mates = [m for m in parents[it.parent.nodeid] if m.originalname != it.originalname]
+            if not mates or unsafe(it) is not None:
+                continue
+            mates = [m for m in mates if partner_ok(m, unsafe)]
+            if mates:
+                groups.append(([it.nodeid], max(2, counts[-1]), mates[(seed + len(groups)) % len(mates)].nodeid))
+    return groups
 
 
 class Plugin:
-    def __init__(self, threads, iterations, barrier):
-        self.threads, self.iterations, self.barrier = threads, iterations, barrier
+    def __init__(self, iterations, barrier):
+        self.iterations, self.barrier = iterations, barrier
+        self.threads, self.partner = 1, None
         self.said = set()
         self.counts = {k: 0 for k in (PASSED, FAILED_THREADS, FAILED_ALONE, ONE_THREAD, SKIPPED)}
         self.unsafe = None
@@ -116,6 +172,19 @@ class Plugin:
                 return reason
         return None
 
+    @staticmethod
+    def partner_call(item, partner):
+        """The partner's function and arguments on item's request: the fixtures they share are
+        the same objects, its own direct parameters are its own."""
+        req = item._request
+        cs = getattr(partner, "callspec", None)
+        kwargs = {a: cs.params[a] if cs and a in cs.params else req.getfixturevalue(a)
+                  for a in partner._fixtureinfo.argnames}
+        fn = partner.obj
+        if getattr(item, "instance", None) is not None and getattr(fn, "__self__", None) is not None:
+            fn = fn.__func__.__get__(item.instance)   # the same class: the first test's instance
+        return fn, kwargs
+
     @pytest.hookimpl(tryfirst=True)
     def pytest_pyfunc_call(self, pyfuncitem):
         import _ftsan
@@ -125,33 +194,46 @@ class Plugin:
         kwargs = {a: pyfuncitem.funcargs[a] for a in pyfuncitem._fixtureinfo.argnames}
         nodeid = pyfuncitem.nodeid
         reason = self.thread_unsafe(pyfuncitem)
-        _ftsan.set_test(nodeid)
+        roles = [(nodeid, fn, kwargs)]
+        if self.partner is not None and reason is None:
+            roles.append((self.partner.nodeid, *self.partner_call(pyfuncitem, self.partner)))
+        name = PAIR.join(r[0] for r in roles)
+        _ftsan.set_test(name)
         try:
             if reason is not None:
-                self.outcome(nodeid, ONE_THREAD, reason)
-                fn(**kwargs)
+                self.outcome(name, ONE_THREAD, reason)
+                with own_threads_shared():
+                    fn(**kwargs)
                 return True
             m = pyfuncitem.get_closest_marker("iterations")
             iterations = int(m.args[0]) if m is not None and m.args else self.iterations
-            failed = _ftsan.run(lambda: fn(**kwargs), threads=self.threads, iterations=iterations,
-                                barrier=self.barrier)
-            errors = [(tid, it, e) for tid, calls in enumerate(failed) for it, e in calls
-                      if not isinstance(e, Warning)]
+            threads = max(self.threads, len(roles))
+            split = [threads // len(roles) + (i < threads % len(roles)) for i in range(len(roles))]
+            for _, _, kw in roles:
+                _ftsan.share({f"{a}, a fixture of the test": v for a, v in kw.items()})
+            with own_threads_shared():
+                failed = _ftsan.run(roles=[(n, functools.partial(f, **kw), k) for (n, f, kw), k in zip(roles, split)],
+                                    iterations=iterations, barrier=self.barrier)
+            errors = [(tid, it, e) for tid, calls in enumerate(failed) for it, e in calls if not isinstance(e, Warning)]
             skips = [e for _, _, e in errors if isinstance(e, Skipped)]
             if skips:
-                self.outcome(nodeid, SKIPPED, str(skips[0]))
+                self.outcome(name, SKIPPED, str(skips[0]))
                 raise skips[0]
             if not errors:
-                self.outcome(nodeid, PASSED)
+                self.outcome(name, PASSED)
                 return True
-            try:  # alone: does the test fail without other threads?
-                fn(**kwargs)
-            except BaseException as alone:
-                self.outcome(nodeid, FAILED_ALONE, f"{type(alone).__name__}: {str(alone).partition(chr(10))[0]}")
-                raise
+            # Alone: does the failing test fail without other threads?
+            owner = [r for r, k in enumerate(split) for _ in range(k)]
+            for r in sorted({owner[tid] for tid, _, _ in errors}):
+                try:
+                    roles[r][1](**roles[r][2])
+                except BaseException as alone:
+                    self.outcome(name, FAILED_ALONE,
+                                 f"{roles[r][0]}: {type(alone).__name__}: {str(alone).partition(chr(10))[0]}")
+                    raise
             for tid, it, e in errors:
                 _ftsan.record(e, tid, it)
-            self.outcome(nodeid, FAILED_THREADS, f"{len(errors)} failed calls")
+            self.outcome(name, FAILED_THREADS, f"{len(errors)} failed calls")
             raise errors[0][2]
         finally:
             _ftsan.set_test(None)
@@ -169,36 +251,142 @@ class Plugin:
         _ftsan.test_outcome(nodeid, what, reason)
 
 
-def run_group(tests, args, per, group, threads, iterations, barrier):
-    """The run's group (index group, modulo their number) of the tests through pytest with the
-    plugin; returns counts for the run's summary. Raises when pytest could not run them
-    (collection errors, usage, internal errors, no tests): the run did not run."""
-    rootdir, gs = groups(tests, per, args)
-    chosen = gs[group % len(gs)]
-    plugin = Plugin(threads, iterations, barrier)
-    # No cache written into the package; pytest-run-parallel's own wrapping stays off (one thread).
-    # pytest's faulthandler plugin would send the fatal-error stacks to stderr, away from the
-    # harness's faulthandler.txt, where a crash's Python stack is read from.
-    argv = ["-q", "-p", "no:cacheprovider", "-p", "no:faulthandler", "--rootdir", rootdir, *args, *chosen]
-    # Found, not imported: pytest imports its plugins itself (an earlier import would be warned of).
-    if importlib.util.find_spec("pytest_run_parallel") is not None:
-        argv[:0] = ["--parallel-threads=1"]
-    code = pytest.main(argv, plugins=[plugin])
-    if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
-        raise RuntimeError(f"pytest could not run {' '.join(chosen)}: exit {int(code)} ({code.name}); "
-                           "its output is the run's stdout.txt")
-    return dict(plugin.counts, tests=sum(plugin.counts.values()), pytest_exit=int(code), groups=len(gs))
+class own_threads_shared:
+    """While the test runs: what it hands to threads it starts itself (a Thread's or an
+    executor's target: its closure, arguments and instance) is the test's data, shared on
+    purpose (test_nonzero writes an array its own threads read)."""
+    _lock = threading.Lock()
+
+    def __init__(self):
+        self.seen, self.saved = set(), None
+
+    def share(self, fn, args, kwargs):
+        import _ftsan
+        with self._lock:
+            if id(fn) in self.seen:
+                return
+            self.seen.add(id(fn))
+        code = getattr(fn, "__code__", None)
+        cells = dict(zip(code.co_freevars, fn.__closure__ or ())) if code is not None else {}
+        data = {f"{n}, handed by the test to its threads": c.cell_contents for n, c in cells.items() if c.cell_contents is not None
+                and not callable(c.cell_contents)} if cells else {}
+        data.update({f"argument {i} of a thread the test started": a for i, a in enumerate(args)})
+        data.update({f"argument {k} of a thread the test started": v for k, v in kwargs.items()})
+        if getattr(fn, "__self__", None) is not None:
+            data["the object whose method a thread the test started runs"] = fn.__self__
+        _ftsan.share(data)
+
+    def __enter__(self):
+        shared, submit, init = self.share, concurrent.futures.ThreadPoolExecutor.submit, threading.Thread.__init__
+
+        def submit_shared(pool, fn, /, *args, **kwargs):
+            shared(fn, args, kwargs)
+            return submit(pool, fn, *args, **kwargs)
+
+        def init_shared(thread, *args, **kwargs):
+            init(thread, *args, **kwargs)
+            if getattr(thread, "_target", None) is not None:
+                shared(thread._target, thread._args, thread._kwargs)
+
+        self.saved = submit, init
+        concurrent.futures.ThreadPoolExecutor.submit, threading.Thread.__init__ = submit_shared, init_shared
+        return self
+
+    def __exit__(self, *exc):
+        concurrent.futures.ThreadPoolExecutor.submit, threading.Thread.__init__ = self.saved
 
 
-def main(argv):
-    if len(argv) < 4 or argv[0] != "count" or argv[1] != "--per" or argv[2] not in ("module", "test"):
-        sys.stderr.write("usage: python -m ftsan_pytest count --per module|test TESTS...\n")
-        return 2
+class Prepared:
+    """pytest configured, the tests collected and planned: in the fork server once, or in a run."""
+
+    def __init__(self, spec, seed, iterations, barrier):
+        from _pytest.config import _prepareconfig  # what pytest.main calls first
+
+        tests, args = spec["tests"], spec.get("args", [])
+        rootdir, specs = None, []
+        for t in tests:
+            root, s = resolve(t)
+            rootdir = rootdir or root
+            specs.append(s)
+        self.plugin = Plugin(iterations, barrier)
+        # No cache written into the package; pytest-run-parallel's own wrapping stays off (one
+        # thread). pytest's faulthandler plugin would send the fatal-error stacks to stderr, away
+        # from the harness's faulthandler.txt. Capture by sys, not by file descriptors: a forked
+        # run's descriptors are its own files, not the server's.
+        argv = ["-q", "-p", "no:cacheprovider", "-p", "no:faulthandler", "--capture=sys", "--rootdir", rootdir,
+                *args, *specs]
+        # Found, not imported: pytest imports its plugins itself (an earlier import would be warned of).
+        if importlib.util.find_spec("pytest_run_parallel") is not None:
+            argv[:0] = ["--parallel-threads=1"]
+        self.config = config = _prepareconfig(argv, [self.plugin])
+        self.session = session = pytest.Session.from_config(config)
+        session.exitstatus = pytest.ExitCode.OK
+        config._do_configure()
+        config.hook.pytest_sessionstart(session=session)
+        try:
+            config.hook.pytest_collection(session=session)
+        except session.Interrupted as e:
+            raise RuntimeError(f"pytest could not collect {' '.join(tests)}: {e}; its output is the run's stdout.txt")
+        if session.testsfailed:
+            raise RuntimeError(f"pytest could not collect {' '.join(tests)}: {session.testsfailed} errors during "
+                               "collection; its output is the run's stdout.txt")
+        if not session.items:
+            raise RuntimeError(f"pytest found no tests in {' '.join(tests)}")
+        self.items = {it.nodeid: it for it in session.items}
+        self.plan = plan(session.items, spec, seed, self.plugin.thread_unsafe)
+
+    def run(self, run):
+        ids, threads, partner = self.plan[run % len(self.plan)]
+        session, config = self.session, self.config
+        self.plugin.threads = threads
+        self.plugin.partner = self.items[partner] if partner else None
+        items = [self.items[i] for i in ids]
+        try:
+            for i, item in enumerate(items):
+                item.config.hook.pytest_runtest_protocol(item=item, nextitem=items[i + 1] if i + 1 < len(items) else None)
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED if session.testsfailed else pytest.ExitCode.OK
+        finally:
+            config.hook.pytest_sessionfinish(session=session, exitstatus=session.exitstatus)
+            config._ensure_unconfigure()
+        return dict(self.plugin.counts, tests=sum(self.plugin.counts.values()), pytest_exit=int(session.exitstatus),
+                    groups=len(self.plan), threads=threads)
+
+
+_prepared = None
+
+
+def prepare(spec, seed, iterations, barrier):
+    """Configure pytest and collect once (the fork server's setup): the plan's length. spec is the
+    scenario's pytest mapping as JSON (scn_pytest_json), seed the runs' first."""
+    global _prepared
+    _prepared = Prepared(json.loads(spec), seed, iterations, barrier)
+    return len(_prepared.plan)
+
+
+def run_group(spec, run, seed, iterations, barrier):
+    """The run's group (index run, modulo their number) through pytest with the plugin; returns
+    counts for the run's summary. Raises when pytest could not run them (collection errors,
+    usage, internal errors, no tests): the run did not run."""
+    p = _prepared or Prepared(json.loads(spec), seed, iterations, barrier)
+    return p.run(run)
+
+
+def count(spec):
+    """The plan's length without running anything: the tests collected as a run collects them."""
     import contextlib
 
     with contextlib.redirect_stdout(sys.stderr):  # pytest's collection report is not the count
-        n = len(groups(argv[3:], argv[2], [])[1])
-    print(n)
+        p = Prepared(spec, 0, 1, "each")
+        n = len(p.plan)
+        p.config._ensure_unconfigure()
+    return n
+
+
+def main(argv):
+    if len(argv) != 2 or argv[0] != "count":
+        sys.stderr.write("usage: python -m ftsan_pytest count '{\"tests\": [...], \"threads\": [4], ...}'\n")
+        return 2
+    print(count(json.loads(argv[1])))
     return 0
 
 

@@ -51,7 +51,8 @@ scntool__json(const struct scn_scenario *s)
     json_object_set_new(o, "name", json_string(s->name));
     json_object_set_new(o, "threads", json_integer(s->threads));
     json_object_set_new(o, "iterations", json_integer(s->iterations));
-    json_object_set_new(o, "runs", json_integer(s->runs));
+    json_object_set_new(o, "runs", json_integer(s->runs)); /* 0: pytest mode's, one a group of its plan */
+    json_object_set_new(o, "process", json_string(s->process == SCN_PROCESS_FRESH ? "fresh" : "fork"));
     json_object_set_new(o, "timeout", json_integer(s->timeout));
     json_object_set_new(o, "barrier", json_string(s->barrier == SCN_BARRIER_EACH ? "each" : "start"));
     json_object_set_new(o, "env", scntool__pairs(s->env, s->n_env));
@@ -79,16 +80,8 @@ scntool__json(const struct scn_scenario *s)
                                                    (json_int_t)s->roles[i].threads, "body", s->roles[i].body.text));
         json_object_set_new(o, "roles", roles);
     }
-    if (s->pytest) {
-        json_t *tests = json_array(), *args = json_array();
-
-        for (size_t i = 0; i < s->pytest->n_tests; i++)
-            json_array_append_new(tests, json_string(s->pytest->tests[i]));
-        for (size_t i = 0; i < s->pytest->n_args; i++)
-            json_array_append_new(args, json_string(s->pytest->args[i]));
-        json_object_set_new(o, "pytest", json_pack("{s:o,s:o,s:s}", "tests", tests, "args", args, "per",
-                                                   s->pytest->per ? s->pytest->per : "module"));
-    }
+    if (s->pytest)
+        json_object_set_new(o, "pytest", scn_pytest_json(s));
     json_object_set_new(o, "teardown", s->teardown.text ? json_string(s->teardown.text) : json_null());
     text = json_dumps(o, JSON_INDENT(2));
     puts(text ? text : "{}");

@@ -159,7 +159,7 @@ def test_a_dead_fork_server_is_started_again(reports):
     out, _ = p.communicate(timeout=300)
     assert killed.returncode == 0 and p.returncode == 0, out
     rep = load_json(os.path.join(reports, "latest", "report.json"))
-    assert rep["runs"] == {"planned": 6, "done": 6, "failed": 0}, rep["runs"]
+    assert rep["runs"] == {"planned": 6, "done": 6, "failed": 0, "budget": None, "not_started": 0}, rep["runs"]
     assert rep["process"]["servers"] == 2 and rep["process"]["forked"] == 6, rep["process"]
     assert os.path.isdir(os.path.join(reports, "latest", "evidence", "server-2"))
 

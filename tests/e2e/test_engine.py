@@ -65,7 +65,7 @@ def test_pytest_mode_a_process_per_test(harness):
     while collecting), one test each, in order."""
     r = harness(f"{SCN}/pytest_kernel_per_test.yaml")
     assert r.rc in (0, 1), r   # the race shows in some tests' processes, not in every invocation
-    assert r.report["runs"] == {"planned": 4, "done": 4, "failed": 0}, r.report["runs"]
+    assert r.report["runs"] == {"planned": 4, "done": 4, "failed": 0, "budget": None, "not_started": 0}, r.report["runs"]
     node = "tests/e2e/scenarios/pytest/racy_kernel_tests.py::"
     for n, (test, outcome) in enumerate([("test_lookup", "passed"), ("test_fails_alone", "failed-alone"),
                                          ("test_marked_thread_unsafe", "one-thread"), ("test_skipped", "skipped")], 1):
