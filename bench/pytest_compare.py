@@ -65,9 +65,21 @@ def timed(argv, cwd, env, log):
     return rc, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), time.monotonic() - t0
 
 
-def races(findings):
-    """Distinct data-race signatures (with their groups) and the known ones."""
+SIGS = os.path.join(ROOT, "bench", "pytest_compare_signatures.tsv")
+
+
+def races(findings, row=None):
+    """Distinct data-race signatures (with their groups) and the known ones; each signature (and
+    those grouped with it) into pytest_compare_signatures.tsv under row's first fields."""
     rs = [f for f in findings if f["kind"] == "data-race"]
+    if row is not None:
+        new = not os.path.exists(SIGS)
+        with open(SIGS, "a") as out:
+            if new:
+                out.write("date\tnumpy\tcell\tway\tinvocation\tsignature\tknown\tgrouped_with\n")
+            for f in rs:
+                out.write("\t".join([*row, f["signature"], f.get("known") or "",
+                                     " | ".join(f.get("also_seen_as") or [])]) + "\n")
     return len(rs), sorted({f["known"] for f in rs if f.get("known")})
 
 
@@ -80,9 +92,18 @@ def site_of(numpy):
 def ftsan(numpy, module, a, work, conftest=True):
     reports = os.path.join(work, "reports")
     env = dict(os.environ, PYTEST=module, NUMPY=numpy, SAN="tsan", PACKAGES=TEST_PACKAGES, THREADS=str(a.threads),
-               ITERATIONS=str(a.iterations), FTSAN_REPORTS=reports)
+               ITERATIONS=str(a.iterations), FTSAN_REPORTS=reports, RECORD="none")
     env.pop("SCENARIO", None)
-    if not conftest:  # the same scenario make run PYTEST= writes, pytest told not to load the package's conftest
+    if a.together:  # the modules in one invocation, every test per test function: make run PYTEST='s scenario for many
+        scn = os.path.join(work, "together.yaml")
+        with open(scn, "w") as f:
+            f.write(f"name: pytest-together\nrequires: {{packages: {{pytest: \"*\", pytest-run-parallel: \"==0.10.0\"}}}}\n"
+                    f"threads: {a.threads}\niterations: {a.iterations}\ntimeout: 600\n"
+                    f"pytest: {{tests: {json.dumps(module.split(','))}, args: [\"--noconftest\"], per: test, "
+                    f"threads: [{a.threads}, 2], roles: pairs}}\n")
+        env.pop("PYTEST"), env.pop("THREADS")
+        env["SCENARIO"] = scn
+    elif not conftest:  # the same scenario make run PYTEST= writes, pytest told not to load the package's conftest
         site = site_of(numpy)[1]
         scn = os.path.join(work, "noconftest.yaml")
         with open(scn, "w") as f:
@@ -99,7 +120,7 @@ def ftsan(numpy, module, a, work, conftest=True):
     rep = json.load(open(path))
     if rep["runs"]["failed"]:
         return dict(status=f"error ({rep['runs']['failed']} runs failed)", cpu=cpu, wall=wall)
-    n, known = races(rep["findings"])
+    n, known = races(rep["findings"], a.row)
     return dict(status="ok", tests=len(rep["tests"]), n=n, known=known, cpu=cpu, wall=wall,
                 supp=os.path.join(os.path.realpath(os.path.join(reports, "latest")), "suppressions.txt"))
 
@@ -112,7 +133,8 @@ def anchor(numpy, module, a, work, supp, tool, conftest=False):
     junit = os.path.join(work, "junit.xml")
     argv = tc.argv([tc.python, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--parallel-threads={a.threads}",
                     f"--iterations={a.iterations}", f"--junitxml={junit}", *([f"--rootdir={site}"] if conftest else []),
-                    os.path.join(site, module)])
+                    *(["--noconftest", f"--rootdir={site}"] if a.together else []),
+                    *[os.path.join(site, m) for m in module.split(",")]])
     rc, cpu, wall = timed(argv, work, env, os.path.join(work, "output.txt"))
     if rc not in (0, 1, 66) or not os.path.exists(junit):
         return dict(status=f"error (exit {rc})", cpu=cpu, wall=wall)
@@ -126,7 +148,7 @@ def anchor(numpy, module, a, work, supp, tool, conftest=False):
     if signed is not None:
         with open(os.path.join(work, "signed.json"), "w") as f:
             f.write(signed.stdout)
-    n, known = races(json.loads(signed.stdout)["findings"] if signed else [])
+    n, known = races(json.loads(signed.stdout)["findings"] if signed else [], a.row)
     return dict(status="ok", tests=int(suite.get("tests", 0)), n=n, known=known, cpu=cpu, wall=wall)
 
 
@@ -136,6 +158,10 @@ def main():
     ap.add_argument("--iterations", type=int, default=1)
     ap.add_argument("--numpy", required=True)
     ap.add_argument("--ways", default="ftsan,anchor,ftsan-noconftest,anchor-conftest")
+    ap.add_argument("--together", action="store_true",
+                    help="the modules in one invocation of each tool, with no conftest.py (pytest --noconftest), "
+                         "ftsan per test function at [threads, 2] and in pairs")
+    ap.add_argument("--invocations", type=int, default=1)
     ap.add_argument("modules", nargs="+")
     a = ap.parse_args()
     cmd = "bench/pytest_compare.py " + " ".join(sys.argv[1:])
@@ -143,11 +169,14 @@ def main():
                           check=True).stdout.strip()
     if not os.path.exists(TSV):
         open(TSV, "w").write(HEAD)
+    cells = [",".join(a.modules)] if a.together else a.modules
     for numpy in a.numpy.split(","):
-        for module in a.modules:
-            base = os.path.join(OUT, numpy, module.replace("/", "_"))
+        for module, inv in ((m, i) for m in cells for i in range(a.invocations)):
+            base = os.path.join(OUT, numpy, "together" if a.together else module.replace("/", "_"), str(inv))
             supp = None
             for way in a.ways.split(","):
+                a.row = [time.strftime("%Y-%m-%d"), numpy, f"{len(a.modules)} modules" if a.together else module, way,
+                         str(inv)]
                 work = os.path.join(base, way)
                 shutil.rmtree(work, ignore_errors=True)
                 os.makedirs(work)
@@ -161,7 +190,7 @@ def main():
                     supp = supp or next(iter(glob.glob(os.path.join(OUT, "*", "*", "ftsan*", "reports", "latest",
                                                                     "suppressions.txt"))), None)
                     x = anchor(numpy, module, a, work, supp, tool, conftest)
-                row = [time.strftime("%Y-%m-%d"), numpy, module, way, str(a.threads), str(a.iterations), x["status"],
+                row = [time.strftime("%Y-%m-%d"), numpy, f"{len(a.modules)} modules" if a.together else module, way, str(a.threads), str(a.iterations), x["status"],
                        str(x.get("tests", "")), str(x.get("n", "")), str(len(x.get("known", []))) if "n" in x else "",
                        ",".join(x.get("known", [])), f"{x['cpu']:.1f}", f"{x['wall']:.1f}", cmd]
                 with open(TSV, "a") as f:

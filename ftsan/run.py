@@ -41,21 +41,22 @@ def natural(v):
     return v
 
 
-def pytest_scenario(spec, per, reports):
+def pytest_scenario(spec, per, threads, reports):
     """PYTEST=<test file, directory or node id>: a scenario of those tests, written under the
     reports (a file of the checkout, or a path inside an installed package). Per test (the
-    default), each test is the first user of the package in its own process forked from a server
-    that collected them all once, at 4 threads and at 2, then against another test of its module
-    (pairs); of a directory's slow tests one in four. One run a group of the plan (no `runs`)."""
+    default), each test function is the first user of the package in its own process forked from
+    a server that collected them all once, at 4 threads and at 2 (THREADS: at that count only),
+    then against another test of its module (pairs); of a directory's slow tests one in four. One
+    run a group of the plan (no `runs`)."""
     name = "pytest-" + re.sub(r"[^A-Za-z0-9_-]+", "_", os.path.basename(spec.split("::")[0]).removesuffix(".py"))[:60]
     q = json.dumps  # a JSON string is a YAML scalar
     slow = 4 if os.path.isdir(spec) or not spec.split("::")[0].endswith(".py") else 1
     text = (f"# Written by make run PYTEST={spec}: every test called by all threads at once.\n"
             f"name: {name}\nsummary: {q('pytest ' + spec + ' on native threads')}\n"
             "requires: {packages: {pytest: \"*\", pytest-run-parallel: \"==0.10.0\"}}\n"
-            f"threads: 4\niterations: 1\ntimeout: 600\n"
+            f"threads: {threads or 4}\niterations: 1\ntimeout: 600\n"
             f"pytest: {{tests: [{q(spec)}], per: {per}"
-            + (f", threads: [4, 2], roles: pairs, slow: {slow}" if per == "test" else "") + "}\n")
+            + (f", threads: [{threads or '4, 2'}], roles: pairs, slow: {slow}" if per != "module" else "") + "}\n")
     out = os.path.join(reports, "pytest")
     os.makedirs(out, exist_ok=True)
     path = os.path.join(out, name + ".yaml")
@@ -124,7 +125,7 @@ def main(argv):
     ap = argparse.ArgumentParser(prog="python3 -m ftsan run", description=__doc__.splitlines()[0])
     ap.add_argument("scenario", nargs="?", help="a name under scenarios/ or a path to a .yaml")
     ap.add_argument("--pytest", help="a test file, directory or node id, run as a scenario (instead of one)")
-    ap.add_argument("--pytest-per", choices=("module", "test"), default="test")
+    ap.add_argument("--pytest-per", choices=("module", "test", "case"), default="test")
     ap.add_argument("--catalog", help="the known issues to match findings against (default known/catalog.json)")
     ap.add_argument("--group", choices=("races", "none"),
                     help="races (default): data races sharing a frame or memory are one finding; none: one a signature")
@@ -146,7 +147,7 @@ def main(argv):
     if a.pytest:
         if scn:
             raise usage("give SCENARIO or PYTEST, not both")
-        scn = pytest_scenario(a.pytest, a.pytest_per, reports)
+        scn = pytest_scenario(a.pytest, a.pytest_per, a.threads, reports)
     scn = scenario_file(scn)
     catalog = os.path.abspath(a.catalog) if a.catalog else None
     if catalog and not os.path.isfile(catalog):

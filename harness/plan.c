@@ -21,11 +21,6 @@ plan_overrides(struct scn_scenario *s, const struct cli_opts *o, struct buf *err
                           s->path, o->threads, s->threads) ? FT_ENOMEM : FT_EUSAGE;
     if (o->threads)
         s->threads = o->threads;
-    if (o->threads && s->pytest) { /* every test at that count, not at the scenario's list */
-        free(s->pytest->threads);
-        s->pytest->threads = NULL;
-        s->pytest->n_threads = 0;
-    }
     if (o->iterations)
         s->iterations = o->iterations;
     if (o->runs)

@@ -58,7 +58,8 @@ struct scn_pytest {
     size_t n_tests;
     char **args;  /* more pytest arguments */
     size_t n_args;
-    char *per;    /* "module" (NULL: the default) or "test": what one run's process runs */
+    char *per;    /* what one run's process runs: "module" (NULL: the default), "test" (a test function,
+                     its parametrisations in turn) or "case" (one parametrisation) */
     long *threads; /* thread counts each test runs at, in order (none: the scenario's threads) */
     size_t n_threads;
     char *roles;  /* "pairs": each test also against another test of its module; NULL or "none": not */

@@ -61,7 +61,8 @@ _Static_assert(offsetof(struct scn_pytest, n_args) == offsetof(struct scn_pytest
 _Static_assert(offsetof(struct scn_pytest, n_threads) == offsetof(struct scn_pytest, threads) + sizeof(long *), "n_threads");
 const struct scn__key scn__pytest_keys[] = {
     {"args", scn__strlist, SCN__PYTEST(args), 0, "list", "more pytest arguments, e.g. [\"-k\", \"not slow\"]"},
-    {"per", scn__str, SCN__PYTEST(per), 0, "module|test", "a process per test module (default) or per test"},
+    {"per", scn__str, SCN__PYTEST(per), 0, "module|test|case",
+     "a process per test module (default), per test function (its parametrisations in turn) or per parametrisation"},
     {"roles", scn__str, SCN__PYTEST(roles), 0, "none|pairs",
      "pairs: each test also run against another test of its module or class, on the same fixtures (a run each)"},
     {"slow", scn__posint, SCN__PYTEST(slow), 0, "N",
@@ -85,8 +86,9 @@ scn__pytest(struct scn__ctx *c, const struct scn__key *k, const char *key, yaml_
         return FT_ENOMEM;
     if ((rc = scn__mapping(c, key, v, scn__pytest_keys, SCN__N(scn__pytest_keys), s->pytest)) != 0)
         return rc;
-    if (s->pytest->per && strcmp(s->pytest->per, "module") != 0 && strcmp(s->pytest->per, "test") != 0)
-        return scn__fail(c, v, "'pytest.per' must be module or test, got '%s'", s->pytest->per);
+    if (s->pytest->per && strcmp(s->pytest->per, "module") != 0 && strcmp(s->pytest->per, "test") != 0 &&
+        strcmp(s->pytest->per, "case") != 0)
+        return scn__fail(c, v, "'pytest.per' must be module, test or case, got '%s'", s->pytest->per);
     if (s->pytest->roles && strcmp(s->pytest->roles, "none") != 0 && strcmp(s->pytest->roles, "pairs") != 0)
         return scn__fail(c, v, "'pytest.roles' must be none or pairs, got '%s'", s->pytest->roles);
     if (s->pytest->n_tests == 0)

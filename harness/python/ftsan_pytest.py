@@ -112,21 +112,27 @@ def partner_ok(item, unsafe):
 def plan(items, spec, seed, unsafe):
     """The runs' groups, in the order a budget reaches them: [(node ids, threads, partner)]."""
     counts = spec["threads"]
-    if spec.get("per", "module") == "module":
+    if spec["per"] == "module":
         mods = {}
         for it in items:
             mods.setdefault(it.path, []).append(it.nodeid)
         return [(ids, k, None) for k in counts for ids in mods.values()]
     fast = in_turn([it for it in items if not slow(it)])
     order = fast + in_turn(sample([it for it in items if slow(it)], seed, spec.get("slow", 1)))
-    groups = [([it.nodeid], k, None) for k in counts for it in order]
+    # A test function's parametrisations share its process (the first of them is the first user),
+    # unless per: case; a test that runs on one thread runs at the first count only.
+    tests = {}
+    for it in order:
+        tests.setdefault(it.nodeid if spec["per"] == "case" else (it.parent.nodeid, it.originalname), []).append(it)
+    groups = [([it.nodeid for it in t], k, None) for i, k in enumerate(counts) for t in tests.values()
+              if i == 0 or any(unsafe(it) is None for it in t)]
     if spec.get("roles") == "pairs":
-        # Each test with a different test of its module (or class), the seed choosing which: the
-        # one `step` places after it among the partners there.
+        # Each test function (its first case) with a case of another test of its module or class,
+        # the seed choosing which.
         parents = {}
         for it in order:
             parents.setdefault(it.parent.nodeid, []).append(it)
-        for it in order:
+        for it in (t[0] for t in tests.values()):
             mates = [m for m in parents[it.parent.nodeid] if m.originalname != it.originalname]
             if not mates or unsafe(it) is not None:
                 continue
