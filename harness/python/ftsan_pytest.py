@@ -153,7 +153,8 @@ class Plugin:
     def pytest_configure(self, config):
         for m in ("thread_unsafe: run on one thread", "parallel_threads(n): threads for this test",
                   "parallel_threads_limit(n): at most n threads", "force_parallel_threads(n): n threads",
-                  "iterations(n): calls per thread"):
+                  "iterations(n): calls per thread", "slow: a slow test (sampled at a budget)",
+                  "xslow: a very slow test (sampled at a budget)"):
             config.addinivalue_line("markers", m)
         try:  # pytest-run-parallel's own judgement of thread-unsafe tests, when it is installed
             from pytest_run_parallel import plugin as rp
@@ -331,13 +332,15 @@ class Prepared:
         config.hook.pytest_sessionstart(session=session)
         try:
             config.hook.pytest_collection(session=session)
+            why = (f"{session.testsfailed} errors during collection" if session.testsfailed
+                   else "no tests" if not session.items else None)
         except session.Interrupted as e:
-            raise RuntimeError(f"pytest could not collect {' '.join(tests)}: {e}; its output is the run's stdout.txt")
-        if session.testsfailed:
-            raise RuntimeError(f"pytest could not collect {' '.join(tests)}: {session.testsfailed} errors during "
-                               "collection; its output is the run's stdout.txt")
-        if not session.items:
-            raise RuntimeError(f"pytest found no tests in {' '.join(tests)}")
+            why = str(e)
+        if why is not None:  # pytest's own summary says which file and why, then the run did not run
+            session.exitstatus = pytest.ExitCode.INTERRUPTED
+            config.hook.pytest_sessionfinish(session=session, exitstatus=session.exitstatus)
+            config._ensure_unconfigure()
+            raise RuntimeError(f"pytest could not collect {' '.join(tests)}: {why}; its output is the run's stdout.txt")
         self.items = {it.nodeid: it for it in session.items}
         self.plan = plan(session.items, spec, seed, self.plugin.thread_unsafe)
 
@@ -347,13 +350,14 @@ class Prepared:
         self.plugin.threads = threads
         self.plugin.partner = self.items[partner] if partner else None
         items = [self.items[i] for i in ids]
-        try:
-            for i, item in enumerate(items):
-                item.config.hook.pytest_runtest_protocol(item=item, nextitem=items[i + 1] if i + 1 < len(items) else None)
-            session.exitstatus = pytest.ExitCode.TESTS_FAILED if session.testsfailed else pytest.ExitCode.OK
-        finally:
-            config.hook.pytest_sessionfinish(session=session, exitstatus=session.exitstatus)
-            config._ensure_unconfigure()
+        # The last test's teardown (nextitem None) finalizes every fixture, session-scoped ones too.
+        # pytest's session finish is left out: its summary (every collection warning again) cost
+        # a forked run more than most tests do, and the process ends with the run.
+        for i, item in enumerate(items):
+            config.hook.pytest_runtest_protocol(item=item, nextitem=items[i + 1] if i + 1 < len(items) else None)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED if session.testsfailed else pytest.ExitCode.OK
+        print(f"\n{' '.join(f'{n} {k}' for k, n in self.plugin.counts.items() if n)} ({threads} threads"
+              + (f", with {self.plugin.partner.nodeid}" if self.plugin.partner else "") + ")", flush=True)
         return dict(self.plugin.counts, tests=sum(self.plugin.counts.values()), pytest_exit=int(session.exitstatus),
                     groups=len(self.plan), threads=threads)
 
