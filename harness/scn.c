@@ -133,7 +133,8 @@ static const struct scn__key scn__top_keys[] = {
     {"process", scn__process, SCN__FIELD(process), 0, "fork|fresh",
      "runs forked from a server that ran setup once (default fork), or each a fresh process running setup itself"},
     {"pytest", scn__pytest, 0, 0, "mapping",
-     "instead of body: tests: [files or node ids], per: module|test, args: [..]: every test called by all threads at once"},
+     "instead of body: tests: [files, directories or node ids], per, threads, roles, slow, args: every test called "
+     "by all threads at once"},
     {"references", scn__strlist, SCN__FIELD(references), 0, "list", "upstream issue links"},
     {"requires", scn__requires, 0, 0, "mapping", "python: range, packages: {name: spec}, from_source: [names]"},
     {"roles", scn__roles, 0, 0, "list",

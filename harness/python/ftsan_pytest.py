@@ -112,6 +112,7 @@ def partner_ok(item, unsafe):
 def plan(items, spec, seed, unsafe):
     """The runs' groups, in the order a budget reaches them: [(node ids, threads, partner)]."""
     counts = spec["threads"]
+    unsafe = functools.lru_cache(maxsize=None)(unsafe)   # pytest-run-parallel reads the test's code: once a test
     if spec["per"] == "module":
         mods = {}
         for it in items:
@@ -132,13 +133,16 @@ def plan(items, spec, seed, unsafe):
         parents = {}
         for it in order:
             parents.setdefault(it.parent.nodeid, []).append(it)
+        ok = functools.lru_cache(maxsize=None)(lambda m: partner_ok(m, unsafe))
         for it in (t[0] for t in tests.values()):
-            mates = [m for m in parents[it.parent.nodeid] if m.originalname != it.originalname]
-            if not mates or unsafe(it) is not None:
+            if unsafe(it) is not None:
                 continue
-            mates = [m for m in mates if partner_ok(m, unsafe)]
-            if mates:
-                groups.append(([it.nodeid], max(2, counts[-1]), mates[(seed + len(groups)) % len(mates)].nodeid))
+            # The seed's choice among the other functions' cases, the first that can be a partner.
+            mates = [m for m in parents[it.parent.nodeid] if m.originalname != it.originalname]
+            start = (seed + len(groups)) % len(mates) if mates else 0
+            mate = next((m for m in mates[start:] + mates[:start] if ok(m)), None)
+            if mate is not None:
+                groups.append(([it.nodeid], max(2, counts[-1]), mate.nodeid))
     return groups
 
 

@@ -95,6 +95,40 @@ test_defaults(void **state)
     buf_free(&err);
 }
 
+/* pytest mode: no `runs` is one run a group of the plan (0); the mapping the plugin gets has its
+ * defaults filled in, threads from the scenario's when pytest.threads is not given. */
+static void
+test_pytest_defaults(void **state)
+{
+    static const char plain[] = "name: p\nthreads: 6\npytest: {tests: [a.py, b.py]}\n";
+    static const char full[] = "name: p\nruns: 3\npytest: {tests: [d], per: case, threads: [8, 2], roles: pairs, "
+                               "slow: 4, args: [-x]}\n";
+    struct scn_scenario s;
+    struct buf err;
+    json_t *j;
+    char *text;
+
+    (void)state;
+    buf_init(&err, 4096);
+    assert_int_equal(scn_parse(plain, strlen(plain), "p.yaml", &s, &err), 0);
+    assert_int_equal(s.runs, 0);
+    text = json_dumps(j = scn_pytest_json(&s), JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(j);
+    assert_string_equal(text, "{\"args\":[],\"per\":\"module\",\"roles\":\"none\",\"slow\":1,"
+                              "\"tests\":[\"a.py\",\"b.py\"],\"threads\":[6]}");
+    free(text);
+    scn_free(&s);
+    assert_int_equal(scn_parse(full, strlen(full), "p.yaml", &s, &err), 0);
+    assert_int_equal(s.runs, 3);
+    text = json_dumps(j = scn_pytest_json(&s), JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(j);
+    assert_string_equal(text, "{\"args\":[\"-x\"],\"per\":\"case\",\"roles\":\"pairs\",\"slow\":4,"
+                              "\"tests\":[\"d\"],\"threads\":[8,2]}");
+    free(text);
+    scn_free(&s);
+    buf_free(&err);
+}
+
 static void
 test_verify_and_package_expectations(void **state)
 {
@@ -162,7 +196,12 @@ static const struct bad_case bad_cases[] = {
     {"name: x\nbody: pass\nroles: [{name: w, body: pass}]\n",
      "b.yaml:3:8: 'body' and 'roles' given: a scenario has one of body, roles and pytest"},
     {"name: x\nbody: pass\npytest: {tests: [t.py]}\n", "b.yaml:3:9: 'body' and 'pytest' given: a scenario has one of body, roles and pytest"},
-    {"name: x\npytest: {tests: [t.py], per: file}\n", "b.yaml:2:9: 'pytest.per' must be module or test, got 'file'"},
+    {"name: x\npytest: {tests: [t.py], per: file}\n", "b.yaml:2:9: 'pytest.per' must be module, test or case, got 'file'"},
+    {"name: x\npytest: {tests: [t.py], roles: all}\n", "b.yaml:2:9: 'pytest.roles' must be none or pairs, got 'all'"},
+    {"name: x\npytest: {tests: [t.py], threads: [4, 0]}\n", "b.yaml:2:38: 'pytest.threads' must be a positive integer, got '0'"},
+    {"name: x\npytest: {tests: [t.py], threads: []}\n", "b.yaml:2:34: 'pytest.threads' is empty: give at least one positive integer"},
+    {"name: x\npytest: {tests: [t.py], threads: 4}\n", "b.yaml:2:34: 'pytest.threads' must be a list of positive integers, got a scalar"},
+    {"name: x\npytest: {tests: [t.py], slow: 0}\n", "b.yaml:2:31: 'pytest.slow' must be a positive integer, got '0'"},
     {"name: x\npytest: {tests: []}\n", "b.yaml:2:9: 'pytest.tests' is empty: name at least one test file, directory or node id"},
     {"name: x\nroles: []\n", "b.yaml:2:8: 'roles' is empty: give it at least one {name, threads, body}"},
     {"name: x\nroles: [{name: w, threads: 2}]\n", "b.yaml:2:9: missing required key 'roles.body'"},
@@ -491,6 +530,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_valid_scenario),
         cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_pytest_defaults),
         cmocka_unit_test(test_verify_and_package_expectations),
         cmocka_unit_test(test_bad_scenarios),
         cmocka_unit_test(test_roles),
