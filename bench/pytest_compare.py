@@ -1,5 +1,17 @@
 #!/usr/bin/env python3
-"""pytest mode against pytest-run-parallel 0.10.0, side by side (issue 5/6).
+"""pytest mode against pytest-run-parallel 0.10.0, side by side (issues 5/6 and 7/7).
+
+--together (issue 7/7): the modules in one invocation of each tool, as a maintainer runs a suite,
+neither tool loading any conftest.py (pytest --noconftest: NumPy 2.2's conftest makes every test
+thread-unsafe to pytest-run-parallel, and the same rule on both sides is the point), repeated
+--invocations times:
+  ftsan          the modules as one pytest scenario: per test function, at 4 threads and at 2,
+                 then each test against another of its module (pairs), every run forked from the
+                 server that collected them once (what `make run PYTEST=` writes, for many files);
+  ftsan-budget   the same with BUDGET=--budget seconds: the fast tests of every module first;
+  anchor         `python -m pytest --noconftest --parallel-threads=4 --iterations=1 MODULES...`.
+Every signature of every invocation goes to bench/pytest_compare_signatures.tsv, so the distinct
+races over all invocations of a way are counted from raw rows.
 
 For each NumPy version and each test module (a path inside the installed NumPy), two ways on the
 same TSan toolchain (same CPython, same NumPy build, same pytest and pytest-run-parallel):
@@ -89,10 +101,10 @@ def site_of(numpy):
     return tc, os.path.dirname(tc.numpy_dir)
 
 
-def ftsan(numpy, module, a, work, conftest=True):
+def ftsan(numpy, module, a, work, conftest=True, budget=None):
     reports = os.path.join(work, "reports")
     env = dict(os.environ, PYTEST=module, NUMPY=numpy, SAN="tsan", PACKAGES=TEST_PACKAGES, THREADS=str(a.threads),
-               ITERATIONS=str(a.iterations), FTSAN_REPORTS=reports, RECORD="none")
+               ITERATIONS=str(a.iterations), FTSAN_REPORTS=reports, RECORD="none", BUDGET=budget and str(budget))
     env.pop("SCENARIO", None)
     if a.together:  # the modules in one invocation, every test per test function: make run PYTEST='s scenario for many
         scn = os.path.join(work, "together.yaml")
@@ -112,7 +124,7 @@ def ftsan(numpy, module, a, work, conftest=True):
                     f"pytest: {{tests: [{json.dumps(module)}], args: [{json.dumps('--confcutdir=' + os.path.join(site, os.path.dirname(module)))}]}}\n")
         env.pop("PYTEST")
         env["SCENARIO"] = scn
-    argv, env = run_command(env)
+    argv, env = run_command({k: v for k, v in env.items() if v is not None})
     rc, cpu, wall = timed(argv, ROOT, env, os.path.join(work, "output.txt"))
     path = os.path.join(reports, "latest", "report.json")
     if rc not in (0, 1) or not os.path.exists(path):
@@ -152,7 +164,46 @@ def anchor(numpy, module, a, work, supp, tool, conftest=False):
     return dict(status="ok", tests=int(suite.get("tests", 0)), n=n, known=known, cpu=cpu, wall=wall)
 
 
+def table(cell):
+    """The --together rows of pytest_compare.tsv and pytest_compare_signatures.tsv as RESULTS.md's
+    table: per NumPy and way, the invocations that ran (and the ones that did not); over all of
+    them the distinct races: known issues of the catalog (by issue: two signatures of one issue
+    are one) and new signatures; CPU per invocation (median, worst) and in all."""
+    import csv
+    import statistics
+    rows = [r for r in csv.DictReader(open(TSV), delimiter="\t") if r["module"] == cell]
+    sigs = [r for r in csv.DictReader(open(SIGS), delimiter="\t") if r["cell"] == cell] if os.path.exists(SIGS) else []
+    print("| NumPy | way | invocations (errors) | distinct races | known issues | new signatures | CPU s per invocation: median, worst | CPU s in all |")
+    print("|---|---|---|---|---|---|---|---|")
+    for numpy, way in dict.fromkeys((r["numpy"], r["way"]) for r in rows):
+        mine = [r for r in rows if (r["numpy"], r["way"]) == (numpy, way)]
+        ok = [r for r in mine if r["status"] == "ok"]
+        seen = [s for s in sigs if (s["numpy"], s["way"]) == (numpy, way)]
+        known = sorted({s["known"] for s in seen if s["known"]})
+        new = sorted({s["signature"] for s in seen if not s["known"]})
+        cpu = [float(r["cpu_s"]) for r in ok]
+        print(f"| {numpy} | {way} | {len(ok)} ({len(mine) - len(ok)}) | {len(known) + len(new)} | {len(known)} | {len(new)} | "
+              f"{statistics.median(cpu):.0f}, {max(cpu):.0f} | {sum(cpu):.0f} |" if cpu else f"| {numpy} | {way} | 0 ({len(mine)}) | | | | | |")
+    # How often each race showed: invocations that found it, of those that ran, per way.
+    ways = list(dict.fromkeys((r["numpy"], r["way"]) for r in rows))
+    print("\n| NumPy | race | " + " | ".join(w for _, w in ways if _ == ways[0][0]) + " |")
+    for numpy in dict.fromkeys(n for n, _ in ways):
+        mine = [w for n, w in ways if n == numpy]
+        print("|---|---|" + "---|" * len(mine))
+        races = dict.fromkeys(s["known"] or s["signature"] for s in sigs if s["numpy"] == numpy)
+        for race in sorted(races, key=lambda r: (not r[0].isalpha() or "(" in r, r)):
+            cells = []
+            for way in mine:
+                ran = sum(1 for r in rows if (r["numpy"], r["way"], r["status"]) == (numpy, way, "ok"))
+                hit = len({s["invocation"] for s in sigs if (s["numpy"], s["way"]) == (numpy, way)
+                           and (s["known"] or s["signature"]) == race})
+                cells.append(f"{hit}/{ran}")
+            print(f"| {numpy} | {race if '(' not in race else '`' + race.removeprefix('data-race: ') + '`'} | {' | '.join(cells)} |")
+
+
 def main():
+    if sys.argv[1:2] == ["--table"]:
+        return table(sys.argv[2] if len(sys.argv) > 2 else "10 modules")
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, default=4)
     ap.add_argument("--iterations", type=int, default=1)
@@ -162,6 +213,9 @@ def main():
                     help="the modules in one invocation of each tool, with no conftest.py (pytest --noconftest), "
                          "ftsan per test function at [threads, 2] and in pairs")
     ap.add_argument("--invocations", type=int, default=1)
+    ap.add_argument("--first", type=int, default=0, help="the first invocation's number (its directory under bench/out)")
+    ap.add_argument("--budget", type=int, default=100,
+                    help="way ftsan-budget: ftsan's BUDGET (seconds of wall time, the toolchain's start included)")
     ap.add_argument("modules", nargs="+")
     a = ap.parse_args()
     cmd = "bench/pytest_compare.py " + " ".join(sys.argv[1:])
@@ -171,7 +225,7 @@ def main():
         open(TSV, "w").write(HEAD)
     cells = [",".join(a.modules)] if a.together else a.modules
     for numpy in a.numpy.split(","):
-        for module, inv in ((m, i) for m in cells for i in range(a.invocations)):
+        for module, inv in ((m, i) for m in cells for i in range(a.first, a.first + a.invocations)):
             base = os.path.join(OUT, numpy, "together" if a.together else module.replace("/", "_"), str(inv))
             supp = None
             for way in a.ways.split(","):
@@ -182,13 +236,13 @@ def main():
                 os.makedirs(work)
                 conftest = way in ("ftsan", "anchor-conftest")
                 if way.startswith("ftsan"):
-                    x = ftsan(numpy, module, a, work, conftest)
+                    x = ftsan(numpy, module, a, work, conftest, a.budget if way == "ftsan-budget" else None)
                     # The anchor gets the same suppressions; without them it would not be the same de-noising.
                     supp = supp or x.get("supp")
                 else:
                     # The merged suppressions of any ftsan run (the same file for every run).
-                    supp = supp or next(iter(glob.glob(os.path.join(OUT, "*", "*", "ftsan*", "reports", "latest",
-                                                                    "suppressions.txt"))), None)
+                    supp = supp or next(iter(glob.glob(os.path.join(OUT, "**", "ftsan*", "reports", "latest",
+                                                                    "suppressions.txt"), recursive=True)), None)
                     x = anchor(numpy, module, a, work, supp, tool, conftest)
                 row = [time.strftime("%Y-%m-%d"), numpy, f"{len(a.modules)} modules" if a.together else module, way, str(a.threads), str(a.iterations), x["status"],
                        str(x.get("tests", "")), str(x.get("n", "")), str(len(x.get("known", []))) if "n" in x else "",

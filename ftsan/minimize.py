@@ -323,7 +323,7 @@ class Minimizer:
         atomic_write(yaml_path, self.scenario_text(best, "emitting the reproducer"))
         prog = scntool("program", yaml_path)
         tc = self.run["toolchain"]
-        prog_path = os.path.join(d, "repro.py")
+        prog_path = os.path.join(d, harness.layout("finding_py"))
         atomic_write(prog_path, prog)
         rate_yaml = rate_py = None
         if stopped is None or not stopped.startswith("interrupted"):

@@ -15,6 +15,7 @@
 #define LAYOUT_SUPPRESSIONS "suppressions.txt" /* the merged rules in force */
 #define LAYOUT_FINDINGS "findings"             /* findings/<id>/ */
 #define LAYOUT_FINDING_MD "report.md"          /* findings/<id>/report.md */
+#define LAYOUT_FINDING_PY "repro.py"           /* findings/<id>/repro.py: pytest mode's, its code example */
 #define LAYOUT_EVIDENCE "evidence"             /* evidence/run-NNNN/ */
 #define LAYOUT_RUN_DIR "run-%04d"              /* printf format of one run's directory, 1-based */
 

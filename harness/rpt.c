@@ -367,6 +367,14 @@ rpt__finding_md(const struct rpt_run *run, const struct sig_finding *x)
     buf_printf(&b, "cores: %ld\ncompiler: %s\n```\n", sysconf(_SC_NPROCESSORS_ONLN), rpt__or(run->tc->cc, "?"));
     rc = rpt__write_buf(buf_cstr(&dir), LAYOUT_FINDING_MD, &b);
     buf_free(&b);
+    /* pytest mode: the code example is the reproducer itself (a test's node id leaves nothing to
+     * shrink), as a file a maintainer runs and attaches; make minimize may write a smaller one. */
+    if (rc == 0 && s->pytest) {
+        buf_init(&b, RPT__MAX);
+        prog_python(&b, s, x->n_tests ? x->tests[0] : NULL); /* an error stays in b.err: nothing written */
+        rc = rpt__write_buf(buf_cstr(&dir), LAYOUT_FINDING_PY, &b);
+        buf_free(&b);
+    }
     buf_free(&dir);
     return rc;
 }

@@ -408,7 +408,7 @@ scntool__layout(void)
     static const char *const names[][2] = {
         {"latest", LAYOUT_LATEST},         {"run_json", LAYOUT_RUN_JSON},       {"report_json", LAYOUT_REPORT_JSON},
         {"summary_md", LAYOUT_SUMMARY_MD}, {"junit_xml", LAYOUT_JUNIT_XML},     {"suppressions", LAYOUT_SUPPRESSIONS},
-        {"findings", LAYOUT_FINDINGS},     {"finding_md", LAYOUT_FINDING_MD},   {"evidence", LAYOUT_EVIDENCE},
+        {"findings", LAYOUT_FINDINGS},     {"finding_md", LAYOUT_FINDING_MD}, {"finding_py", LAYOUT_FINDING_PY},   {"evidence", LAYOUT_EVIDENCE},
         {"run_dir", LAYOUT_RUN_DIR},       {"status", LAYOUT_STATUS},           {"stdout", LAYOUT_STDOUT},
         {"stderr", LAYOUT_STDERR},         {"events", LAYOUT_EVENTS},           {"pystack", LAYOUT_PYSTACK},
         {"faulthandler", LAYOUT_FAULTHANDLER}, {"gdb", LAYOUT_GDB},            {"tsan_log", LAYOUT_TSAN_LOG},

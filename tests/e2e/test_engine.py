@@ -53,6 +53,9 @@ def test_pytest_mode_attributes_findings_to_the_test(harness):
         md = f.read()
     assert f"--parallel-threads=4 --iterations=2 '{node}test_lookup'" in md, md
     assert f'TESTS = ["{node}test_lookup"]\nPAIR = False' in md, md
+    # ... and is the finding's repro.py, to run and attach.
+    with open(f"{r.dir}/findings/{race['id']}/repro.py") as f:
+        assert "```python\n" + f.read() + "```" in md
 
 
 def test_pytest_mode_crash_keeps_its_python_stack(harness):
@@ -153,6 +156,10 @@ def test_pytest_mode_tests_as_roles(harness, tmp_path):
             signed = [f["signature"] for f in json.loads(out)["findings"]]
             break
     assert "data-race: get (locked_cell.c) <> put (locked_cell.c)" in signed, signed
+    # Fresh processes: the plugin counts the same plan beforehand, in the toolchain's interpreter.
+    fresh = harness(f"{SCN}/pytest_roles.yaml", PROCESS="fresh")
+    assert fresh.rc in (0, 1) and fresh.report["runs"]["planned"] == 4, fresh
+    assert fresh.report["process"]["spawned"] == 4 and fresh.report["process"]["forked"] == 0, fresh.report["process"]
 
 
 def test_pytest_mode_sets_the_tests_own_data_apart(harness):
