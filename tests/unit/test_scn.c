@@ -95,38 +95,36 @@ test_defaults(void **state)
     buf_free(&err);
 }
 
+/* A pytest scenario's runs, and the mapping the plugin gets (scn_pytest_json), sorted. */
+static void
+check_pytest(const char *text, long runs, const char *json)
+{
+    struct scn_scenario s;
+    struct buf err;
+    json_t *j;
+    char *got;
+
+    buf_init(&err, 4096);
+    assert_int_equal(scn_parse(text, strlen(text), "p.yaml", &s, &err), 0);
+    assert_int_equal(s.runs, runs);
+    got = json_dumps(j = scn_pytest_json(&s), JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(j);
+    assert_string_equal(got, json);
+    free(got);
+    scn_free(&s);
+    buf_free(&err);
+}
+
 /* pytest mode: no `runs` is one run a group of the plan (0); the mapping the plugin gets has its
  * defaults filled in, threads from the scenario's when pytest.threads is not given. */
 static void
 test_pytest_defaults(void **state)
 {
-    static const char plain[] = "name: p\nthreads: 6\npytest: {tests: [a.py, b.py]}\n";
-    static const char full[] = "name: p\nruns: 3\npytest: {tests: [d], per: case, threads: [8, 2], roles: pairs, "
-                               "slow: 4, args: [-x]}\n";
-    struct scn_scenario s;
-    struct buf err;
-    json_t *j;
-    char *text;
-
     (void)state;
-    buf_init(&err, 4096);
-    assert_int_equal(scn_parse(plain, strlen(plain), "p.yaml", &s, &err), 0);
-    assert_int_equal(s.runs, 0);
-    text = json_dumps(j = scn_pytest_json(&s), JSON_COMPACT | JSON_SORT_KEYS);
-    json_decref(j);
-    assert_string_equal(text, "{\"args\":[],\"per\":\"module\",\"roles\":\"none\",\"slow\":1,"
-                              "\"tests\":[\"a.py\",\"b.py\"],\"threads\":[6]}");
-    free(text);
-    scn_free(&s);
-    assert_int_equal(scn_parse(full, strlen(full), "p.yaml", &s, &err), 0);
-    assert_int_equal(s.runs, 3);
-    text = json_dumps(j = scn_pytest_json(&s), JSON_COMPACT | JSON_SORT_KEYS);
-    json_decref(j);
-    assert_string_equal(text, "{\"args\":[\"-x\"],\"per\":\"case\",\"roles\":\"pairs\",\"slow\":4,"
-                              "\"tests\":[\"d\"],\"threads\":[8,2]}");
-    free(text);
-    scn_free(&s);
-    buf_free(&err);
+    check_pytest("name: p\nthreads: 6\npytest: {tests: [a.py, b.py]}\n", 0,
+                 "{\"args\":[],\"per\":\"module\",\"roles\":\"none\",\"slow\":1,\"tests\":[\"a.py\",\"b.py\"],\"threads\":[6]}");
+    check_pytest("name: p\nruns: 3\npytest: {tests: [d], per: case, threads: [8, 2], roles: pairs, slow: 4, args: [-x]}\n",
+                 3, "{\"args\":[\"-x\"],\"per\":\"case\",\"roles\":\"pairs\",\"slow\":4,\"tests\":[\"d\"],\"threads\":[8,2]}");
 }
 
 static void
