@@ -186,10 +186,9 @@ def table(cell):
               f"{statistics.median(cpu):.0f}, {max(cpu):.0f} | {sum(cpu):.0f} |" if cpu else f"| {numpy} | {way} | 0 ({len(mine)}) | | | | | |")
     # How often each race showed: invocations that found it, of those that ran, per way.
     ways = list(dict.fromkeys((r["numpy"], r["way"]) for r in rows))
-    print("\n| NumPy | race | " + " | ".join(w for _, w in ways if _ == ways[0][0]) + " |")
     for numpy in dict.fromkeys(n for n, _ in ways):
         mine = [w for n, w in ways if n == numpy]
-        print("|---|---|" + "---|" * len(mine))
+        print("\n| NumPy | race | " + " | ".join(mine) + " |\n|---|---|" + "---|" * len(mine))
         races = dict.fromkeys(s["known"] or s["signature"] for s in sigs if s["numpy"] == numpy)
         for race in sorted(races, key=lambda r: (not r[0].isalpha() or "(" in r, r)):
             cells = []

@@ -21,6 +21,7 @@
 
 #define RUN__MSG 8192
 #define RUN__FORK_SECONDS 60 /* a fork request unanswered this long: the server is stuck */
+#define RUN__COLLECT_SECONDS 1800 /* pytest mode's setup: collecting and planning numpy/_core/tests */
 
 static void run__why(struct run_mode *mode, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -75,6 +76,14 @@ run__server_kill(struct run__server *srv)
     srv->ready = 0;
 }
 
+static double
+run__setup_seconds(const struct run_plan *plan)
+{
+    long s = plan->timeout > plan->budget ? plan->timeout : plan->budget;
+
+    return (double)(s > RUN__COLLECT_SECONDS ? s : RUN__COLLECT_SECONDS);
+}
+
 void
 run__server_start(const struct run_plan *plan, struct run__server *srv, struct run_mode *mode)
 {
@@ -104,8 +113,9 @@ run__server_start(const struct run_plan *plan, struct run__server *srv, struct r
     }
     close(sv[1]);
     srv->ctl = sv[0];
-    /* Setup runs first: it gets the scenario's timeout. */
-    run__recv(srv, msg, sizeof(msg), (double)plan->timeout);
+    /* Setup runs first: it gets the scenario's timeout, or when it counts the runs (pytest mode,
+     * whose setup collects a directory's tests) the budget or RUN__COLLECT_SECONDS if longer. */
+    run__recv(srv, msg, sizeof(msg), plan->runs && !srv->offered ? (double)plan->timeout : run__setup_seconds(plan));
     if (strcmp(msg, "ready") == 0 || sscanf(msg, "ready %ld", &srv->offered) == 1) {
         srv->ready = 1;
         return;

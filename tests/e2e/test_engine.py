@@ -199,6 +199,17 @@ def test_pytest_mode_directory_sweep_at_a_budget(harness, findings_store):
     assert len(set(order[4:])) == 2 and set(order[4:]) <= set(slow), order
 
 
+def test_pytest_mode_collection_is_not_timed_as_a_run(harness):
+    """The fork server's setup collects the tests, which for a directory takes longer than a run
+    may (numpy/_core/tests: minutes under TSan): it is given the budget or 30 minutes, not the
+    run's timeout. A module that imports in 5 s (a lower bound) under a 3 s timeout is still
+    collected once and forked from; the runs' own outcome does not matter here."""
+    r = harness(f"{SCN}/pytest_slow_collect.yaml")
+    assert r.rc in (0, 1), r
+    assert r.report["runs"]["planned"] == 2, r.report["runs"]
+    assert r.report["process"]["forked"] == 2 and r.report["process"]["spawned"] == 0, r.report["process"]
+
+
 def test_engine_module_inside_a_run(harness, tmp_path):
     """_ftsan.run from a scenario's own code: roles with names, each thread's failed calls handed
     back in thread order, bad arguments refused."""
