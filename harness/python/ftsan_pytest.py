@@ -111,8 +111,18 @@ def partner_ok(item, unsafe):
 
 def plan(items, spec, seed, unsafe):
     """The runs' groups, in the order a budget reaches them: [(node ids, threads, partner)]."""
-    counts = spec["threads"]
-    unsafe = functools.lru_cache(maxsize=None)(unsafe)   # pytest-run-parallel reads the test's code: once a test
+    counts, judge, judged = spec["threads"], unsafe, {}
+
+    def once(item):
+        """pytest-run-parallel reads a test function's code (and what it calls): once a function,
+        fixtures and marks, not once a parametrisation (35,000 of numpy/_core/tests took minutes)."""
+        key = (getattr(item, "function", None), tuple(item.fixturenames),
+               tuple((m.name, repr(m.args), repr(m.kwargs)) for m in item.iter_markers()))
+        if key not in judged:
+            judged[key] = judge(item)
+        return judged[key]
+
+    unsafe = once
     if spec["per"] == "module":
         mods = {}
         for it in items:
