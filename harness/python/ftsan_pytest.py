@@ -29,7 +29,8 @@ on them is the test's doing, reported apart and not counted.
 What counts, as pytest-run-parallel (0.10.0) decides it when it is installed: tests marked
 thread_unsafe, using a thread-unsafe fixture or function (its ini options thread_unsafe_fixtures
 and thread_unsafe_functions), or limited to one thread by parallel_threads markers, run once on
-one thread and are nobody's partner. A test that fails on threads is called again alone: when it
+one thread and are nobody's partner. The plan judges by marks and fixtures; the reading of a
+test's code waits for the test's own run. A test that fails on threads is called again alone: when it
 fails alone too it is reported as such ("failed-alone"), never as a finding; otherwise each
 thread's failure is a finding ("failed-threads"). Run as `python -m ftsan_pytest count SPEC`
 (SPEC: the scenario's pytest mapping as JSON, with "threads") it prints how many runs the plan
@@ -111,18 +112,7 @@ def partner_ok(item, unsafe):
 
 def plan(items, spec, seed, unsafe):
     """The runs' groups, in the order a budget reaches them: [(node ids, threads, partner)]."""
-    counts, judge, judged = spec["threads"], unsafe, {}
-
-    def once(item):
-        """pytest-run-parallel reads a test function's code (and what it calls): once a function,
-        fixtures and marks, not once a parametrisation (35,000 of numpy/_core/tests took minutes)."""
-        key = (getattr(item, "function", None), tuple(item.fixturenames),
-               tuple((m.name, repr(m.args), repr(m.kwargs)) for m in item.iter_markers()))
-        if key not in judged:
-            judged[key] = judge(item)
-        return judged[key]
-
-    unsafe = once
+    counts = spec["threads"]
     if spec["per"] == "module":
         mods = {}
         for it in items:
@@ -176,7 +166,10 @@ class Plugin:
         except Exception:
             self.unsafe = None
 
-    def thread_unsafe(self, item):
+    def thread_unsafe(self, item, read_code=True):
+        """Why item runs on one thread, or None. read_code=False: by its marks and fixtures only,
+        as the plan judges (pytest-run-parallel's reading of a test's code and what it calls took
+        minutes for numpy/_core/tests' functions); the test's own run reads its code too."""
         m = item.get_closest_marker("thread_unsafe")
         if m is not None:
             return m.kwargs.get("reason") or "marked thread_unsafe"
@@ -184,6 +177,9 @@ class Plugin:
             m = item.get_closest_marker(name)
             if m is not None and m.args and m.args[0] == 1:
                 return f"marked {name}(1)"
+        if self.unsafe is not None and not read_code:
+            fixtures = set(getattr(item, "fixturenames", ())) & set(self.unsafe.unsafe_fixtures)
+            return f"uses thread-unsafe fixture(s): {fixtures}" if fixtures else None
         if self.unsafe is not None:
             try:
                 unsafe, reason = self.unsafe._is_thread_unsafe(item)
@@ -216,7 +212,8 @@ class Plugin:
         nodeid = pyfuncitem.nodeid
         reason = self.thread_unsafe(pyfuncitem)
         roles = [(nodeid, fn, kwargs)]
-        if self.partner is not None and reason is None:
+        # A partner the plan took by its marks may turn out thread-unsafe by its code: then alone.
+        if self.partner is not None and reason is None and self.thread_unsafe(self.partner) is None:
             roles.append((self.partner.nodeid, *self.partner_call(pyfuncitem, self.partner)))
         name = PAIR.join(r[0] for r in roles)
         _ftsan.set_test(name)
@@ -356,7 +353,7 @@ class Prepared:
             config._ensure_unconfigure()
             raise RuntimeError(f"pytest could not collect {' '.join(tests)}: {why}; its output is the run's stdout.txt")
         self.items = {it.nodeid: it for it in session.items}
-        self.plan = plan(session.items, spec, seed, self.plugin.thread_unsafe)
+        self.plan = plan(session.items, spec, seed, functools.partial(self.plugin.thread_unsafe, read_code=False))
 
     def run(self, run):
         ids, threads, partner = self.plan[run % len(self.plan)]
