@@ -285,9 +285,14 @@ class own_threads_shared:
                 return
             self.seen.add(id(fn))
         code = getattr(fn, "__code__", None)
-        cells = dict(zip(code.co_freevars, fn.__closure__ or ())) if code is not None else {}
-        data = {f"{n}, handed by the test to its threads": c.cell_contents for n, c in cells.items() if c.cell_contents is not None
-                and not callable(c.cell_contents)} if cells else {}
+        data = {}
+        for n, c in zip(code.co_freevars, fn.__closure__ or ()) if code is not None else ():
+            try:
+                value = c.cell_contents
+            except ValueError:   # a cell the test has not filled yet
+                continue
+            if value is not None and not callable(value):
+                data[f"{n}, handed by the test to its threads"] = value
         data.update({f"argument {i} of a thread the test started": a for i, a in enumerate(args)})
         data.update({f"argument {k} of a thread the test started": v for k, v in kwargs.items()})
         if getattr(fn, "__self__", None) is not None:
